@@ -1,0 +1,5 @@
+pub mod analyze;
+pub mod bench;
+pub mod compare;
+pub mod models;
+pub mod probe;

@@ -1,0 +1,49 @@
+//! `faceproof`: one binary for every entry point. Each subcommand lives in `cmd/`, owns its
+//! arguments and prints JSON on stdout (human-readable with `--pretty`).
+
+mod cmd;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "faceproof",
+    version,
+    about = "Face liveness and face match, self-hosted"
+)]
+struct Cli {
+    /// Indent the JSON output for people.
+    #[arg(long, global = true)]
+    pretty: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Detect faces in a photo: boxes, landmarks, pose, quality, anti-spoofing score.
+    Analyze(cmd::analyze::Args),
+    /// Compare the largest face of two photos.
+    Compare(cmd::compare::Args),
+    /// Print the media facts of a video or image file, or why it is refused.
+    Probe(cmd::probe::Args),
+    /// Fetch, verify and list the model pack.
+    #[command(subcommand)]
+    Models(cmd::models::Command),
+    /// Measure decode and model inference speed and peak memory on this machine.
+    Bench(cmd::bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = output::Output { pretty: cli.pretty };
+    match cli.command {
+        Command::Analyze(args) => cmd::analyze::run(args, &out),
+        Command::Compare(args) => cmd::compare::run(args, &out),
+        Command::Probe(args) => cmd::probe::run(args, &out),
+        Command::Models(command) => cmd::models::run(command, &out),
+        Command::Bench(args) => cmd::bench::run(args, &out),
+    }
+}

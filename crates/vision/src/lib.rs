@@ -1,0 +1,1 @@
+//! Vision: faces, landmarks, embeddings and model scores from RGB frames.
