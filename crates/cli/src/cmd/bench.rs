@@ -1,9 +1,25 @@
+//! `faceproof bench`: speed and memory on this machine. Each part lives in its own file.
+
 use crate::output::Output;
 use std::process::ExitCode;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    part: Part,
+}
 
-pub fn run(_args: Args, out: &Output) -> ExitCode {
-    out.error("not_implemented", "bench is not implemented yet")
+#[derive(clap::Subcommand)]
+enum Part {
+    /// Per-model inference time (ONNX Runtime) and peak memory.
+    Models(super::bench_models::Args),
+    /// Decode-to-analysis-frames speed for videos and images.
+    Media(super::bench_media::Args),
+}
+
+pub fn run(args: Args, out: &Output) -> ExitCode {
+    match args.part {
+        Part::Models(a) => super::bench_models::run(a, out),
+        Part::Media(a) => super::bench_media::run(a, out),
+    }
 }
