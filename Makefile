@@ -1,0 +1,39 @@
+# faceproof: `make run` starts it, `make test` runs every test. Both install what is missing first.
+SHELL := /bin/bash
+FACEPROOF_HOME ?= $(HOME)/.cache/faceproof
+export FACEPROOF_HOME
+MODELS := $(FACEPROOF_HOME)/models
+CARGO_FLAGS := --release --locked
+BIN := target/release/faceproof
+SHARED ?= $(abspath ../shared)
+
+.PHONY: run test setup models build bench lint fmt
+
+setup:
+	@bash scripts/setup.sh
+
+models: setup
+	@bash scripts/fetch-models.sh "$(MODELS)"
+
+build: setup
+	cargo build $(CARGO_FLAGS) --bin faceproof
+
+# Until the HTTP service lands, `run` analyses and compares real photos from ../shared.
+run: models build
+	$(BIN) --pretty analyze --models "$(MODELS)" "$(SHARED)/data/faces/obama/1.jpg"
+	$(BIN) --pretty compare --models "$(MODELS)" "$(SHARED)/data/faces/obama/1.jpg" "$(SHARED)/data/faces/obama/2.jpg"
+
+test: models build
+	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"
+	cargo test $(CARGO_FLAGS) --workspace
+
+bench: models build
+	$(BIN) bench models --models "$(MODELS)"
+	$(BIN) bench media
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
