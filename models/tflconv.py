@@ -134,7 +134,7 @@ class Converter:
         self.node("Transpose", [v], [out], perm=NCHW_TO_NHWC)
         return out
 
-    def operand(self, i: int, like_nchw: bool, rank: int) -> str:
+    def operand(self, i: int, like_nchw: bool) -> str:
         """Input of an elementwise op whose result is NCHW when like_nchw."""
         if i in self.consts and like_nchw:
             c = self.consts[i]
@@ -142,7 +142,7 @@ class Converter:
                 c = c.transpose(NHWC_TO_NCHW)
             elif c.ndim == 1 and c.size > 1:  # per-channel vector broadcast on the last (C) axis
                 c = c.reshape(-1, 1, 1)
-            elif c.ndim not in (0,) and c.size != 1:
+            elif c.size != 1:
                 raise Unsupported(f"broadcast of constant {self.tname(i)} {c.shape} to NCHW")
             return self.const_input(c, self.tname(i))
         if like_nchw and i not in self.nchw and len(self.shape(i)) == 4:
@@ -225,7 +225,7 @@ class Converter:
             pads = self.same_pads(in_shape[1:3], w.shape[1:3], strides, dil)
         else:
             pads = [0, 0, 0, 0]
-        inputs = [self.operand(ins[0], True, 4),
+        inputs = [self.operand(ins[0], True),
                   self.const_input(w.transpose(0, 3, 1, 2), self.tname(ins[1]) + "_oihw")]
         if len(ins) > 2 and ins[2] >= 0:
             inputs.append(self.value(ins[2]))
@@ -250,7 +250,7 @@ class Converter:
         attrs = dict(kernel_shape=k, strides=s, pads=pads)
         if onnx_op == "AveragePool":
             attrs["count_include_pad"] = 0  # TFLite averages over the valid cells only
-        self.node(onnx_op, [self.operand(ins[0], True, 4)], [pre], **attrs)
+        self.node(onnx_op, [self.operand(ins[0], True)], [pre], **attrs)
         self.fused(o.FusedActivationFunction(), pre, self.out(outs[0], True))
 
     def op_max_pool_2d(self, op, ins, outs):
@@ -277,7 +277,6 @@ class Converter:
             if j not in self.consts:
                 raise Unsupported("STRIDED_SLICE with non-constant begin/end/strides")
         begin, end, strides = (self.consts[j].astype(np.int64).reshape(-1) for j in ins[1:4])
-        shape = self.shape(ins[0])
         if ins[0] in self.nchw:
             raise Unsupported("STRIDED_SLICE on an NCHW tensor")
         big = np.iinfo(np.int64).max
@@ -295,7 +294,6 @@ class Converter:
                     raise Unsupported("STRIDED_SLICE shrink with negative stride")
             starts.append(b)
             ends.append(e)
-        del shape
         axes = list(range(len(begin)))
         sliced = self.fresh(self.tname(outs[0]) + "_slice")
         self.node("Slice", [self.value(ins[0]),
@@ -317,8 +315,8 @@ class Converter:
         if all(j in self.consts for j in ins):
             raise Unsupported(f"{onnx_op} of two constants (not folded)")
         nchw = any(j in self.nchw for j in ins) and len(self.shape(outs[0])) == 4
-        a = self.operand(ins[0], nchw, len(self.shape(outs[0])))
-        b = self.operand(ins[1], nchw, len(self.shape(outs[0])))
+        a = self.operand(ins[0], nchw)
+        b = self.operand(ins[1], nchw)
         if act == 0:
             self.node(onnx_op, [a, b], [self.out(outs[0], nchw)])
         else:
@@ -378,7 +376,7 @@ class Converter:
         nchw = rank == 4 and any(j in self.nchw for j in ins)
         if nchw:
             axis = NHWC_TO_NCHW.index(axis)
-        inputs = [self.operand(j, nchw, rank) for j in ins]
+        inputs = [self.operand(j, nchw) for j in ins]
         pre = self.fresh(self.tname(outs[0]) + "_pre")
         self.node("Concat", inputs, [pre], axis=axis)
         self.fused(o.FusedActivationFunction(), pre, self.out(outs[0], nchw))

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
-import io
 import os
 import sys
 import tarfile
