@@ -1,0 +1,19 @@
+//! Test support for every faceproof crate (a dev-dependency only; the service never links it).
+//!
+//! - [`shared`] finds the real-face test data (`../shared` beside the repository, or `$FACEPROOF_SHARED`).
+//! - [`video`] reads a real clip into upright RGB frames and writes frames back as H.264, through the
+//!   ffmpeg CLI (an independent decoder from the one under test, on purpose).
+//! - [`attacks`] and [`degrade`] make the synthetic cases the shared data lacks: a still frame
+//!   re-encoded as video, a photo moved by hand as a rigid plane, the same shown on a screen; and
+//!   captures that are too small, blurred, dark, or whose face leaves the frame.
+//!
+//! Everything is generated at test time into temporary directories; nothing is committed.
+
+pub mod attacks;
+pub mod degrade;
+pub mod shared;
+pub mod video;
+mod warp;
+
+pub use shared::{shared_dir, shared_file};
+pub use video::{Clip, read_frames, write_video};
