@@ -54,9 +54,8 @@ pub fn screen_replay(photo: &RgbImage, seconds: f64, fps: f64, seed: u64) -> Vec
             * (-((x as f64 / w as f64 - 0.7).powi(2) + (y as f64 / h as f64 - 0.3).powi(2)) / 0.02)
                 .exp();
         let cast = [0.92, 0.98, 1.08];
-        for ch in 0..3 {
-            let v = 18.0 + 0.9 * p.0[ch] as f64 * grid * cast[ch] + glare;
-            p.0[ch] = v.round().clamp(0.0, 255.0) as u8;
+        for (v, gain) in p.0.iter_mut().zip(cast) {
+            *v = (18.0 + 0.9 * *v as f64 * grid * gain + glare).round().clamp(0.0, 255.0) as u8;
         }
     }
     planar_replay(&shown, seconds, fps, seed)
