@@ -55,7 +55,9 @@ pub fn screen_replay(photo: &RgbImage, seconds: f64, fps: f64, seed: u64) -> Vec
                 .exp();
         let cast = [0.92, 0.98, 1.08];
         for (v, gain) in p.0.iter_mut().zip(cast) {
-            *v = (18.0 + 0.9 * *v as f64 * grid * gain + glare).round().clamp(0.0, 255.0) as u8;
+            *v = (18.0 + 0.9 * *v as f64 * grid * gain + glare)
+                .round()
+                .clamp(0.0, 255.0) as u8;
         }
     }
     planar_replay(&shown, seconds, fps, seed)
