@@ -1,0 +1,311 @@
+//! `VisionConfig`: the `[vision]` section of the service configuration. Every threshold the crate uses
+//! lives here with its default and its meaning; nothing is hard-coded elsewhere.
+
+use crate::error::{Result, VisionError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Configuration of the vision crate (models, runtime, thresholds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct VisionConfig {
+    /// Intra-op threads of every ONNX Runtime session (>= 1). Each model runs on this many threads;
+    /// concurrent calls to the same model are serialised (see [`crate::Model`]).
+    pub threads: usize,
+    /// Folder of the model pack. `None`: `$FACEPROOF_HOME/models`, where `FACEPROOF_HOME` defaults
+    /// to `~/.cache/faceproof`.
+    pub models_dir: Option<PathBuf>,
+    /// The ONNX Runtime shared library (loaded with `dlopen`). `None`: `<models_dir>/libonnxruntime.so`.
+    pub runtime_library: Option<PathBuf>,
+    /// Per-role replacements of the pack's models (an operator's own ONNX, path + sha256).
+    pub models: ModelOverrides,
+    /// Face detection.
+    pub detector: DetectorConfig,
+    /// 468-point face mesh.
+    pub mesh: MeshConfig,
+    /// Iris and eyelid contour.
+    pub iris: IrisConfig,
+    /// Face match (embedding comparison).
+    pub matching: MatchConfig,
+    /// Passive anti-spoofing (presentation attack detection) model.
+    pub antispoof: AntiSpoofConfig,
+    /// Per-face quality measurements.
+    pub quality: QualityConfig,
+}
+
+impl Default for VisionConfig {
+    fn default() -> Self {
+        Self {
+            threads: 2,
+            models_dir: None,
+            runtime_library: None,
+            models: ModelOverrides::default(),
+            detector: DetectorConfig::default(),
+            mesh: MeshConfig::default(),
+            iris: IrisConfig::default(),
+            matching: MatchConfig::default(),
+            antispoof: AntiSpoofConfig::default(),
+            quality: QualityConfig::default(),
+        }
+    }
+}
+
+impl VisionConfig {
+    /// The model folder this configuration resolves to.
+    pub fn resolved_models_dir(&self) -> PathBuf {
+        self.models_dir
+            .clone()
+            .unwrap_or_else(|| faceproof_home().join("models"))
+    }
+
+    /// The ONNX Runtime library this configuration resolves to.
+    pub fn resolved_runtime_library(&self) -> PathBuf {
+        self.runtime_library
+            .clone()
+            .unwrap_or_else(|| self.resolved_models_dir().join(crate::pack::RUNTIME_FILE))
+    }
+
+    /// Checks ranges; called by [`crate::Vision::load`].
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: String| Err(VisionError::Config(what));
+        if self.threads == 0 {
+            return bad("threads must be >= 1".into());
+        }
+        for (name, d) in [
+            ("detector.short", &self.detector.short),
+            ("detector.full", &self.detector.full),
+        ] {
+            if !(0.0..1.0).contains(&d.min_score) {
+                return bad(format!("{name}.min_score {} not in [0, 1)", d.min_score));
+            }
+            if !(0.0..=1.0).contains(&d.nms_iou) {
+                return bad(format!("{name}.nms_iou {} not in [0, 1]", d.nms_iou));
+            }
+        }
+        if !(0.0..=1.0).contains(&self.detector.auto_merge_iou) {
+            return bad(format!(
+                "detector.auto_merge_iou {} not in [0, 1]",
+                self.detector.auto_merge_iou
+            ));
+        }
+        if self.mesh.roi_scale <= 1.0 || self.iris.roi_scale <= 1.0 {
+            return bad("mesh.roi_scale and iris.roi_scale must be > 1".into());
+        }
+        if !(0.0..1.0).contains(&self.mesh.min_presence) {
+            return bad(format!(
+                "mesh.min_presence {} not in [0, 1)",
+                self.mesh.min_presence
+            ));
+        }
+        if !(-1.0..=1.0).contains(&self.matching.threshold) {
+            return bad(format!(
+                "matching.threshold {} is a cosine and must be in [-1, 1]",
+                self.matching.threshold
+            ));
+        }
+        if self.antispoof.crop_scale <= 0.0 {
+            return bad("antispoof.crop_scale must be > 0".into());
+        }
+        if self.quality.sharpness_size < 16 {
+            return bad("quality.sharpness_size must be >= 16".into());
+        }
+        Ok(())
+    }
+}
+
+/// `$FACEPROOF_HOME`, or `~/.cache/faceproof`.
+pub fn faceproof_home() -> PathBuf {
+    if let Some(home) = std::env::var_os("FACEPROOF_HOME").filter(|h| !h.is_empty()) {
+        return PathBuf::from(home);
+    }
+    let user_home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    Path::new(&user_home).join(".cache").join("faceproof")
+}
+
+/// One model file: where it is and, optionally, what it must hash to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Path of the ONNX file.
+    pub path: PathBuf,
+    /// Expected sha256 (hex). Checked at load time when present; strongly advised for operator models.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// Replacements of the pack's models, one optional entry per role. A replacement must follow the
+/// role's input/output contract (docs/vision.md): same input size and layout, outputs in the same
+/// order and shape. It is checked at load time.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelOverrides {
+    /// Short-range detector (BlazeFace 128x128 contract).
+    pub blazeface_short: Option<ModelSpec>,
+    /// Full-range detector (BlazeFace 192x192 contract).
+    pub blazeface_full: Option<ModelSpec>,
+    /// Face mesh (192x192 -> 468x3 + presence logit).
+    pub face_mesh: Option<ModelSpec>,
+    /// Iris (64x64 eye crop -> 71x3 contour + 5x3 iris).
+    pub iris: Option<ModelSpec>,
+    /// Face embedder (aligned 112x112 -> D-dimensional embedding; D is read from the model).
+    pub embedder: Option<ModelSpec>,
+    /// Anti-spoofing (256x256 crop -> 8 leaf scores + 8 leaf mask).
+    pub antispoof: Option<ModelSpec>,
+}
+
+/// Which detector to run on an image.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Range {
+    /// BlazeFace short range (128x128): selfies and video frames where the face fills much of the frame.
+    Short,
+    /// BlazeFace full range (192x192): ID photos, group photos, small faces.
+    Full,
+    /// Both, merged (a face found by both counts once). The default for still photos.
+    #[default]
+    Auto,
+}
+
+/// Thresholds of one detector.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorThresholds {
+    /// Minimum face score (sigmoid of the anchor's logit) for a candidate to be kept.
+    pub min_score: f32,
+    /// Candidates overlapping the best one by more than this IoU are merged into it (weighted NMS).
+    pub nms_iou: f32,
+}
+
+impl Default for DetectorThresholds {
+    fn default() -> Self {
+        // MediaPipe's own values for both BlazeFace models.
+        Self {
+            min_score: 0.5,
+            nms_iou: 0.3,
+        }
+    }
+}
+
+/// Face detection settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DetectorConfig {
+    /// Short-range detector thresholds.
+    pub short: DetectorThresholds,
+    /// Full-range detector thresholds.
+    pub full: DetectorThresholds,
+    /// With [`Range::Auto`], a short-range and a full-range face overlapping by more than this IoU
+    /// are the same face (the higher score is kept).
+    pub auto_merge_iou: f32,
+    /// A face is kept only if its mesh presence score (sigmoid) reaches [`MeshConfig::min_presence`];
+    /// this removes detector false positives (animal faces, patterns). Set false to keep every detection.
+    pub require_mesh_presence: bool,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            short: DetectorThresholds::default(),
+            full: DetectorThresholds::default(),
+            auto_merge_iou: 0.3,
+            require_mesh_presence: true,
+        }
+    }
+}
+
+/// Face mesh settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MeshConfig {
+    /// The mesh ROI is the detector box scaled by this factor around its centre, made square (long side).
+    pub roi_scale: f32,
+    /// Minimum face-presence score (sigmoid of the mesh model's logit) for the mesh to be trusted.
+    pub min_presence: f32,
+    /// Extra mesh passes on a ROI re-centred on the previous pass's landmarks (MediaPipe's tracking
+    /// ROI). 1 makes alignment tighter on photos; 0 runs the mesh once on the detector ROI.
+    pub refine_passes: u32,
+}
+
+impl Default for MeshConfig {
+    fn default() -> Self {
+        Self {
+            roi_scale: 1.5,
+            min_presence: 0.5,
+            refine_passes: 1,
+        }
+    }
+}
+
+/// Iris settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct IrisConfig {
+    /// The eye ROI side is this factor times the distance between the eye's two corners.
+    pub roi_scale: f32,
+}
+
+impl Default for IrisConfig {
+    fn default() -> Self {
+        Self { roi_scale: 2.3 }
+    }
+}
+
+/// Face match settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchConfig {
+    /// Cosine similarity of the L2-normalised embeddings at or above which two faces are the same
+    /// person. Chosen on the shared labelled photos (docs/vision.md has the distributions).
+    pub threshold: f32,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        // Midway between the highest impostor (0.566) and the lowest genuine pair (0.634) of the
+        // shared labelled photos (docs/vision.md).
+        Self { threshold: 0.60 }
+    }
+}
+
+/// Anti-spoofing settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AntiSpoofConfig {
+    /// Run the anti-spoofing model (its file must then be present).
+    pub enabled: bool,
+    /// The crop side is this factor times the detector box's long side (1.0 = the model's own app).
+    pub crop_scale: f32,
+    /// Score at or above which the model itself calls a crop a spoof (the package's own 0.2). Reported
+    /// only; the decision belongs to the engine, which combines several signals.
+    pub spoof_threshold: f32,
+}
+
+impl Default for AntiSpoofConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            crop_scale: 1.0,
+            spoof_threshold: 0.2,
+        }
+    }
+}
+
+/// Quality measurement settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct QualityConfig {
+    /// The face box is resampled to this square size (pixels) before the Laplacian is taken, so
+    /// sharpness does not depend on how many pixels the face has.
+    pub sharpness_size: u32,
+    /// Long side (pixels) of the thumbnail the background brightness is measured on.
+    pub background_size: u32,
+}
+
+impl Default for QualityConfig {
+    fn default() -> Self {
+        Self {
+            sharpness_size: 112,
+            background_size: 160,
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! [`Vision`]: every model loaded once, and the per-image pipeline
+//! detect -> mesh (-> refined mesh) -> 5 points, pose, quality (-> iris, anti-spoofing, embedding).
+
+use crate::antispoof::AntiSpoof;
+use crate::config::{Range, VisionConfig};
+use crate::detector::{self, Detection, Detector};
+use crate::embed::{self, Embedder, Embedding, Landmarks5};
+use crate::error::Result;
+use crate::iris::{Eyes, Iris};
+use crate::mesh::{self, FaceMesh, Mesh};
+use crate::pack::{self, Role};
+use crate::pose::Pose;
+use crate::quality::{self, Quality};
+use crate::runtime::{Model, Runtime};
+use image::RgbImage;
+use serde::Serialize;
+
+/// What [`Vision::analyze`] computes beyond detection, mesh, 5 points, pose and quality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AnalyzeOptions {
+    /// Detector(s) to run.
+    pub range: Range,
+    /// Iris and eyelid contour per eye.
+    pub iris: bool,
+    /// Anti-spoofing score (ignored when the anti-spoofing model is disabled in the config).
+    pub antispoof: bool,
+    /// Face embedding (all faces of the image in one batch).
+    pub embedding: bool,
+}
+
+impl Default for AnalyzeOptions {
+    fn default() -> Self {
+        Self {
+            range: Range::Auto,
+            iris: true,
+            antispoof: true,
+            embedding: false,
+        }
+    }
+}
+
+/// Everything measured on one face.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Face {
+    /// Detector output.
+    pub detection: Detection,
+    /// 468-point mesh.
+    pub mesh: FaceMesh,
+    /// The 5 alignment points (from the mesh).
+    pub landmarks: Landmarks5,
+    /// Head pose.
+    pub pose: Pose,
+    /// Quality measurements.
+    pub quality: Quality,
+    /// Iris and eyelids, when asked for.
+    pub eyes: Option<Eyes>,
+    /// Anti-spoofing score, when asked for and enabled.
+    pub pad_score: Option<f32>,
+    /// L2-normalised embedding, when asked for.
+    pub embedding: Option<Embedding>,
+}
+
+impl Face {
+    /// Area of the detector box, pixels².
+    pub fn area(&self) -> f32 {
+        self.detection.rect.area()
+    }
+}
+
+/// The largest face (by detector box area), if any.
+pub fn largest(faces: &[Face]) -> Option<&Face> {
+    faces.iter().max_by(|a, b| a.area().total_cmp(&b.area()))
+}
+
+/// Outcome of comparing two embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Match {
+    /// Cosine similarity, -1..1.
+    pub cosine: f32,
+    /// The same on the 0-100 scale ([`embed::percent`]).
+    pub similarity: f32,
+    /// `cosine >= threshold`.
+    pub is_match: bool,
+    /// The cosine threshold used.
+    pub threshold: f32,
+    /// The threshold on the 0-100 scale.
+    pub threshold_percent: f32,
+}
+
+/// All models of the pipeline, loaded and verified. `Send + Sync`: share one behind an `Arc`.
+#[derive(Debug)]
+pub struct Vision {
+    cfg: VisionConfig,
+    short: Detector,
+    full: Detector,
+    mesh: Mesh,
+    iris: Iris,
+    embedder: Embedder,
+    antispoof: Option<AntiSpoof>,
+}
+
+impl Vision {
+    /// Initialises ONNX Runtime from the configured library and loads every model.
+    pub fn load(cfg: &VisionConfig) -> Result<Vision> {
+        cfg.validate()?;
+        let rt = Runtime::init(&cfg.resolved_runtime_library(), cfg.threads)?;
+        Vision::with_runtime(&rt, cfg)
+    }
+
+    /// Loads every model on an existing runtime (its thread count wins over `cfg.threads`).
+    pub fn with_runtime(rt: &Runtime, cfg: &VisionConfig) -> Result<Vision> {
+        cfg.validate()?;
+        let load = |role: Role| Model::load(rt, role, &pack::model_spec(cfg, role)?);
+        let short = Detector::new(load(Role::DetectorShort)?, Range::Short, cfg.detector.short)?;
+        let full = Detector::new(load(Role::DetectorFull)?, Range::Full, cfg.detector.full)?;
+        let mesh = Mesh::new(load(Role::Mesh)?)?;
+        let iris = Iris::new(load(Role::Iris)?, cfg.iris.roi_scale)?;
+        let embedder = Embedder::new(load(Role::Embedder)?)?;
+        let antispoof = if cfg.antispoof.enabled {
+            Some(AntiSpoof::new(
+                load(Role::AntiSpoof)?,
+                cfg.antispoof.crop_scale,
+            )?)
+        } else {
+            None
+        };
+        Ok(Vision {
+            cfg: cfg.clone(),
+            short,
+            full,
+            mesh,
+            iris,
+            embedder,
+            antispoof,
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &VisionConfig {
+        &self.cfg
+    }
+
+    /// Every loaded model, in pipeline order.
+    pub fn models(&self) -> Vec<&Model> {
+        let mut m = vec![
+            self.short.model(),
+            self.full.model(),
+            self.mesh.model(),
+            self.iris.model(),
+            self.embedder.model(),
+        ];
+        if let Some(a) = &self.antispoof {
+            m.push(a.model());
+        }
+        m
+    }
+
+    /// The detector of a range (`Auto` gives the full-range one).
+    pub fn detector(&self, range: Range) -> &Detector {
+        match range {
+            Range::Short => &self.short,
+            _ => &self.full,
+        }
+    }
+
+    /// The mesh model.
+    pub fn mesh_model(&self) -> &Mesh {
+        &self.mesh
+    }
+
+    /// The iris model.
+    pub fn iris_model(&self) -> &Iris {
+        &self.iris
+    }
+
+    /// The embedder.
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    /// The anti-spoofing model, when enabled.
+    pub fn antispoof(&self) -> Option<&AntiSpoof> {
+        self.antispoof.as_ref()
+    }
+
+    /// Raw detections (before the mesh-presence check), best score first.
+    pub fn detect(&self, img: &RgbImage, range: Range) -> Result<Vec<Detection>> {
+        match range {
+            Range::Short => self.short.detect(img),
+            Range::Full => self.full.detect(img),
+            Range::Auto => Ok(detector::merge(
+                self.short.detect(img)?,
+                self.full.detect(img)?,
+                self.cfg.detector.auto_merge_iou,
+            )),
+        }
+    }
+
+    /// The mesh of a detected face, refined `mesh.refine_passes` times.
+    pub fn mesh(&self, img: &RgbImage, det: &Detection) -> Result<FaceMesh> {
+        let scale = self.cfg.mesh.roi_scale;
+        let mut m = self.mesh.run(img, &mesh::roi_from_detection(det, scale))?;
+        for _ in 0..self.cfg.mesh.refine_passes {
+            if m.presence < self.cfg.mesh.min_presence {
+                break;
+            }
+            m = self.mesh.run(img, &m.refined_roi(scale))?;
+        }
+        Ok(m)
+    }
+
+    /// Detects and measures every face of an upright RGB image. Faces whose mesh presence is below
+    /// `mesh.min_presence` are dropped when `detector.require_mesh_presence` is set.
+    pub fn analyze(&self, img: &RgbImage, opts: &AnalyzeOptions) -> Result<Vec<Face>> {
+        let mut faces = Vec::new();
+        for det in self.detect(img, opts.range)? {
+            if let Some(face) = self.analyze_detection(img, det, opts)? {
+                faces.push(face);
+            }
+        }
+        if opts.embedding && !faces.is_empty() {
+            let batch: Vec<(&RgbImage, Landmarks5)> =
+                faces.iter().map(|f| (img, f.landmarks)).collect();
+            let embs = self.embedder.embed_batch(&batch)?;
+            for (f, e) in faces.iter_mut().zip(embs) {
+                f.embedding = Some(e);
+            }
+        }
+        Ok(faces)
+    }
+
+    /// Measures one detected face (no embedding: see [`Vision::embed`]). `None` when the mesh says
+    /// there is no face and the config requires one.
+    pub fn analyze_detection(
+        &self,
+        img: &RgbImage,
+        det: Detection,
+        opts: &AnalyzeOptions,
+    ) -> Result<Option<Face>> {
+        let mesh = self.mesh(img, &det)?;
+        if self.cfg.detector.require_mesh_presence && mesh.presence < self.cfg.mesh.min_presence {
+            return Ok(None);
+        }
+        let landmarks = Landmarks5::from_mesh(&mesh);
+        let pose = Pose::from_mesh(&mesh);
+        let quality = quality::measure(
+            img,
+            &det,
+            &mesh,
+            pose,
+            (landmarks.right_eye, landmarks.left_eye),
+            &self.cfg.quality,
+        );
+        let eyes = if opts.iris {
+            Some(self.iris.run(img, &mesh)?)
+        } else {
+            None
+        };
+        let pad_score = match (&self.antispoof, opts.antispoof) {
+            (Some(a), true) => Some(a.score(img, &det)?),
+            _ => None,
+        };
+        Ok(Some(Face {
+            detection: det,
+            mesh,
+            landmarks,
+            pose,
+            quality,
+            eyes,
+            pad_score,
+            embedding: None,
+        }))
+    }
+
+    /// Embedding of one face.
+    pub fn embed(&self, img: &RgbImage, face: &Face) -> Result<Embedding> {
+        self.embedder.embed(img, &face.landmarks)
+    }
+
+    /// Compares two embeddings with the configured threshold.
+    pub fn compare(&self, a: &Embedding, b: &Embedding) -> Match {
+        let cosine = a.cosine(b);
+        let threshold = self.cfg.matching.threshold;
+        Match {
+            cosine,
+            similarity: embed::percent(cosine),
+            is_match: cosine >= threshold,
+            threshold,
+            threshold_percent: embed::percent(threshold),
+        }
+    }
+}

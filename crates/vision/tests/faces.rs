@@ -1,0 +1,458 @@
+//! The pipeline on the real photos of `../shared/data`: detection counts, face match, pose signs,
+//! alignment, anti-spoofing, thread safety. Needs the model pack (fails with a hint when missing).
+
+mod common;
+
+use common::{data_dir, images_in, load_rgb, vision};
+use faceproof_vision::embed::{TEMPLATE, percent};
+use faceproof_vision::image::{RgbImage, imageops};
+use faceproof_vision::{AnalyzeOptions, Embedding, Face, Range, largest};
+use std::path::{Path, PathBuf};
+
+fn opts(range: Range) -> AnalyzeOptions {
+    AnalyzeOptions {
+        range,
+        iris: false,
+        antispoof: false,
+        embedding: false,
+    }
+}
+
+fn analyze(img: &RgbImage) -> Vec<Face> {
+    vision().analyze(img, &opts(Range::Auto)).unwrap()
+}
+
+fn name(p: &Path) -> String {
+    let parent = p.parent().and_then(|d| d.file_name()).unwrap();
+    format!(
+        "{}/{}",
+        parent.to_string_lossy(),
+        p.file_name().unwrap().to_string_lossy()
+    )
+}
+
+/// (identity, photo) for every labelled photo: faces/<identity>/* and faces/single/<identity>.*
+fn labelled() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let faces = data_dir().join("faces");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&faces)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let folder = dir.file_name().unwrap().to_string_lossy().to_string();
+        match folder.as_str() {
+            "multi" | "partial" => continue,
+            "single" => {
+                for p in images_in("faces/single") {
+                    let who = p.file_stem().unwrap().to_string_lossy().to_string();
+                    out.push((who, p));
+                }
+            }
+            _ => {
+                for p in images_in(&format!("faces/{folder}")) {
+                    out.push((folder.clone(), p));
+                }
+            }
+        }
+    }
+    assert!(
+        out.len() >= 29,
+        "expected the labelled photos, found {}",
+        out.len()
+    );
+    out
+}
+
+/// Rule: every labelled photo (one person, possibly with strangers far in the background) yields
+/// exactly one face with the automatic range (short + full range merged, mesh presence required).
+/// The partial photos (face cut by the border) also yield exactly one.
+#[test]
+fn every_labelled_photo_yields_exactly_one_face() {
+    let mut bad = Vec::new();
+    let mut photos: Vec<PathBuf> = labelled().into_iter().map(|(_, p)| p).collect();
+    photos.extend(images_in("faces/partial"));
+    for p in &photos {
+        let faces = analyze(&load_rgb(p));
+        let summary: Vec<String> = faces
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:?} {:.2} box {:.0},{:.0} {:.0}x{:.0}",
+                    f.detection.range,
+                    f.detection.score,
+                    f.detection.rect.x,
+                    f.detection.rect.y,
+                    f.detection.rect.w,
+                    f.detection.rect.h
+                )
+            })
+            .collect();
+        println!("{:40} {} face(s) {:?}", name(p), faces.len(), summary);
+        if faces.len() != 1 {
+            bad.push(format!("{}: {} faces {summary:?}", name(p), faces.len()));
+        }
+    }
+    assert!(bad.is_empty(), "photos without exactly one face: {bad:#?}");
+}
+
+/// Face counts counted by eye on each photo (docs/vision.md lists who they are). Tolerance: a
+/// photo may miss faces that are partial or turned away, listed as the lower bound.
+#[test]
+fn multi_face_photos_yield_all_their_faces() {
+    // (photo, min, max): min = faces wholly inside the frame with eyes, nose and mouth visible;
+    // max = every face, including ones cut by the border or turned away (see docs/vision.md)
+    let cases = [
+        ("faces/multi/group.jpg", 6, 6),
+        ("faces/multi/two_people.jpg", 2, 2),
+        ("faces/multi/kit_with_rose.jpg", 2, 2),
+        ("faces/multi/obama_and_biden.jpg", 2, 3),
+        ("bad/multi_couple.jpg", 2, 2),
+        ("bad/multi_selfie_group.jpg", 4, 7),
+    ];
+    let mut bad = Vec::new();
+    for (rel, min, max) in cases {
+        let p = data_dir().join(rel);
+        let faces = analyze(&load_rgb(&p));
+        let scores: Vec<String> = faces
+            .iter()
+            .map(|f| format!("{:?} {:.2}", f.detection.range, f.detection.score))
+            .collect();
+        println!(
+            "{rel:40} {} faces (expected {min}..={max}) {scores:?}",
+            faces.len()
+        );
+        if faces.len() < min || faces.len() > max {
+            bad.push(format!(
+                "{rel}: {} faces, expected {min}..={max}",
+                faces.len()
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
+}
+
+/// Photos without a person's face yield no face.
+#[test]
+fn images_without_faces_yield_none() {
+    let photos: Vec<PathBuf> = images_in("bad")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("no_face")
+        })
+        .collect();
+    assert!(photos.len() >= 3, "the no_face_* photos are missing");
+    let mut bad = Vec::new();
+    for p in &photos {
+        let img = load_rgb(p);
+        let raw = vision().detect(&img, Range::Auto).unwrap();
+        let faces = analyze(&img);
+        println!(
+            "{:40} raw detections {} faces {}",
+            name(p),
+            raw.len(),
+            faces.len()
+        );
+        if !faces.is_empty() {
+            bad.push(name(p));
+        }
+    }
+    assert!(bad.is_empty(), "faces found in {bad:?}");
+}
+
+fn stats(v: &[f32]) -> String {
+    let mut s = v.to_vec();
+    s.sort_by(f32::total_cmp);
+    let q = |f: f32| s[((s.len() - 1) as f32 * f).round() as usize];
+    format!(
+        "n={} min={:.3} p10={:.3} median={:.3} p90={:.3} max={:.3}",
+        s.len(),
+        s[0],
+        q(0.1),
+        q(0.5),
+        q(0.9),
+        s[s.len() - 1]
+    )
+}
+
+/// Every genuine pair (same folder) against every impostor pair (different folders, faces/single
+/// included), largest face of each photo. Prints the distributions, TAR and FAR at the configured
+/// threshold, and asserts the threshold separates them all.
+#[test]
+fn genuine_pairs_score_above_impostor_pairs() {
+    let v = vision();
+    let photos = labelled();
+    let mut embs: Vec<(String, String, Embedding)> = Vec::new();
+    for (who, p) in &photos {
+        let img = load_rgb(p);
+        let faces = analyze(&img);
+        let face = largest(&faces).unwrap_or_else(|| panic!("no face in {}", name(p)));
+        embs.push((who.clone(), name(p), v.embed(&img, face).unwrap()));
+    }
+    let threshold = v.config().matching.threshold;
+    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+    let mut lines = Vec::new();
+    for i in 0..embs.len() {
+        for j in i + 1..embs.len() {
+            let c = embs[i].2.cosine(&embs[j].2);
+            if embs[i].0 == embs[j].0 {
+                genuine.push(c);
+                lines.push((
+                    c,
+                    format!("genuine  {:.3}  {} ~ {}", c, embs[i].1, embs[j].1),
+                ));
+            } else {
+                impostor.push(c);
+                lines.push((
+                    c,
+                    format!("impostor {:.3}  {} ~ {}", c, embs[i].1, embs[j].1),
+                ));
+            }
+        }
+    }
+    lines.sort_by(|a, b| b.0.total_cmp(&a.0));
+    println!("pairs by cosine, around the threshold {threshold}:");
+    for (_, l) in lines.iter().filter(|(c, _)| (c - threshold).abs() < 0.25) {
+        println!("  {l}");
+    }
+    let tar = genuine.iter().filter(|&&c| c >= threshold).count() as f32 / genuine.len() as f32;
+    let far = impostor.iter().filter(|&&c| c >= threshold).count() as f32 / impostor.len() as f32;
+    let gmin = genuine.iter().copied().fold(f32::MAX, f32::min);
+    let imax = impostor.iter().copied().fold(f32::MIN, f32::max);
+    println!("genuine  cosine: {}", stats(&genuine));
+    println!("impostor cosine: {}", stats(&impostor));
+    println!(
+        "threshold cosine {threshold} (= {:.0}/100): TAR {:.1}% ({} genuine pairs), FAR {:.2}% ({} impostor pairs); \
+         lowest genuine {gmin:.3} ({:.0}/100), highest impostor {imax:.3} ({:.0}/100)",
+        percent(threshold),
+        tar * 100.0,
+        genuine.len(),
+        far * 100.0,
+        impostor.len(),
+        percent(gmin),
+        percent(imax)
+    );
+    let n = embs.len();
+    assert_eq!(genuine.len() + impostor.len(), n * (n - 1) / 2);
+    assert!(genuine.len() >= 25, "only {} genuine pairs", genuine.len());
+    assert!(
+        gmin > imax,
+        "a genuine pair ({gmin:.3}) scores at or below an impostor pair ({imax:.3})"
+    );
+    assert!(
+        tar == 1.0 && far == 0.0,
+        "threshold {threshold}: TAR {tar}, FAR {far}"
+    );
+}
+
+/// Pose: mirroring the photo negates yaw and roll and keeps pitch.
+#[test]
+fn pose_signs_flip_on_a_mirrored_photo() {
+    let mut checked = 0;
+    for rel in [
+        "faces/obama/4.jpg",
+        "faces/robert_downey_jr/5.jpg",
+        "faces/kit_harington/2.jpg",
+        "faces/single/angelina_jolie.jpg",
+        "faces/biden/1.jpg",
+        "bad/pose_left.jpg",
+    ] {
+        let img = load_rgb(&data_dir().join(rel));
+        let flipped = imageops::flip_horizontal(&img);
+        let a = largest(&analyze(&img)).unwrap().pose;
+        let b = largest(&analyze(&flipped)).unwrap().pose;
+        println!("{rel:36} pose {a:?}\n{:36} mirrored {b:?}", "");
+        assert!(
+            a.yaw.abs() > 8.0,
+            "{rel}: pick photos with a clear yaw, got {a:?}"
+        );
+        assert!(
+            a.yaw.signum() != b.yaw.signum() && (a.yaw + b.yaw).abs() < 0.25 * a.yaw.abs() + 2.0,
+            "{rel}: yaw {} vs mirrored {}",
+            a.yaw,
+            b.yaw
+        );
+        assert!(
+            (a.roll + b.roll).abs() < 3.0,
+            "{rel}: roll {} vs mirrored {}",
+            a.roll,
+            b.roll
+        );
+        // the mesh is not exactly mirror-symmetric: pitch moves by up to ~3 degrees
+        assert!(
+            (a.pitch - b.pitch).abs() < 5.0,
+            "{rel}: pitch {} vs mirrored {}",
+            a.pitch,
+            b.pitch
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+}
+
+/// Yaw sign on photos whose turn direction is known by eye: in pose_left.jpg the subject faces the
+/// image's left, i.e. turns to their own right: negative yaw.
+#[test]
+fn yaw_sign_matches_the_documented_convention() {
+    let img = load_rgb(&data_dir().join("bad/pose_left.jpg"));
+    let pose = largest(&analyze(&img)).unwrap().pose;
+    println!("pose_left: {pose:?}");
+    assert!(pose.yaw < -15.0, "pose_left.jpg yaw {}", pose.yaw);
+}
+
+/// Alignment: the eye centres land on the template's eyes; independently, the iris centres (from a
+/// different model) land within a few pixels of them too.
+#[test]
+fn alignment_puts_the_eyes_where_the_template_says() {
+    let v = vision();
+    let with_iris = AnalyzeOptions {
+        iris: true,
+        ..opts(Range::Auto)
+    };
+    let mut worst = 0f32;
+    for (_, p) in labelled() {
+        let img = load_rgb(&p);
+        let faces = v.analyze(&img, &with_iris).unwrap();
+        let f = largest(&faces).unwrap();
+        let m = f.landmarks.image_to_aligned().unwrap();
+        let eyes = f.eyes.as_ref().unwrap();
+        let (tr, tl) = (TEMPLATE[0], TEMPLATE[1]);
+        let lm_r = m.apply(f.landmarks.right_eye);
+        let lm_l = m.apply(f.landmarks.left_eye);
+        let ir = m.apply(eyes.right.iris_center());
+        let il = m.apply(eyes.left.iris_center());
+        let d = |a: faceproof_vision::Point, t: faceproof_vision::Point| {
+            (a.x - t.x - 0.5).hypot(a.y - t.y - 0.5)
+        };
+        let (e1, e2, i1, i2) = (d(lm_r, tr), d(lm_l, tl), d(ir, tr), d(il, tl));
+        worst = worst.max(i1.max(i2));
+        assert!(
+            e1 < 4.0 && e2 < 4.0,
+            "{}: eye centres {e1:.1} / {e2:.1} px off",
+            name(&p)
+        );
+        assert!(
+            i1 < 6.0 && i2 < 6.0,
+            "{}: iris centres {i1:.1} / {i2:.1} px from the template eyes",
+            name(&p)
+        );
+    }
+    println!("worst iris-to-template distance in the 112x112 crop: {worst:.1} px");
+}
+
+/// The anti-spoofing score follows its contract (in [0, 1], deterministic) and keeps the verdicts
+/// that are stable under crop changes on the shared attack photos: the print, the tablet replay and
+/// the large phone replay score as spoofs, genuine_a_2 as genuine. (genuine_a_1 and
+/// genuine_counterpart_1 flip between ~0.01 and ~0.99 when the crop scale moves by 5 %: the model
+/// is noisy, see docs/vision.md; they are printed, not asserted.)
+#[test]
+fn antispoof_scores_the_shared_attack_photos() {
+    let v = vision();
+    assert!(
+        v.antispoof().is_some(),
+        "the anti-spoofing model is part of the pack"
+    );
+    let with_pad = AnalyzeOptions {
+        antispoof: true,
+        ..opts(Range::Auto)
+    };
+    let mut scores = Vec::new();
+    for p in images_in("attacks") {
+        let img = load_rgb(&p);
+        let faces = v.analyze(&img, &with_pad).unwrap();
+        let f = largest(&faces).unwrap_or_else(|| panic!("no face in {}", name(&p)));
+        let s = f.pad_score.unwrap();
+        println!("{:40} pad score {s:.3}", name(&p));
+        assert!((0.0..=1.0 + 1e-4).contains(&s), "{}: {s}", name(&p));
+        scores.push((p.file_stem().unwrap().to_string_lossy().to_string(), s));
+    }
+    let get = |n: &str| {
+        scores
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, s)| *s)
+            .unwrap()
+    };
+    let spoof = v.config().antispoof.spoof_threshold;
+    for n in ["print_or_screen_1", "print_or_screen_2", "replay_a_3"] {
+        assert!(
+            get(n) >= spoof,
+            "{n}: {} below the spoof threshold {spoof}",
+            get(n)
+        );
+    }
+    assert!(
+        get("genuine_a_2") < spoof,
+        "genuine_a_2: {}",
+        get("genuine_a_2")
+    );
+    // deterministic: the same crop twice gives the same score
+    let img = load_rgb(&data_dir().join("attacks/genuine_a_2.jpg"));
+    let faces = v.analyze(&img, &with_pad).unwrap();
+    let f = largest(&faces).unwrap();
+    let again = v.antispoof().unwrap().score(&img, &f.detection).unwrap();
+    assert_eq!(again, f.pad_score.unwrap());
+}
+
+/// One `Vision` used from several threads at once gives the same results as sequential use.
+#[test]
+fn one_vision_serves_several_threads() {
+    let v = vision();
+    let paths = [
+        data_dir().join("faces/obama/1.jpg"),
+        data_dir().join("faces/biden/2.jpg"),
+        data_dir().join("faces/multi/group.jpg"),
+    ];
+    let imgs: Vec<RgbImage> = paths.iter().map(|p| load_rgb(p)).collect();
+    let o = AnalyzeOptions {
+        embedding: true,
+        ..AnalyzeOptions::default()
+    };
+    let seq: Vec<Vec<Face>> = imgs.iter().map(|i| v.analyze(i, &o).unwrap()).collect();
+    let par: Vec<Vec<Face>> = std::thread::scope(|s| {
+        let hs: Vec<_> = imgs
+            .iter()
+            .map(|i| s.spawn(move || v.analyze(i, &o).unwrap()))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (a, b) in seq.iter().zip(&par) {
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(x.detection, y.detection);
+            let c = x
+                .embedding
+                .as_ref()
+                .unwrap()
+                .cosine(y.embedding.as_ref().unwrap());
+            assert!(c > 0.9999, "embedding differs across threads: cosine {c}");
+        }
+    }
+}
+
+/// A batch of faces embeds like the faces one by one.
+#[test]
+fn batched_embeddings_equal_single_ones() {
+    let v = vision();
+    let img = load_rgb(&data_dir().join("faces/multi/group.jpg"));
+    let faces = v
+        .analyze(
+            &img,
+            &AnalyzeOptions {
+                embedding: true,
+                ..opts(Range::Auto)
+            },
+        )
+        .unwrap();
+    assert_eq!(faces.len(), 6);
+    for f in &faces {
+        let single = v.embed(&img, f).unwrap();
+        let c = single.cosine(f.embedding.as_ref().unwrap());
+        assert!(c > 0.9999, "batch vs single cosine {c}");
+    }
+}
