@@ -12,6 +12,10 @@ pub struct VisionConfig {
     /// Intra-op threads of every ONNX Runtime session (>= 1). Each model runs on this many threads;
     /// concurrent calls to the same model are serialised (see [`crate::Model`]).
     pub threads: usize,
+    /// Let ONNX Runtime's worker threads busy-wait between operators (its own default). Faster for
+    /// a lone request on an idle machine; off by default because on a small shared host the
+    /// spinning threads take CPU from concurrent requests.
+    pub spin_threads: bool,
     /// Folder of the model pack. `None`: `$FACEPROOF_HOME/models`, where `FACEPROOF_HOME` defaults
     /// to `~/.cache/faceproof`.
     pub models_dir: Option<PathBuf>,
@@ -37,6 +41,7 @@ impl Default for VisionConfig {
     fn default() -> Self {
         Self {
             threads: 2,
+            spin_threads: false,
             models_dir: None,
             runtime_library: None,
             models: ModelOverrides::default(),

@@ -2,7 +2,7 @@
 
 use crate::config::QualityConfig;
 use crate::detector::Detection;
-use crate::geometry::{Affine, Point};
+use crate::geometry::{Affine, Point, Rect};
 use crate::imgops::{self, Letterbox};
 use crate::mesh::FaceMesh;
 use crate::pose::Pose;
@@ -36,9 +36,59 @@ pub struct Quality {
     pub pose: Pose,
 }
 
-/// Measures the quality of one face.
+/// A small luma copy of the whole image, made once per image and shared by its faces (background
+/// brightness).
+#[derive(Debug, Clone)]
+pub struct Thumbnail {
+    luma: Vec<f32>,
+    width: usize,
+    lb: Letterbox,
+}
+
+impl Thumbnail {
+    /// The image scaled to fit `size` pixels (long side), as luma.
+    pub fn new(img: &RgbImage, size: u32) -> Thumbnail {
+        imgops::with_letterbox(img, size, |rgb, lb| {
+            let (iw, ih) = lb.inner(img.width(), img.height());
+            let (px, py, n) = (lb.pad_x as usize, lb.pad_y as usize, size as usize);
+            let mut luma = Vec::with_capacity(iw as usize * ih as usize);
+            for y in py..py + ih as usize {
+                let row = &rgb[(y * n + px) * 3..(y * n + px + iw as usize) * 3];
+                luma.extend(row.chunks_exact(3).map(imgops::luma));
+            }
+            Thumbnail {
+                luma,
+                width: iw as usize,
+                lb,
+            }
+        })
+    }
+
+    /// Mean luma outside `rect` (image pixels); `None` when nothing is outside.
+    pub fn mean_outside(&self, rect: &Rect) -> Option<f32> {
+        let (px, py) = (self.lb.pad_x as f32, self.lb.pad_y as f32);
+        let (mut sum, mut count) = (0f64, 0usize);
+        for (y, row) in self.luma.chunks_exact(self.width).enumerate() {
+            for (x, &l) in row.iter().enumerate() {
+                let q = self
+                    .lb
+                    .to_image(Point::new(x as f32 + px + 0.5, y as f32 + py + 0.5));
+                if q.x >= rect.x && q.x < rect.x + rect.w && q.y >= rect.y && q.y < rect.y + rect.h
+                {
+                    continue;
+                }
+                sum += l as f64;
+                count += 1;
+            }
+        }
+        (count > 0).then(|| (sum / count as f64) as f32)
+    }
+}
+
+/// Measures the quality of one face; `thumb` is [`Thumbnail::new`] of the same image.
 pub fn measure(
     img: &RgbImage,
+    thumb: &Thumbnail,
     det: &Detection,
     mesh: &FaceMesh,
     pose: Pose,
@@ -62,7 +112,7 @@ pub fn measure(
         let (mean, std) = mean_std(luma.iter().copied());
         (laplacian_variance(&luma, n), mean, std)
     });
-    let background = background_brightness(img, det, cfg.background_size);
+    let background = thumb.mean_outside(&det.rect);
     Quality {
         face_area_ratio: clipped.area() / (w as f32 * h as f32),
         inside_ratio: if box_area > 0.0 {
@@ -104,29 +154,6 @@ fn laplacian_variance(luma: &[f32], n: usize) -> f32 {
         (1..n - 1).map(move |x| up[x] + down[x] + mid[x - 1] + mid[x + 1] - 4.0 * mid[x])
     });
     mean_std(lap).1.powi(2)
-}
-
-/// Mean luma outside the face box, on a small thumbnail of the whole image.
-fn background_brightness(img: &RgbImage, det: &Detection, size: u32) -> Option<f32> {
-    imgops::with_letterbox(img, size, |rgb, lb: Letterbox| {
-        let (iw, ih) = lb.inner(img.width(), img.height());
-        let (px, py) = (lb.pad_x as usize, lb.pad_y as usize);
-        let n = size as usize;
-        let (mut sum, mut count) = (0f64, 0usize);
-        for y in py..py + ih as usize {
-            let row = &rgb[(y * n + px) * 3..(y * n + px + iw as usize) * 3];
-            for (x, p) in row.chunks_exact(3).enumerate() {
-                let q = lb.to_image(Point::new((px + x) as f32 + 0.5, y as f32 + 0.5));
-                let r = &det.rect;
-                if q.x >= r.x && q.x < r.x + r.w && q.y >= r.y && q.y < r.y + r.h {
-                    continue;
-                }
-                sum += imgops::luma(p) as f64;
-                count += 1;
-            }
-        }
-        (count > 0).then(|| (sum / count as f64) as f32)
-    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,16 @@ use std::sync::{Mutex, OnceLock};
 pub struct Runtime {
     env: Environment,
     threads: usize,
+    spinning: bool,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("threads", &self.threads)
+            .field("spinning", &self.spinning)
+            .finish_non_exhaustive()
+    }
 }
 
 static ENV: OnceLock<(PathBuf, Environment)> = OnceLock::new();
@@ -46,6 +56,7 @@ impl Runtime {
             return Ok(Runtime {
                 env: env.clone(),
                 threads,
+                spinning: false,
             });
         }
         if !lib_path.is_file() {
@@ -60,7 +71,11 @@ impl Runtime {
             .build()
             .map_err(|e| err(e.to_string()))?;
         let _ = ENV.set((lib_path.to_path_buf(), env.clone()));
-        Ok(Runtime { env, threads })
+        Ok(Runtime {
+            env,
+            threads,
+            spinning: false,
+        })
     }
 
     /// Intra-op threads of the sessions this handle creates.
@@ -71,8 +86,17 @@ impl Runtime {
     /// The same environment with another thread count.
     pub fn with_threads(&self, threads: usize) -> Runtime {
         Runtime {
-            env: self.env.clone(),
             threads: threads.max(1),
+            ..self.clone()
+        }
+    }
+
+    /// Whether sessions created from this handle let their worker threads busy-wait for work
+    /// (ONNX Runtime's default is yes; off here unless asked, see [`crate::VisionConfig::spin_threads`]).
+    pub fn with_spinning(&self, spinning: bool) -> Runtime {
+        Runtime {
+            spinning,
+            ..self.clone()
         }
     }
 }
@@ -162,6 +186,8 @@ impl Model {
             .with_intra_threads(rt.threads)
             .map_err(|e| ort_err(e.into()))?
             .with_inter_threads(1)
+            .map_err(|e| ort_err(e.into()))?
+            .with_intra_op_spinning(rt.spinning)
             .map_err(|e| ort_err(e.into()))?
             .commit_from_memory(&bytes)
             .map_err(ort_err)?;
@@ -256,6 +282,23 @@ impl Model {
             }
         }
         Ok(())
+    }
+
+    /// Runs the model on a ready NCHW input and returns every output, flattened, in declaration
+    /// order. For benchmarks and for checking a model numerically against a reference; the typed
+    /// wrappers are the way to use a model on images.
+    pub fn run_raw(&self, shape: [usize; 4], input: &[f32]) -> Result<Vec<Vec<f32>>> {
+        if shape.iter().product::<usize>() != input.len() {
+            return Err(VisionError::InvalidInput(format!(
+                "input of {} values for shape {shape:?}",
+                input.len()
+            )));
+        }
+        self.run(
+            shape,
+            |buf| buf.copy_from_slice(input),
+            |outs| outs.iter().map(|o| o.to_vec()).collect(),
+        )
     }
 
     /// Runs the model once: `fill` writes the input (a buffer of `shape`'s element count, reused

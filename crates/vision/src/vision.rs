@@ -10,7 +10,7 @@ use crate::iris::{Eyes, Iris};
 use crate::mesh::{self, FaceMesh, Mesh};
 use crate::pack::{self, Role};
 use crate::pose::Pose;
-use crate::quality::{self, Quality};
+use crate::quality::{self, Quality, Thumbnail};
 use crate::runtime::{Model, Runtime};
 use image::RgbImage;
 use serde::Serialize;
@@ -26,6 +26,9 @@ pub struct AnalyzeOptions {
     pub antispoof: bool,
     /// Face embedding (all faces of the image in one batch).
     pub embedding: bool,
+    /// Run the configured extra mesh passes (`mesh.refine_passes`); false runs the mesh once on the
+    /// detector's ROI (half the mesh cost, slightly looser alignment: for video frames).
+    pub refine_mesh: bool,
 }
 
 impl Default for AnalyzeOptions {
@@ -35,6 +38,7 @@ impl Default for AnalyzeOptions {
             iris: true,
             antispoof: true,
             embedding: false,
+            refine_mesh: true,
         }
     }
 }
@@ -103,11 +107,12 @@ impl Vision {
     /// Initialises ONNX Runtime from the configured library and loads every model.
     pub fn load(cfg: &VisionConfig) -> Result<Vision> {
         cfg.validate()?;
-        let rt = Runtime::init(&cfg.resolved_runtime_library(), cfg.threads)?;
+        let rt = Runtime::init(&cfg.resolved_runtime_library(), cfg.threads)?
+            .with_spinning(cfg.spin_threads);
         Vision::with_runtime(&rt, cfg)
     }
 
-    /// Loads every model on an existing runtime (its thread count wins over `cfg.threads`).
+    /// Loads every model on an existing runtime (its thread count and spinning win over the config's).
     pub fn with_runtime(rt: &Runtime, cfg: &VisionConfig) -> Result<Vision> {
         cfg.validate()?;
         let load = |role: Role| Model::load(rt, role, &pack::model_spec(cfg, role)?);
@@ -196,11 +201,12 @@ impl Vision {
         }
     }
 
-    /// The mesh of a detected face, refined `mesh.refine_passes` times.
-    pub fn mesh(&self, img: &RgbImage, det: &Detection) -> Result<FaceMesh> {
+    /// The mesh of a detected face, refined `refine_passes` times ([`Vision::analyze`] uses the
+    /// config's `mesh.refine_passes`).
+    pub fn mesh(&self, img: &RgbImage, det: &Detection, refine_passes: u32) -> Result<FaceMesh> {
         let scale = self.cfg.mesh.roi_scale;
         let mut m = self.mesh.run(img, &mesh::roi_from_detection(det, scale))?;
-        for _ in 0..self.cfg.mesh.refine_passes {
+        for _ in 0..refine_passes {
             if m.presence < self.cfg.mesh.min_presence {
                 break;
             }
@@ -213,8 +219,13 @@ impl Vision {
     /// `mesh.min_presence` are dropped when `detector.require_mesh_presence` is set.
     pub fn analyze(&self, img: &RgbImage, opts: &AnalyzeOptions) -> Result<Vec<Face>> {
         let mut faces = Vec::new();
-        for det in self.detect(img, opts.range)? {
-            if let Some(face) = self.analyze_detection(img, det, opts)? {
+        let dets = self.detect(img, opts.range)?;
+        if dets.is_empty() {
+            return Ok(faces);
+        }
+        let thumb = Thumbnail::new(img, self.cfg.quality.background_size);
+        for det in dets {
+            if let Some(face) = self.measure_detection(img, &thumb, det, opts)? {
                 faces.push(face);
             }
         }
@@ -237,7 +248,23 @@ impl Vision {
         det: Detection,
         opts: &AnalyzeOptions,
     ) -> Result<Option<Face>> {
-        let mesh = self.mesh(img, &det)?;
+        let thumb = Thumbnail::new(img, self.cfg.quality.background_size);
+        self.measure_detection(img, &thumb, det, opts)
+    }
+
+    fn measure_detection(
+        &self,
+        img: &RgbImage,
+        thumb: &Thumbnail,
+        det: Detection,
+        opts: &AnalyzeOptions,
+    ) -> Result<Option<Face>> {
+        let passes = if opts.refine_mesh {
+            self.cfg.mesh.refine_passes
+        } else {
+            0
+        };
+        let mesh = self.mesh(img, &det, passes)?;
         if self.cfg.detector.require_mesh_presence && mesh.presence < self.cfg.mesh.min_presence {
             return Ok(None);
         }
@@ -245,6 +272,7 @@ impl Vision {
         let pose = Pose::from_mesh(&mesh);
         let quality = quality::measure(
             img,
+            thumb,
             &det,
             &mesh,
             pose,

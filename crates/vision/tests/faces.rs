@@ -15,6 +15,7 @@ fn opts(range: Range) -> AnalyzeOptions {
         iris: false,
         antispoof: false,
         embedding: false,
+        refine_mesh: true,
     }
 }
 
