@@ -1,0 +1,9 @@
+//! Store integration tests. The same suite runs on SQLite + local files and, when
+//! `scripts/test-services.sh run -- ...` provides them, on PostgreSQL + an S3 server.
+
+mod atomic;
+mod common;
+mod retention;
+mod sessions;
+mod signed;
+mod tenants;
