@@ -18,11 +18,13 @@
 // are clearer there than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
+pub mod calibrate;
 pub mod dsp;
 pub mod error;
 pub mod geometry;
 pub mod layout;
 pub mod math;
+pub mod metrics;
 pub mod signals;
 pub mod track;
 
