@@ -54,6 +54,8 @@ pub struct Detector {
     size: usize,
     anchors: Vec<Point>,
     thresholds: DetectorThresholds,
+    /// Keep weak candidates (the caller verifies them).
+    weak: bool,
     range: Range,
 }
 
@@ -103,8 +105,14 @@ impl Candidate {
 impl Detector {
     /// Wraps a loaded detector model, checking its contract. `range` selects the anchor layout:
     /// short range = strides [8, 16, 16, 16] with 2 anchors per layer (896 anchors at 128);
-    /// full range = stride 4 with 1 anchor (2304 anchors at 192).
-    pub fn new(model: Model, range: Range, thresholds: DetectorThresholds) -> Result<Detector> {
+    /// full range = stride 4 with 1 anchor (2304 anchors at 192). `weak_candidates`: also return
+    /// faces scoring between `candidate_min_score` and `min_score` (for a caller that verifies them).
+    pub fn new(
+        model: Model,
+        range: Range,
+        thresholds: DetectorThresholds,
+        weak_candidates: bool,
+    ) -> Result<Detector> {
         let (h, w) = model.image_input()?;
         if h != w {
             return Err(model.contract(format!("input must be square, is {w}x{h}")));
@@ -129,6 +137,7 @@ impl Detector {
             size: h,
             anchors,
             thresholds,
+            weak: weak_candidates,
             range,
         })
     }
@@ -160,8 +169,13 @@ impl Detector {
 
     fn decode(&self, reg: &[f32], logits: &[f32], lb: &Letterbox) -> Vec<Detection> {
         let t = self.thresholds;
-        // score > min_score  <=>  logit > logit(min_score): no sigmoid for background anchors
-        let min_logit = (t.min_score / (1.0 - t.min_score)).ln();
+        let floor = if self.weak {
+            t.candidate_min_score
+        } else {
+            t.min_score
+        };
+        // score > floor  <=>  logit > logit(floor): no sigmoid for background anchors
+        let min_logit = (floor / (1.0 - floor)).ln();
         let inv = 1.0 / self.size as f32;
         let mut cands: Vec<Candidate> = Vec::new();
         for ((&logit, r), a) in logits.iter().zip(reg.chunks_exact(16)).zip(&self.anchors) {
@@ -186,7 +200,7 @@ impl Detector {
             });
         }
         cands.sort_by(|a, b| b.score.total_cmp(&a.score));
-        let merged = weighted_nms(cands, t.nms_iou);
+        let merged = weighted_nms(cands, t.nms_iou, t.min_score);
         let s = self.size as f32;
         let to_img = |p: Point| lb.to_image(Point::new(p.x * s, p.y * s));
         merged
@@ -207,8 +221,10 @@ impl Detector {
 
 /// MediaPipe's weighted non-maximum suppression: the best remaining candidate absorbs every
 /// candidate overlapping it by more than `iou`; the merged box and keypoints are the score-weighted
-/// mean of the cluster, the score is the best one's. `cands` must be sorted by score, best first.
-fn weighted_nms(cands: Vec<Candidate>, iou: f32) -> Vec<Candidate> {
+/// mean of the seed and the absorbed candidates scoring at least `avg_min` (weaker ones are only
+/// suppressed, so they cannot drag a face's box); the score is the seed's. `cands` must be sorted by
+/// score, best first.
+fn weighted_nms(cands: Vec<Candidate>, iou: f32, avg_min: f32) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut used = vec![false; cands.len()];
     for i in 0..cands.len() {
@@ -224,6 +240,9 @@ fn weighted_nms(cands: Vec<Candidate>, iou: f32) -> Vec<Candidate> {
             }
             used[j] = true;
             let c = &cands[j];
+            if j != i && c.score < avg_min {
+                continue;
+            }
             let w = c.score;
             wsum += w;
             x0 += c.x0 * w;
@@ -268,6 +287,36 @@ pub fn merge(mut a: Vec<Detection>, b: Vec<Detection>, iou: f32) -> Vec<Detectio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cand(score: f32, x0: f32) -> Candidate {
+        Candidate {
+            score,
+            x0,
+            y0: 0.0,
+            x1: x0 + 1.0,
+            y1: 1.0,
+            kps: [Point::new(x0, 0.5); KEYPOINTS],
+        }
+    }
+
+    #[test]
+    fn weighted_nms_averages_strong_candidates_only() {
+        // two strong overlapping candidates, one weak one overlapping them, one weak one apart
+        let cands = vec![
+            cand(0.9, 0.0),
+            cand(0.6, 0.2),
+            cand(0.4, 0.4),
+            cand(0.35, 5.0),
+        ];
+        let out = weighted_nms(cands, 0.3, 0.5);
+        assert_eq!(out.len(), 2);
+        let want = 0.6 * 0.2 / 1.5; // (0.9 * 0 + 0.6 * 0.2) / (0.9 + 0.6)
+        assert!((out[0].x0 - want).abs() < 1e-6, "{}", out[0].x0);
+        assert_eq!(out[0].score, 0.9);
+        assert!((out[0].kps[2].x - want).abs() < 1e-6);
+        assert_eq!(out[1].score, 0.35);
+        assert_eq!(out[1].x0, 5.0);
+    }
 
     #[test]
     fn anchor_layouts_have_the_documented_counts() {

@@ -116,8 +116,19 @@ impl Vision {
     pub fn with_runtime(rt: &Runtime, cfg: &VisionConfig) -> Result<Vision> {
         cfg.validate()?;
         let load = |role: Role| Model::load(rt, role, &pack::model_spec(cfg, role)?);
-        let short = Detector::new(load(Role::DetectorShort)?, Range::Short, cfg.detector.short)?;
-        let full = Detector::new(load(Role::DetectorFull)?, Range::Full, cfg.detector.full)?;
+        let weak = cfg.detector.require_mesh_presence;
+        let short = Detector::new(
+            load(Role::DetectorShort)?,
+            Range::Short,
+            cfg.detector.short,
+            weak,
+        )?;
+        let full = Detector::new(
+            load(Role::DetectorFull)?,
+            Range::Full,
+            cfg.detector.full,
+            weak,
+        )?;
         let mesh = Mesh::new(load(Role::Mesh)?)?;
         let iris = Iris::new(load(Role::Iris)?, cfg.iris.roi_scale)?;
         let embedder = Embedder::new(load(Role::Embedder)?)?;

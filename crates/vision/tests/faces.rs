@@ -109,7 +109,7 @@ fn multi_face_photos_yield_all_their_faces() {
         ("faces/multi/group.jpg", 6, 6),
         ("faces/multi/two_people.jpg", 2, 2),
         ("faces/multi/kit_with_rose.jpg", 2, 2),
-        ("faces/multi/obama_and_biden.jpg", 2, 3),
+        ("faces/multi/obama_and_biden.jpg", 3, 3),
         ("bad/multi_couple.jpg", 2, 2),
         ("bad/multi_selfie_group.jpg", 4, 7),
     ];
@@ -307,7 +307,10 @@ fn yaw_sign_matches_the_documented_convention() {
 }
 
 /// Alignment: the eye centres land on the template's eyes; independently, the iris centres (from a
-/// different model) land within a few pixels of them too.
+/// different model) land near them too. The 5-point fit is least squares, so each face keeps a
+/// residual from its own proportions and pose (up to ~4 px of the 112 px crop on these photos).
+/// Bounds: every face within 5 px (a swapped, mirrored or wrongly indexed landmark moves an eye by
+/// 10 px or more; the template's eyes are 35 px apart), and the mean over all faces within 3 px.
 #[test]
 fn alignment_puts_the_eyes_where_the_template_says() {
     let v = vision();
@@ -315,7 +318,8 @@ fn alignment_puts_the_eyes_where_the_template_says() {
         iris: true,
         ..opts(Range::Auto)
     };
-    let mut worst = 0f32;
+    let mut bad = Vec::new();
+    let (mut eye_sum, mut iris_sum, mut n) = (0f32, 0f32, 0f32);
     for (_, p) in labelled() {
         let img = load_rgb(&p);
         let faces = v.analyze(&img, &with_iris).unwrap();
@@ -323,27 +327,32 @@ fn alignment_puts_the_eyes_where_the_template_says() {
         let m = f.landmarks.image_to_aligned().unwrap();
         let eyes = f.eyes.as_ref().unwrap();
         let (tr, tl) = (TEMPLATE[0], TEMPLATE[1]);
-        let lm_r = m.apply(f.landmarks.right_eye);
-        let lm_l = m.apply(f.landmarks.left_eye);
-        let ir = m.apply(eyes.right.iris_center());
-        let il = m.apply(eyes.left.iris_center());
+        // template values are pixel indices: their continuous position is + 0.5
         let d = |a: faceproof_vision::Point, t: faceproof_vision::Point| {
+            let a = m.apply(a);
             (a.x - t.x - 0.5).hypot(a.y - t.y - 0.5)
         };
-        let (e1, e2, i1, i2) = (d(lm_r, tr), d(lm_l, tl), d(ir, tr), d(il, tl));
-        worst = worst.max(i1.max(i2));
-        assert!(
-            e1 < 4.0 && e2 < 4.0,
-            "{}: eye centres {e1:.1} / {e2:.1} px off",
-            name(&p)
+        let eye = d(f.landmarks.right_eye, tr).max(d(f.landmarks.left_eye, tl));
+        let iris = d(eyes.right.iris_center(), tr).max(d(eyes.left.iris_center(), tl));
+        println!(
+            "{:36} yaw {:6.1}  eye centre off by {eye:.1} px, iris centre by {iris:.1} px",
+            name(&p),
+            f.pose.yaw
         );
-        assert!(
-            i1 < 6.0 && i2 < 6.0,
-            "{}: iris centres {i1:.1} / {i2:.1} px from the template eyes",
-            name(&p)
-        );
+        eye_sum += eye;
+        iris_sum += iris;
+        n += 1.0;
+        if eye >= 5.0 || iris >= 5.0 {
+            bad.push(format!("{}: eye {eye:.1} iris {iris:.1}", name(&p)));
+        }
     }
-    println!("worst iris-to-template distance in the 112x112 crop: {worst:.1} px");
+    let (eye_mean, iris_mean) = (eye_sum / n, iris_sum / n);
+    println!("mean offset: eye centres {eye_mean:.2} px, iris centres {iris_mean:.2} px");
+    assert!(bad.is_empty(), "misaligned: {bad:#?}");
+    assert!(
+        eye_mean < 3.0 && iris_mean < 3.0,
+        "mean offsets {eye_mean:.2} / {iris_mean:.2} px"
+    );
 }
 
 /// The anti-spoofing score follows its contract (in [0, 1], deterministic) and keeps the verdicts
