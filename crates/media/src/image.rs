@@ -123,7 +123,41 @@ fn open<'a>(
     if w == 0 || h == 0 {
         return Err(MediaError::corrupt(format!("header declares {w}x{h}")));
     }
+    if format == ImageFormat::Jpeg && !jpeg_has_end(bytes) {
+        // The JPEG decoder fills missing data with grey instead of failing.
+        return Err(MediaError::corrupt(
+            "truncated JPEG: no end-of-image marker",
+        ));
+    }
     Ok((format, Box::new(decoder)))
+}
+
+/// Walks the JPEG marker segments to the first start-of-scan (skipping APPn segments, which may
+/// hold a thumbnail with its own markers) and looks for the end-of-image marker after it.
+/// Entropy-coded data cannot contain `FF D9` (0xFF bytes are stuffed), so its absence means the
+/// file was cut short.
+fn jpeg_has_end(bytes: &[u8]) -> bool {
+    let mut i = 2;
+    while i + 4 <= bytes.len() {
+        if bytes[i] != 0xFF {
+            return false;
+        }
+        let marker = bytes[i + 1];
+        match marker {
+            0xFF => i += 1, // fill byte
+            0xD8 | 0x01 | 0xD0..=0xD7 => i += 2,
+            0xD9 => return true,
+            _ => {
+                let len = usize::from(u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]));
+                if marker == 0xDA {
+                    let scan = (i + 2 + len).min(bytes.len());
+                    return bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9]);
+                }
+                i += 2 + len;
+            }
+        }
+    }
+    false
 }
 
 /// Dimensions from a reader without limits: only used to report a refusal precisely.
@@ -134,19 +168,19 @@ fn header_dimensions(bytes: &[u8], format: image::ImageFormat) -> Option<(u32, u
 }
 
 fn dimension_error(w: u32, h: u32, limits: &Limits) -> Option<MediaError> {
+    if u64::from(w) * u64::from(h) > limits.max_image_pixels {
+        return Some(MediaError::TooManyPixels {
+            width: w,
+            height: h,
+            limit: limits.max_image_pixels,
+        });
+    }
     if w > limits.max_image_width || h > limits.max_image_height {
         return Some(MediaError::DimensionsTooLarge {
             width: w,
             height: h,
             max_width: limits.max_image_width,
             max_height: limits.max_image_height,
-        });
-    }
-    if u64::from(w) * u64::from(h) > limits.max_image_pixels {
-        return Some(MediaError::TooManyPixels {
-            width: w,
-            height: h,
-            limit: limits.max_image_pixels,
         });
     }
     None

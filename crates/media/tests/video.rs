@@ -660,3 +660,48 @@ fn damaged_clips_never_panic() {
         }
     }
 }
+
+/// Every real clip in the shared data probes and decodes completely, upright as the CLI shows it.
+#[test]
+fn every_shared_video_decodes() {
+    let limits = Limits::default();
+    let mut count = 0;
+    for dir in ["data/videos", "data/attacks"] {
+        for entry in std::fs::read_dir(shared().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("mp4") {
+                continue;
+            }
+            let bytes = read(&path);
+            let info = probe_video(&bytes, &limits)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            let video = decode_video(
+                &bytes,
+                &SamplingPlan {
+                    analysis: AnalysisFrames::AtMost(20),
+                    analysis_long_side: Some(256),
+                    full: FullFrames::Evenly(1),
+                },
+                &limits,
+            )
+            .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            assert_eq!(
+                Some(video.frames_decoded),
+                info.frames,
+                "{}",
+                path.display()
+            );
+            assert_eq!(video.decode_errors, 0, "{}", path.display());
+            assert_eq!(video.analysis.len(), 20);
+            let (_, w, h) = cli_frames(&path, 1);
+            assert_eq!(
+                video.full[0].image.dimensions(),
+                (w, h),
+                "{}",
+                path.display()
+            );
+            count += 1;
+        }
+    }
+    assert!(count >= 10, "only {count} clips found");
+}
