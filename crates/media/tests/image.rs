@@ -122,7 +122,9 @@ fn exif_orientation_is_applied_only_when_asked() {
     let plain: RgbImage = decode_image(&plain_bytes, &AS_STORED, &limits)
         .unwrap()
         .image;
-    let cases: [(u16, u32, bool, fn(&RgbImage) -> RgbImage); 5] = [
+    /// EXIF orientation, expected rotation and mirroring, and the transform that makes it upright.
+    type Case = (u16, u32, bool, fn(&RgbImage) -> RgbImage);
+    let cases: [Case; 5] = [
         (3, 180, false, |i| imageops::rotate180(i)),
         (6, 90, false, |i| imageops::rotate90(i)),
         (8, 270, false, |i| imageops::rotate270(i)),
