@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct VisionConfig {
-    /// Intra-op threads of every ONNX Runtime session (>= 1). Each model runs on this many threads;
-    /// concurrent calls to the same model are serialised (see [`crate::Model`]).
+    /// Intra-op threads (>= 1) of the anti-spoofing model, the only pack model that gets faster with
+    /// more threads (~70 ms on 1 thread, ~39 ms on 2: `faceproof bench models`). Concurrent calls to
+    /// the same model are serialised (see [`crate::Model`]).
     pub threads: usize,
+    /// Intra-op threads (>= 1) of the detectors, mesh, iris and embedder: small models that run as
+    /// fast or faster on one thread; parallelism for them comes from analysing frames concurrently.
+    pub small_model_threads: usize,
     /// Let ONNX Runtime's worker threads busy-wait between operators (its own default). Faster for
     /// a lone request on an idle machine; off by default because on a small shared host the
     /// spinning threads take CPU from concurrent requests.
@@ -41,6 +45,7 @@ impl Default for VisionConfig {
     fn default() -> Self {
         Self {
             threads: 2,
+            small_model_threads: 1,
             spin_threads: false,
             models_dir: None,
             runtime_library: None,
@@ -73,8 +78,8 @@ impl VisionConfig {
     /// Checks ranges; called by [`crate::Vision::load`].
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(VisionError::Config(what));
-        if self.threads == 0 {
-            return bad("threads must be >= 1".into());
+        if self.threads == 0 || self.small_model_threads == 0 {
+            return bad("threads and small_model_threads must be >= 1".into());
         }
         for (name, d) in [
             ("detector.short", &self.detector.short),

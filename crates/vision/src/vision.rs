@@ -112,10 +112,20 @@ impl Vision {
         Vision::with_runtime(&rt, cfg)
     }
 
-    /// Loads every model on an existing runtime (its thread count and spinning win over the config's).
+    /// Loads every model on an existing runtime: its environment and spinning setting, the thread
+    /// counts of the config.
     pub fn with_runtime(rt: &Runtime, cfg: &VisionConfig) -> Result<Vision> {
         cfg.validate()?;
-        let load = |role: Role| Model::load(rt, role, &pack::model_spec(cfg, role)?);
+        let small = rt.with_threads(cfg.small_model_threads);
+        let big = rt.with_threads(cfg.threads);
+        let load = |role: Role| {
+            let rt = if role == Role::AntiSpoof {
+                &big
+            } else {
+                &small
+            };
+            Model::load(rt, role, &pack::model_spec(cfg, role)?)
+        };
         let weak = cfg.detector.require_mesh_presence;
         let short = Detector::new(
             load(Role::DetectorShort)?,

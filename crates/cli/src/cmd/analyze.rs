@@ -42,9 +42,12 @@ impl From<RangeArg> for Range {
 pub struct VisionArgs {
     #[command(flatten)]
     pub dir: super::models::ModelsDir,
-    /// Intra-op threads per model [default: the vision config's].
+    /// Intra-op threads of the anti-spoofing model [default: the vision config's].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Intra-op threads of the detectors, mesh, iris and embedder [default: the vision config's].
+    #[arg(long)]
+    pub small_model_threads: Option<usize>,
 }
 
 impl VisionArgs {
@@ -55,6 +58,9 @@ impl VisionArgs {
         };
         if let Some(t) = self.threads {
             cfg.threads = t;
+        }
+        if let Some(t) = self.small_model_threads {
+            cfg.small_model_threads = t;
         }
         cfg
     }

@@ -6,7 +6,7 @@
 use super::analyze::{VisionArgs, load_image, vision_error};
 use crate::output::Output;
 use faceproof_vision::pack::{self, Role};
-use faceproof_vision::{AnalyzeOptions, Model, Range, Runtime, Vision};
+use faceproof_vision::{AnalyzeOptions, Model, Range, Runtime, Vision, VisionConfig};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,7 +40,8 @@ pub struct Args {
 #[derive(Serialize)]
 struct Row {
     name: String,
-    threads: usize,
+    /// Intra-op threads; for pipeline rows "small/anti-spoofing" model threads.
+    threads: String,
     input: Vec<usize>,
     median_ms: f64,
     p90_ms: f64,
@@ -168,7 +169,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
             let (median_ms, p90_ms, min_ms) = summarise(ms);
             models.push(Row {
                 name: role.name().to_owned(),
-                threads,
+                threads: threads.to_string(),
                 input: shape.to_vec(),
                 median_ms,
                 p90_ms,
@@ -183,9 +184,20 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
             Ok(i) => i,
             Err(e) => return out.error("unreadable_image", &e),
         };
-        for &threads in &args.threads {
+        // every thread count for all models, then the config's own mix
+        let mut mixes: Vec<(usize, usize)> = args.threads.iter().map(|&t| (t, t)).collect();
+        let own = (cfg.small_model_threads, cfg.threads);
+        if !mixes.contains(&own) {
+            mixes.push(own);
+        }
+        for (small, big) in mixes {
             let before = proc_status_mb("VmHWM:");
-            let vision = match Vision::with_runtime(&rt.with_threads(threads), &cfg) {
+            let mix = VisionConfig {
+                small_model_threads: small,
+                threads: big,
+                ..cfg.clone()
+            };
+            let vision = match Vision::with_runtime(&rt, &mix) {
                 Ok(v) => v,
                 Err(e) => return vision_error(out, &e),
             };
@@ -234,7 +246,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
                 let (median_ms, p90_ms, min_ms) = summarise(ms);
                 pipeline.push(Row {
                     name: label.to_owned(),
-                    threads,
+                    threads: format!("{small}/{big}"),
                     input: vec![img.width() as usize, img.height() as usize],
                     median_ms,
                     p90_ms,
