@@ -102,8 +102,16 @@ fn main() {
                 dot(&mut canvas, p, 2 * t, [255, 0, 255]);
             }
             if let Some(e) = &f.eyes {
-                dot(&mut canvas, e.right.iris_center(), t, [0, 255, 255]);
-                dot(&mut canvas, e.left.iris_center(), t, [0, 255, 255]);
+                for eye in [&e.right, &e.left] {
+                    // the first 16 contour points are the eyelids
+                    for p in eye.contour.iter().take(16) {
+                        dot(&mut canvas, p.xy(), t / 2, [0, 160, 255]);
+                    }
+                    for p in &eye.iris[1..] {
+                        dot(&mut canvas, p.xy(), t / 2, [255, 128, 0]);
+                    }
+                    dot(&mut canvas, eye.iris_center(), t, [0, 255, 255]);
+                }
             }
             println!(
                 "   face {i}: {:?} score {:.3} presence {:.3} yaw {:.1} pitch {:.1} roll {:.1} pad {:?} sharp {:.0} bright {:.0} bg {:?}",
@@ -122,6 +130,16 @@ fn main() {
                 a.save(out.join(format!("{parent}_{stem}_face{i}.png")))
                     .unwrap();
             }
+        }
+        if let Some(f) = faces.first() {
+            // a close-up of the eyes of the first face, to check the iris model by eye
+            let r = f.detection.rect;
+            let (x, y) = (r.x.max(0.0) as u32, (r.y + r.h * 0.15).max(0.0) as u32);
+            let w = (r.w as u32).min(canvas.width() - x);
+            let h = ((r.h * 0.4) as u32).min(canvas.height() - y);
+            let eyes = faceproof_vision::image::imageops::crop_imm(&canvas, x, y, w, h).to_image();
+            eyes.save(out.join(format!("{parent}_{stem}_eyes.png")))
+                .unwrap();
         }
         let scale = 900.0 / canvas.width().max(canvas.height()) as f32;
         let small = if scale < 1.0 {
