@@ -439,15 +439,18 @@ fn scan(
     };
     let first_ts = stamps[0];
     let last_ts = *stamps.last().expect("not empty");
-    let span = last_ts.saturating_sub(first_ts) as f64 * time_base;
-    let duration = span + median_delta as f64 * time_base;
+    let span_ts = last_ts.saturating_sub(first_ts);
+    let duration = to_seconds(span_ts.saturating_add(median_delta), tb);
     if duration > limits.max_duration_seconds {
         return Err(MediaError::TooLong {
             seconds: duration,
             max: limits.max_duration_seconds,
         });
     }
-    let fps_real = (stamps.len() > 1 && span > 0.0).then(|| (stamps.len() - 1) as f64 / span);
+    let fps_real = (stamps.len() > 1 && span_ts > 0).then(|| {
+        (stamps.len() - 1) as f64 * f64::from(tb.denominator())
+            / (span_ts as f64 * f64::from(tb.numerator()))
+    });
     let variable = !deltas.is_empty()
         && deltas
             .iter()
@@ -512,6 +515,11 @@ fn scan(
         packets,
         decoder,
     })
+}
+
+/// A timestamp difference in seconds, dividing last so exact values (0.04 s at 1/15360) stay exact.
+fn to_seconds(ts: i64, tb: ffmpeg_next::Rational) -> f64 {
+    ts as f64 * f64::from(tb.numerator()) / f64::from(tb.denominator())
 }
 
 /// Size of an analysis frame: long side at most `long`, aspect kept, never upscaled.
@@ -705,7 +713,7 @@ where
         limits,
         deadline,
         rotation: scan.rotation,
-        time_base: scan.time_base,
+        time_base_q: scan.time_base_q,
         first_ts: scan.first_ts,
         median_delta: scan.median_delta,
         packets: scan.packets.len() as u64,
@@ -781,7 +789,7 @@ struct DecodeState<'l> {
     limits: &'l Limits,
     deadline: Instant,
     rotation: u32,
-    time_base: f64,
+    time_base_q: ffmpeg_next::Rational,
     first_ts: i64,
     median_delta: i64,
     packets: u64,
@@ -860,7 +868,7 @@ impl DecodeState<'_> {
                 .map_or(self.first_ts, |t| t.saturating_add(self.median_delta)),
         };
         self.last_ts = Some(ts);
-        let pts_seconds = ts.saturating_sub(self.first_ts) as f64 * self.time_base;
+        let pts_seconds = to_seconds(ts.saturating_sub(self.first_ts), self.time_base_q);
 
         if selection.wants_analysis(index, self.analysis_sent) {
             let (aw, ah) = analysis_size(w, h, selection.analysis_long);
