@@ -19,10 +19,22 @@ pub const CONTOUR_POINTS: usize = 71;
 /// Iris points per eye.
 pub const IRIS_POINTS: usize = 5;
 
+/// The face-mesh landmarks that the first 16 contour points of the subject's **right** eye (image
+/// left) correspond to: outer corner, lower lid, inner corner, upper lid (checked on the shared
+/// photos by `tests/faces.rs`).
+pub const CONTOUR_MESH_RIGHT: [usize; 16] = [
+    33, 7, 163, 144, 145, 153, 154, 155, 133, 246, 161, 160, 159, 158, 157, 173,
+];
+/// The same for the subject's **left** eye (image right): the mirror images of
+/// [`CONTOUR_MESH_RIGHT`] in the mesh.
+pub const CONTOUR_MESH_LEFT: [usize; 16] = [
+    263, 249, 390, 373, 374, 380, 381, 382, 362, 466, 388, 387, 386, 385, 384, 398,
+];
+
 /// Landmarks of one eye in image coordinates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EyeLandmarks {
-    /// 71 eye contour and brow points.
+    /// 71 eye contour and brow points; the first 16 outline the eye (see [`CONTOUR_MESH_RIGHT`]).
     pub contour: Vec<Point3>,
     /// Iris centre, then 4 boundary points.
     pub iris: [Point3; IRIS_POINTS],

@@ -355,6 +355,78 @@ fn alignment_puts_the_eyes_where_the_template_says() {
     );
 }
 
+/// The iris model's first 16 contour points have the documented layout, for both eyes: point 0 at
+/// the first mesh corner of `CONTOUR_MESH_*` (33 / 263), point 8 at the second (133 / 362), points
+/// 1-7 along the lower lid and 9-15 along the upper lid, both running from corner 0 towards corner
+/// 8. Positions are measured along the corner-to-corner axis (t, in eye widths) and across it
+/// (positive = down the face). The two models place the outer corner up to ~0.3 eye widths apart;
+/// swapped corners would be ~1 eye width off, hence the 0.4 bound.
+#[test]
+fn iris_contour_follows_the_documented_mesh_order() {
+    use faceproof_vision::iris::{CONTOUR_MESH_LEFT, CONTOUR_MESH_RIGHT};
+    let v = vision();
+    let with_iris = AnalyzeOptions {
+        iris: true,
+        ..opts(Range::Auto)
+    };
+    let (mut corner_worst, mut lid_gap_min) = (0f32, f32::MAX);
+    for (_, p) in labelled() {
+        let img = load_rgb(&p);
+        let faces = v.analyze(&img, &with_iris).unwrap();
+        let f = largest(&faces).unwrap();
+        let eyes = f.eyes.as_ref().unwrap();
+        for (side, eye, order) in [
+            ("right", &eyes.right, CONTOUR_MESH_RIGHT),
+            ("left", &eyes.left, CONTOUR_MESH_LEFT),
+        ] {
+            let (c0, c1) = (f.mesh.xy(order[0]), f.mesh.xy(order[8]));
+            let width = c0.dist(c1);
+            let (ax, ay) = ((c1.x - c0.x) / width, (c1.y - c0.y) / width);
+            // the normal pointing down the face (positive image y for an upright face)
+            let (nx, ny) = if ax >= 0.0 { (-ay, ax) } else { (ay, -ax) };
+            let t = |k: usize| {
+                let q = eye.contour[k].xy();
+                ((q.x - c0.x) * ax + (q.y - c0.y) * ay) / width
+            };
+            let down = |k: usize| {
+                let q = eye.contour[k].xy();
+                ((q.x - c0.x) * nx + (q.y - c0.y) * ny) / width
+            };
+            let at = |k: usize, c: faceproof_vision::Point| eye.contour[k].xy().dist(c) / width;
+            let corners = at(0, c0).max(at(8, c1));
+            corner_worst = corner_worst.max(corners);
+            let lower: Vec<usize> = (1..8).collect();
+            let upper: Vec<usize> = (9..16).collect();
+            let runs_forward = |idx: &[usize]| idx.windows(2).all(|w| t(w[1]) > t(w[0]) - 0.02);
+            let mean = |idx: &[usize]| idx.iter().map(|&k| down(k)).sum::<f32>() / idx.len() as f32;
+            let gap = mean(&lower) - mean(&upper);
+            lid_gap_min = lid_gap_min.min(gap);
+            assert!(
+                corners < 0.4,
+                "{} {side} eye: contour corners {corners:.2} eye widths from mesh {} / {}",
+                name(&p),
+                order[0],
+                order[8]
+            );
+            assert!(
+                runs_forward(&[0, 1, 2, 3, 4, 5, 6, 7, 8])
+                    && runs_forward(&[0, 9, 10, 11, 12, 13, 14, 15, 8]),
+                "{} {side} eye: lids do not run from corner 0 to corner 8",
+                name(&p)
+            );
+            assert!(
+                gap > 0.0,
+                "{} {side} eye: lower lid not below the upper lid ({gap:.2})",
+                name(&p)
+            );
+        }
+    }
+    println!(
+        "contour corners within {corner_worst:.2} eye widths of the mesh corners; \
+         smallest mean lid opening {lid_gap_min:.2} eye widths"
+    );
+}
+
 /// The anti-spoofing score follows its contract (in [0, 1], deterministic) and keeps the verdicts
 /// that are stable under crop changes on the shared attack photos: the print, the tablet replay and
 /// the large phone replay score as spoofs, genuine_a_2 as genuine. (genuine_a_1 and
