@@ -705,3 +705,46 @@ fn every_shared_video_decodes() {
     }
     assert!(count >= 10, "only {count} clips found");
 }
+
+/// An MP4 cut with `-c copy` starts at a keyframe before the cut and carries an edit list: the
+/// packets before the cut are decoded for reference but are not frames of the clip.
+#[test]
+fn edit_list_trimmed_mp4_starts_at_the_cut() {
+    let mut a = pattern("320x240", 25, 6.0);
+    a.extend(args(&[
+        "-c:v", "libx264", "-preset", "medium", "-g", "250", "-pix_fmt", "yuv420p",
+    ]));
+    let long = ffmpeg_fixture("long_gop.mp4", &strs(&a));
+    let path = ffmpeg_fixture(
+        "trimmed.mp4",
+        &["-ss", "2.5", "-i", long.to_str().unwrap(), "-c", "copy"],
+    );
+    let bytes = read(&path);
+    let expected = ffprobe_frame_times(&path);
+    let info = probe_video(&bytes, &Limits::default()).unwrap();
+    assert_eq!(info.frames, Some(expected.len() as u64));
+    let want = expected.last().unwrap() + 0.04;
+    assert!(
+        (info.duration_seconds.unwrap() - want).abs() < 1e-6,
+        "{info:?}"
+    );
+    let video = decode_video(&bytes, &all_frames_plan(2), &Limits::default()).unwrap();
+    let ours: Vec<f64> = video.analysis.iter().map(|f| f.pts_seconds).collect();
+    assert_eq!(ours.len(), expected.len());
+    for (o, e) in ours.iter().zip(&expected) {
+        assert!((o - e).abs() < 1e-4, "ours {o} vs ffprobe {e}");
+    }
+    // The first shown frame is the CLI's first frame.
+    let (cli, _, _) = cli_frames(&path, 1);
+    let first = decode_video(
+        &bytes,
+        &SamplingPlan {
+            analysis: AnalysisFrames::None,
+            analysis_long_side: None,
+            full: FullFrames::AtTimestamps(vec![0.0]),
+        },
+        &Limits::default(),
+    )
+    .unwrap();
+    assert!(mean_abs_diff(first.full[0].image.as_raw(), &cli[0]) < 2.5);
+}

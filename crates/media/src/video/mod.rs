@@ -358,6 +358,7 @@ fn scan(
     let mut packets = Vec::new();
     let mut stamps: Vec<i64> = Vec::new();
     let mut count: u64 = 0;
+    let mut presented: u64 = 0;
     let mut damaged: u64 = 0;
     let mut min_ts = i64::MAX;
     let max_ts_span = limits.max_duration_seconds / time_base;
@@ -390,7 +391,16 @@ fn scan(
         if packet.is_corrupt() {
             damaged += 1;
         }
-        if let Some(ts) = packet.pts().or(packet.dts()) {
+        // Packets an edit list cuts away are decoded (later frames may refer to them) but never
+        // shown: they are not frames of the clip.
+        // SAFETY: reading the flags of a packet just read.
+        let discarded = unsafe {
+            (*ffmpeg_next::packet::Ref::as_ptr(&packet)).flags & AV_PKT_FLAG_DISCARD != 0
+        };
+        if !discarded {
+            presented += 1;
+        }
+        if !discarded && let Some(ts) = packet.pts().or(packet.dts()) {
             stamps.push(ts);
             min_ts = min_ts.min(ts);
             let span = ts.saturating_sub(min_ts) as f64;
@@ -420,7 +430,9 @@ fn scan(
         )));
     }
     if stamps.is_empty() {
-        return Err(MediaError::corrupt("the video frames carry no timestamps"));
+        return Err(MediaError::corrupt(
+            "the video frames carry no timestamps, or none is meant to be shown",
+        ));
     }
     stamps.sort_unstable();
     let mut deltas: Vec<i64> = stamps
@@ -498,7 +510,7 @@ fn scan(
         fps_real,
         variable_frame_rate: Some(variable),
         duration_seconds: Some(duration),
-        frames: Some(count),
+        frames: Some(presented),
         has_audio,
         pixel_format,
         bytes: bytes.len() as u64,
@@ -752,10 +764,10 @@ where
     if state.decoded == 0 {
         return Err(MediaError::corrupt("no frame could be decoded"));
     }
-    if state.decoded * 2 < state.packets {
+    if state.decoded * 2 < frames {
         return Err(MediaError::corrupt(format!(
             "only {} of {} frames could be decoded",
-            state.decoded, state.packets
+            state.decoded, frames
         )));
     }
     let mut info = scan.info;
