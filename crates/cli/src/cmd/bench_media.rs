@@ -7,7 +7,8 @@
 //!
 //! Two numbers per case: `stream` hands frames to a sink that drops them (the decoder's own cost
 //! and memory), `collect` keeps them all as `decode_video` does (what the engine holds). Peak
-//! memory is VmHWM, reset before each decode through `/proc/self/clear_refs`.
+//! memory is VmHWM, reset before each decode through `/proc/self/clear_refs` after returning freed
+//! heap pages to the system; growth is measured from the resident size at the start.
 //!
 //! A benchmark, not a test: numbers depend on the machine and on what else runs on it.
 
@@ -304,8 +305,25 @@ fn reset_peak() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// Returns freed heap memory to the system, so the next decode's growth is measured from a low
+/// resident size instead of being hidden by pages the allocator kept.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn release_free_memory() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> std::ffi::c_int;
+    }
+    // SAFETY: glibc's malloc_trim only releases unused heap pages.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn release_free_memory() {}
+
 /// Resets the peak and returns the resident memory to measure growth from.
 fn start_peak() -> f64 {
+    release_free_memory();
     reset_peak();
     proc_status_mb("VmRSS:")
 }
