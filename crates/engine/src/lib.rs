@@ -19,6 +19,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod calibrate;
+pub mod check;
 pub mod dsp;
 pub mod error;
 pub mod geometry;
@@ -31,5 +32,6 @@ pub mod track;
 #[cfg(test)]
 pub(crate) mod testutil;
 
+pub use check::{CheckError, CheckRequest, Engine, EngineConfig, Verdict};
 pub use error::SignalError;
 pub use track::{Point2, Point3};

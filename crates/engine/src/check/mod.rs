@@ -1,0 +1,144 @@
+//! The verdict engine: media in, one API-neutral [`Verdict`] out.
+//!
+//! ```text
+//! video bytes ─ media::decode (analysis frames at 15 fps + full-res candidates)
+//!             ─ track: per frame detect / mesh / quality (vision), skin colour, face count
+//!             ─ capture rules ─> reasons (no_face, face_too_small, ...)
+//!             ─ signals (motion, planarity, blink, pulse, screen, jitter, PAD model)
+//!             ─ fusion ─> liveness, deepfake
+//!             ─ best frame (full resolution) ─ embedding ─ match vs ID photo
+//! ```
+//!
+//! [`Engine`] is `Send + Sync`: share one behind an `Arc` and call [`Engine::check`] from as many
+//! threads as the host has cores.
+
+mod capture;
+mod config;
+mod document;
+mod error;
+mod frames;
+mod fusion;
+mod matching;
+mod selfie;
+mod verdict;
+
+pub use capture::CaptureRequest;
+pub use config::{
+    CaptureConfig, DeepfakeConfig, DocumentConfig, EngineConfig, LivenessConfig, MatchingConfig,
+    SamplingConfig, SignalConfigs,
+};
+pub use error::CheckError;
+pub use fusion::{Calibration, FusionModels};
+pub use verdict::{
+    AttackType, BestFrame, Deepfake, FaceMatch, FarAtScore, Liveness, MediaFacts, Reason,
+    ReasonCode, Severity, SignalValue, Stage, StageTimes, Verdict,
+};
+
+use faceproof_media::Limits;
+use faceproof_vision::{Vision, VisionConfig};
+use std::sync::Arc;
+
+/// One selfie-video request.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckRequest<'a> {
+    /// The selfie video, as received (mp4, mov, webm, mkv, avi).
+    pub video: &'a [u8],
+    /// The ID photo, when a face match is wanted.
+    pub id_photo: Option<&'a [u8]>,
+    /// Honour the ID photo's EXIF orientation (silent API `auto_rotate`; FPT: always).
+    pub id_auto_rotate: bool,
+    /// Encode the best frame and its face crop as JPEG in the verdict.
+    pub encode_best_frame: bool,
+}
+
+impl<'a> CheckRequest<'a> {
+    /// A request for a video alone, EXIF honoured, best frame encoded.
+    pub fn video(video: &'a [u8]) -> Self {
+        Self {
+            video,
+            id_photo: None,
+            id_auto_rotate: true,
+            encode_best_frame: true,
+        }
+    }
+
+    /// The same with an ID photo.
+    pub fn with_id_photo(mut self, photo: &'a [u8]) -> Self {
+        self.id_photo = Some(photo);
+        self
+    }
+}
+
+/// Models, thresholds and calibration, loaded once.
+#[derive(Debug)]
+pub struct Engine {
+    vision: Arc<Vision>,
+    cfg: EngineConfig,
+    limits: Limits,
+    calibration: Calibration,
+}
+
+impl Engine {
+    /// Loads the models of `vision_cfg` and the default calibration.
+    pub fn load(
+        cfg: EngineConfig,
+        vision_cfg: &VisionConfig,
+        limits: Limits,
+    ) -> Result<Engine, CheckError> {
+        let vision = Arc::new(Vision::load(vision_cfg)?);
+        Ok(Engine::new(vision, cfg, limits, Calibration::default()))
+    }
+
+    /// An engine over already loaded models.
+    pub fn new(
+        vision: Arc<Vision>,
+        cfg: EngineConfig,
+        limits: Limits,
+        calibration: Calibration,
+    ) -> Engine {
+        Engine {
+            vision,
+            cfg,
+            limits,
+            calibration,
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &EngineConfig {
+        &self.cfg
+    }
+
+    /// The media limits in use.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The models.
+    pub fn vision(&self) -> &Vision {
+        &self.vision
+    }
+
+    /// The calibration (fusion models and the face-match FAR model).
+    pub fn calibration(&self) -> &Calibration {
+        &self.calibration
+    }
+
+    /// The cosine threshold of a face match.
+    pub fn match_threshold(&self) -> f64 {
+        self.cfg
+            .matching
+            .threshold
+            .unwrap_or(f64::from(self.vision.config().matching.threshold))
+    }
+
+    /// Judges a selfie video (and matches it against an ID photo when one is given).
+    pub fn check(&self, req: &CheckRequest<'_>) -> Result<Verdict, CheckError> {
+        selfie::check(self, req)
+    }
+
+    /// Judges a far / near still capture from the capture SDK (and an optional short clip).
+    pub fn check_capture(&self, req: &CaptureRequest<'_>) -> Result<Verdict, CheckError> {
+        capture::check(self, req)
+    }
+}
