@@ -27,6 +27,8 @@ enum Command {
     Analyze(cmd::analyze::Args),
     /// Compare the largest face of two photos.
     Compare(cmd::compare::Args),
+    /// Judge a selfie video (liveness, deepfake, quality codes) and match it to an ID photo.
+    Check(cmd::check::Args),
     /// Print the media facts of a video or image file, or why it is refused.
     Probe(cmd::probe::Args),
     /// Fetch, verify and list the model pack.
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Analyze(args) => cmd::analyze::run(args, &out),
         Command::Compare(args) => cmd::compare::run(args, &out),
+        Command::Check(args) => cmd::check::run(args, &out),
         Command::Probe(args) => cmd::probe::run(args, &out),
         Command::Models(command) => cmd::models::run(command, &out),
         Command::Bench(args) => cmd::bench::run(args, &out),

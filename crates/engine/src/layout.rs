@@ -40,6 +40,13 @@ pub const IMAGE_LEFT_CHEEK: [usize; 6] = [117, 118, 101, 36, 205, 187];
 /// Image-right cheek skin patch (polygon) for the pulse.
 pub const IMAGE_RIGHT_CHEEK: [usize; 6] = [346, 347, 330, 266, 425, 411];
 
+/// The lower face (polygon): along the jaw from below the image-left ear round the chin to below
+/// the image-right ear, closed through the base of the nose (2). Mouth, chin and lower cheeks: what
+/// a mask or a hand over the mouth covers.
+pub const LOWER_FACE: [usize; 18] = [
+    132, 58, 172, 136, 150, 149, 176, 148, 152, 377, 400, 378, 379, 365, 397, 288, 361, 2,
+];
+
 /// The "inner face" region for jitter: eyes, nose and lips, where a face swap is generated.
 pub fn inner_face() -> Vec<usize> {
     IMAGE_LEFT_EYE_CORNERS

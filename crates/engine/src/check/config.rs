@@ -57,8 +57,6 @@ impl Default for SamplingConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CaptureConfig {
-    /// Shortest video judged at all, seconds (the silent API's `short_time` is < 2 s).
-    pub min_duration_s: f64,
     /// Share of frames that may break a per-frame rule before it is reported.
     pub frame_fraction: f64,
     /// Smallest face box area / frame area. FPT asks for 30 % of the frame; BlazeFace's box is
@@ -79,6 +77,9 @@ pub struct CaptureConfig {
     pub max_pitch_deg: f64,
     /// Smallest share of the face box inside the frame.
     pub min_inside_ratio: f64,
+    /// Share of frames with a face that may have it cut by the border (FPT: never out of frame;
+    /// a tenth tolerates a detector box that pokes out for a frame or two).
+    pub out_of_frame_fraction: f64,
     /// Share of analysed frames that must show a face for the video to be judged at all.
     pub min_face_frames: f64,
     /// Largest gap without a face, seconds, before the face counts as lost.
@@ -96,7 +97,6 @@ pub struct CaptureConfig {
 impl Default for CaptureConfig {
     fn default() -> Self {
         Self {
-            min_duration_s: 2.0,
             frame_fraction: 0.5,
             min_face_area_ratio: 0.05,
             min_sharpness: 25.0,
@@ -106,6 +106,7 @@ impl Default for CaptureConfig {
             max_yaw_deg: 30.0,
             max_pitch_deg: 30.0,
             min_inside_ratio: 0.9,
+            out_of_frame_fraction: 0.1,
             min_face_frames: 0.5,
             max_face_gap_s: 1.0,
             multiple_faces_fraction: 0.3,
@@ -179,17 +180,11 @@ impl Default for DeepfakeConfig {
 }
 
 /// Face match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchingConfig {
     /// Cosine threshold of a match. `None`: the vision config's `matching.threshold`.
     pub threshold: Option<f64>,
-}
-
-impl Default for MatchingConfig {
-    fn default() -> Self {
-        Self { threshold: None }
-    }
 }
 
 /// Tuning of each signal (see `docs/signals.md`).

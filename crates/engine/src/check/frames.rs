@@ -1,1 +1,224 @@
-//! (in progress)
+//! Video -> per-frame observations of the main face.
+//!
+//! FFmpeg decodes on the calling thread while a second thread runs the per-frame models, so on two
+//! cores decoding hides behind inference. Every analysed frame gets the short-range detector, one
+//! mesh pass and the quality measures of its largest face; every `face_count_interval_s` the
+//! full-range detector also counts faces (the short-range one misses small faces behind the
+//! customer). Full-resolution frames are kept only as best-frame candidates.
+
+use super::config::SamplingConfig;
+use super::regions::{self, FaceColours};
+use faceproof_media::{
+    AnalysisFrames, Frame, FrameRole, FullFrames, Limits, MediaError, MediaInfo, SamplingPlan,
+};
+use faceproof_vision::{AnalyzeOptions, Face, Quality, Range, Vision, VisionError};
+use std::sync::mpsc;
+use std::time::Instant;
+
+/// What was measured on the main face of one analysed frame.
+#[derive(Debug, Clone)]
+pub(super) struct FaceObs {
+    /// The 468 mesh points in analysis-frame pixels.
+    pub points: Vec<[f32; 2]>,
+    pub quality: Quality,
+    /// Mean colours of skin regions (pulse) and the lower face (occlusion).
+    pub colours: FaceColours,
+}
+
+/// One analysed frame.
+#[derive(Debug, Clone)]
+pub(super) struct FrameObs {
+    pub t: f64,
+    /// The largest face, if any.
+    pub face: Option<FaceObs>,
+    /// Faces the short-range pass saw that are large enough to be a second person.
+    pub faces_short: usize,
+    /// Faces the full-range pass counted, on the frames it ran.
+    pub faces_full: Option<usize>,
+}
+
+/// Everything the rest of the check reads from the video.
+#[derive(Debug)]
+pub(super) struct Track {
+    pub info: MediaInfo,
+    pub frames: Vec<FrameObs>,
+    /// Full-resolution best-frame candidates, in time order.
+    pub candidates: Vec<Frame>,
+    pub decode_ms: f64,
+    pub times: ModelTimes,
+}
+
+/// Why tracking stopped.
+#[derive(Debug)]
+pub(super) enum TrackError {
+    Media(MediaError),
+    Vision(VisionError),
+}
+
+/// Decodes `video` and measures every analysed frame.
+pub(super) fn track(
+    vision: &Vision,
+    video: &[u8],
+    sampling: &SamplingConfig,
+    second_face_min_relative_area: f64,
+    limits: &Limits,
+) -> Result<Track, TrackError> {
+    let info = faceproof_media::probe_video(video, limits).map_err(TrackError::Media)?;
+    let fps = info.fps_real.or(info.fps).unwrap_or(30.0).max(1.0);
+    let stride = (fps / sampling.analysis_fps.max(1.0)).round().max(1.0) as u32;
+    let plan = SamplingPlan {
+        analysis: AnalysisFrames::EveryNth(stride),
+        analysis_long_side: Some(sampling.analysis_long_side),
+        full: FullFrames::Evenly(sampling.best_frame_candidates),
+    };
+    let count_every = (sampling.face_count_interval_s * fps / f64::from(stride))
+        .round()
+        .max(1.0) as usize;
+
+    let started = Instant::now();
+    let (tx, rx) = mpsc::sync_channel::<Frame>(4);
+    let mut candidates = Vec::new();
+    let (summary, worker) = std::thread::scope(|scope| {
+        let worker = scope.spawn(move || {
+            let mut out = Vec::new();
+            let mut times = ModelTimes::default();
+            for (index, frame) in rx.into_iter().enumerate() {
+                out.push(observe(
+                    vision,
+                    &frame,
+                    index % count_every == 0,
+                    second_face_min_relative_area,
+                    &mut times,
+                )?);
+            }
+            Ok((out, times))
+        });
+        let summary = faceproof_media::decode_video_with(video, &plan, limits, |role, frame| {
+            match role {
+                FrameRole::Analysis => {
+                    // A closed channel means the worker failed: stop decoding, its error wins.
+                    tx.send(frame).map_err(|_| MediaError::Internal {
+                        detail: "frame analysis stopped".into(),
+                    })
+                }
+                FrameRole::Full => {
+                    candidates.push(frame);
+                    Ok(())
+                }
+            }
+        });
+        drop(tx);
+        (summary, worker.join())
+    });
+    let elapsed = started.elapsed().as_secs_f64() * 1e3;
+    let (frames, times) = match worker {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => return Err(TrackError::Vision(e)),
+        Err(_) => {
+            return Err(TrackError::Media(MediaError::Internal {
+                detail: "frame analysis thread panicked".into(),
+            }));
+        }
+    };
+    let summary = summary.map_err(TrackError::Media)?;
+    Ok(Track {
+        info: summary.info,
+        frames,
+        candidates,
+        // Decoding overlaps the models; what is not model time is decode (and waiting).
+        decode_ms: (elapsed - times.detect_ms - times.landmarks_ms).max(0.0),
+        times,
+    })
+}
+
+/// Milliseconds spent per model stage.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct ModelTimes {
+    pub detect_ms: f64,
+    pub landmarks_ms: f64,
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
+/// Detects with one range and measures every detection (mesh, pose, quality).
+fn faces_in(
+    vision: &Vision,
+    img: &image::RgbImage,
+    range: Range,
+    times: &mut ModelTimes,
+) -> Result<Vec<Face>, VisionError> {
+    let opts = AnalyzeOptions {
+        range,
+        iris: false,
+        antispoof: false,
+        embedding: false,
+        refine_mesh: false,
+    };
+    let t0 = Instant::now();
+    let dets = vision.detect(img, range)?;
+    times.detect_ms += ms_since(t0);
+    let t1 = Instant::now();
+    let mut faces = Vec::with_capacity(dets.len());
+    for det in dets {
+        if let Some(face) = vision.analyze_detection(img, det, &opts)? {
+            faces.push(face);
+        }
+    }
+    times.landmarks_ms += ms_since(t1);
+    Ok(faces)
+}
+
+fn observe(
+    vision: &Vision,
+    frame: &Frame,
+    count_faces: bool,
+    second_face_min_relative_area: f64,
+    times: &mut ModelTimes,
+) -> Result<FrameObs, VisionError> {
+    let img = &frame.image;
+    let mut faces = faces_in(vision, img, Range::Short, times)?;
+    let faces_full = if count_faces {
+        let full = faces_in(vision, img, Range::Full, times)?;
+        if faces.is_empty() && !full.is_empty() {
+            // The short-range detector missed a face the full-range one found: use it.
+            faces = full.clone();
+        }
+        Some(count_large(&full, second_face_min_relative_area))
+    } else {
+        None
+    };
+    let faces_short = count_large(&faces, second_face_min_relative_area);
+    let face = faces
+        .into_iter()
+        .max_by(|a, b| a.area().total_cmp(&b.area()))
+        .map(|f| face_obs(img, f));
+    Ok(FrameObs {
+        t: frame.pts_seconds,
+        face,
+        faces_short,
+        faces_full,
+    })
+}
+
+/// Faces at least `min_relative` of the largest one's area.
+fn count_large(faces: &[Face], min_relative: f64) -> usize {
+    let Some(largest) = faces.iter().map(Face::area).reduce(f32::max) else {
+        return 0;
+    };
+    faces
+        .iter()
+        .filter(|f| f64::from(f.area()) >= min_relative * f64::from(largest))
+        .count()
+}
+
+fn face_obs(img: &image::RgbImage, face: Face) -> FaceObs {
+    let points: Vec<[f32; 2]> = face.mesh.points.iter().map(|p| [p.x, p.y]).collect();
+    let colours = regions::face_colours(img, &points);
+    FaceObs {
+        points,
+        quality: face.quality,
+        colours,
+    }
+}

@@ -12,13 +12,17 @@
 //! [`Engine`] is `Send + Sync`: share one behind an `Arc` and call [`Engine::check`] from as many
 //! threads as the host has cores.
 
+mod best;
 mod capture;
 mod config;
 mod document;
 mod error;
+mod evidence;
 mod frames;
 mod fusion;
 mod matching;
+mod regions;
+mod rules;
 mod selfie;
 mod verdict;
 

@@ -1,5 +1,318 @@
-//! (in progress)
-use super::{CheckError, CheckRequest, Engine, Verdict};
-pub(super) fn check(_engine: &Engine, _req: &CheckRequest<'_>) -> Result<Verdict, CheckError> {
-    Err(CheckError::Internal("in progress".into()))
+//! [`Engine::check`]: one selfie video (and an optional ID photo) to one verdict.
+
+use super::best::{self, CandidateEvidence};
+use super::document;
+use super::evidence::{self, Feature, Temporal, log10_floor, names};
+use super::frames::{self, Track, TrackError};
+use super::fusion::{self, Fused};
+use super::matching;
+use super::rules::{self, reason};
+use super::verdict::{
+    AttackType, Deepfake, Liveness, MediaFacts, Reason, ReasonCode, Severity, StageTimes, Verdict,
+};
+use super::{CheckError, CheckRequest, Engine};
+use crate::math::stats;
+use faceproof_media::{MediaError, Warning};
+use std::time::Instant;
+
+pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, CheckError> {
+    let started = Instant::now();
+    let cfg = &engine.cfg;
+    let track = match frames::track(
+        &engine.vision,
+        req.video,
+        &cfg.sampling,
+        cfg.capture.second_face_min_relative_area,
+        &engine.limits,
+    ) {
+        Ok(t) => t,
+        Err(TrackError::Media(MediaError::TooShort { seconds, min })) => {
+            return Ok(too_short(seconds, min, started));
+        }
+        Err(TrackError::Media(e)) => return Err(CheckError::Video(e)),
+        Err(TrackError::Vision(e)) => return Err(CheckError::Vision(e)),
+    };
+    let mut times = StageTimes {
+        decode_ms: track.decode_ms,
+        detect_ms: track.times.detect_ms,
+        landmarks_ms: track.times.landmarks_ms,
+        ..StageTimes::default()
+    };
+    let duration = track.info.duration_seconds.unwrap_or(0.0);
+    let mut codes = rules::presence_reasons(&track.frames, duration, &cfg.capture);
+    let usable = !codes.iter().any(|r| r.code == ReasonCode::NoFace);
+    if usable {
+        codes.extend(rules::capture_reasons(&track.frames, &cfg.capture));
+    }
+    codes.extend(media_warnings(&track));
+
+    let mut verdict = Verdict {
+        codes: Vec::new(),
+        liveness: None,
+        deepfake: None,
+        best_frame: None,
+        face_match: None,
+        media: media_facts(&track),
+        timings: StageTimes::default(),
+    };
+    if usable {
+        let t_signals = Instant::now();
+        let temporal = evidence::temporal(&track.frames, &cfg.signals);
+        times.signals_ms = ms_since(t_signals);
+        let candidates = best::analyse(
+            &engine.vision,
+            &track,
+            &cfg.sampling,
+            &cfg.capture,
+            &cfg.signals,
+        )?;
+        times.pad_ms = candidates.models_ms;
+        judge(engine, &temporal, &candidates, &mut codes, &mut verdict);
+
+        if let Some(top) = candidates.analysed.first() {
+            let frame = &track.candidates[top.candidate];
+            verdict.best_frame = Some(
+                best::best_frame(&frame.image, frame.pts_seconds, top, req.encode_best_frame)
+                    .map_err(CheckError::Internal)?,
+            );
+            if let Some(photo) = req.id_photo {
+                let t_embed = Instant::now();
+                let doc = document::analyse(
+                    &engine.vision,
+                    photo,
+                    req.id_auto_rotate,
+                    &cfg.document,
+                    &engine.limits,
+                )?;
+                codes.extend(doc.reasons);
+                if let Some(id_embedding) = &doc.embedding {
+                    let selfie = engine.vision.embed(&frame.image, &top.face)?;
+                    let m = matching::compare(
+                        &selfie,
+                        id_embedding,
+                        engine.match_threshold(),
+                        &engine.calibration,
+                    );
+                    if !m.is_match {
+                        codes.push(reason(
+                            ReasonCode::FaceMismatch,
+                            Severity::Error,
+                            "cosine_similarity",
+                            m.cosine,
+                            m.threshold,
+                            Some(frame.pts_seconds),
+                        ));
+                    }
+                    verdict.face_match = Some(m);
+                }
+                times.embed_ms = ms_since(t_embed);
+            }
+        } else if req.id_photo.is_some() {
+            // Faces in the analysis frames, none at full resolution: nothing to match.
+            codes.push(reason(
+                ReasonCode::NoFace,
+                Severity::Error,
+                "full_resolution_candidates_with_face",
+                0.0,
+                1.0,
+                None,
+            ));
+        }
+    }
+    order(&mut codes);
+    times.total_ms = ms_since(started);
+    verdict.codes = codes;
+    verdict.timings = times;
+    Ok(verdict)
+}
+
+/// Fuses the evidence into liveness and deepfake judgements and adds their reasons.
+fn judge(
+    engine: &Engine,
+    temporal: &Temporal,
+    candidates: &CandidateEvidence,
+    codes: &mut Vec<Reason>,
+    verdict: &mut Verdict,
+) {
+    let cfg = &engine.cfg;
+    let features = features(temporal, candidates);
+    let fused = fusion::fuse(&engine.calibration.fusion.liveness, &features);
+    let df = fusion::fuse(&engine.calibration.fusion.deepfake, &features);
+    let still = temporal
+        .nonrigid_iod
+        .filter(|&v| v < cfg.liveness.still_nonrigid_iod);
+    if let Some(v) = still {
+        codes.push(reason(
+            ReasonCode::StillImage,
+            Severity::Error,
+            "nonrigid_iod",
+            v,
+            cfg.liveness.still_nonrigid_iod,
+            None,
+        ));
+    }
+    let is_deepfake = df.prob >= cfg.deepfake.threshold;
+    if is_deepfake {
+        codes.push(reason(
+            ReasonCode::Deepfake,
+            Severity::Error,
+            "deepfake_prob",
+            df.prob,
+            cfg.deepfake.threshold,
+            None,
+        ));
+    }
+    let spoof = fused.prob >= cfg.liveness.threshold;
+    if spoof && still.is_none() {
+        codes.push(reason(
+            ReasonCode::Spoof,
+            Severity::Error,
+            "spoof_prob",
+            fused.prob,
+            cfg.liveness.threshold,
+            None,
+        ));
+    }
+    let attack_type = if still.is_some() {
+        Some(AttackType::Injection)
+    } else if is_deepfake {
+        Some(AttackType::Deepfake)
+    } else if spoof {
+        Some(presentation_or_unsure(&fused))
+    } else {
+        None
+    };
+    verdict.liveness = Some(Liveness {
+        score: 1.0 - fused.prob,
+        spoof_prob: fused.prob,
+        is_live: !spoof && still.is_none() && !is_deepfake,
+        threshold: cfg.liveness.threshold,
+        need_to_review: (fused.prob - cfg.liveness.threshold).abs() < cfg.liveness.review_band,
+        attack_type,
+        signals: fused.signals,
+    });
+    verdict.deepfake = Some(Deepfake {
+        prob: df.prob,
+        is_deepfake,
+        threshold: cfg.deepfake.threshold,
+        signals: df.signals,
+    });
+}
+
+/// A spoof is a presentation attack when the evidence that pushed it is physical (the model's
+/// texture score, screen cues, a planar face); otherwise the kind is unsure.
+fn presentation_or_unsure(fused: &Fused) -> AttackType {
+    let physical = [
+        names::PAD,
+        names::SCREEN_PEAK,
+        names::GLARE,
+        names::PLANARITY,
+    ];
+    let total: f64 = fused.signals.iter().map(|s| s.contribution.max(0.0)).sum();
+    let from_physical: f64 = fused
+        .signals
+        .iter()
+        .filter(|s| physical.contains(&s.name))
+        .map(|s| s.contribution.max(0.0))
+        .sum();
+    if total > 0.0 && from_physical >= 0.5 * total {
+        AttackType::Presentation
+    } else {
+        AttackType::Unsure
+    }
+}
+
+/// Every feature the fusion models may read.
+fn features(temporal: &Temporal, candidates: &CandidateEvidence) -> Vec<Feature> {
+    let mut f = temporal.features();
+    f.push((
+        names::PAD,
+        (!candidates.pad_scores.is_empty()).then(|| stats::median(&candidates.pad_scores)),
+    ));
+    f.push((names::SCREEN_PEAK, candidates.screen_peak.map(log10_floor)));
+    f.push((names::GLARE, candidates.glare));
+    f
+}
+
+/// Media warnings as reasons.
+fn media_warnings(track: &Track) -> Vec<Reason> {
+    track
+        .info
+        .warnings
+        .iter()
+        .filter_map(|w| match *w {
+            Warning::LowResolution {
+                width,
+                height,
+                min_height,
+                ..
+            } => Some(reason(
+                ReasonCode::LowResolution,
+                Severity::Warning,
+                "video_short_side_pixels",
+                f64::from(width.min(height)),
+                f64::from(min_height),
+                None,
+            )),
+            Warning::LowFrameRate { fps, min } => Some(reason(
+                ReasonCode::LowFrameRate,
+                Severity::Warning,
+                "frames_per_second",
+                fps,
+                min,
+                None,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+fn media_facts(track: &Track) -> MediaFacts {
+    let (width, height) = track.info.upright_size();
+    MediaFacts {
+        width,
+        height,
+        duration_seconds: track.info.duration_seconds.unwrap_or(0.0),
+        fps: track.info.fps_real.or(track.info.fps).unwrap_or(0.0),
+        frames_analysed: track.frames.len(),
+        frames_with_face: track.frames.iter().filter(|f| f.face.is_some()).count(),
+    }
+}
+
+fn too_short(seconds: f64, min: f64, started: Instant) -> Verdict {
+    Verdict {
+        codes: vec![reason(
+            ReasonCode::VideoTooShort,
+            Severity::Error,
+            "duration_seconds",
+            seconds,
+            min,
+            None,
+        )],
+        liveness: None,
+        deepfake: None,
+        best_frame: None,
+        face_match: None,
+        media: MediaFacts {
+            width: 0,
+            height: 0,
+            duration_seconds: seconds,
+            fps: 0.0,
+            frames_analysed: 0,
+            frames_with_face: 0,
+        },
+        timings: StageTimes {
+            total_ms: ms_since(started),
+            ..StageTimes::default()
+        },
+    }
+}
+
+/// Errors before warnings; within each, capture, then liveness, then match (stable otherwise).
+fn order(codes: &mut [Reason]) {
+    codes.sort_by_key(|r| (r.severity == Severity::Warning, r.code.stage() as u8));
+}
+
+fn ms_since(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
 }

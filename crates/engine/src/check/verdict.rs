@@ -325,7 +325,9 @@ impl Verdict {
 
     /// Warnings only.
     pub fn warnings(&self) -> impl Iterator<Item = &Reason> {
-        self.codes.iter().filter(|r| r.severity == Severity::Warning)
+        self.codes
+            .iter()
+            .filter(|r| r.severity == Severity::Warning)
     }
 
     /// The capture was usable, live, not a deepfake, and matched when an ID photo was given.

@@ -1,0 +1,93 @@
+//! `faceproof check --video V [--id I]`: the engine's verdict as JSON.
+//!
+//! Exit code 0 whenever a verdict was reached, negative or not; non-zero only when the input could
+//! not be judged at all (refused media, model failure). `--save-frames DIR` writes the best frame
+//! and its aligned face crop as JPEG.
+
+use super::analyze::VisionArgs;
+use crate::output::Output;
+use faceproof_engine::check::{CheckRequest, Engine, EngineConfig};
+use faceproof_media::Limits;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The selfie video.
+    #[arg(long)]
+    pub video: PathBuf,
+    /// The ID photo to match against.
+    #[arg(long = "id")]
+    pub id_photo: Option<PathBuf>,
+    /// Write best_frame.jpg and best_face.jpg into this folder.
+    #[arg(long)]
+    pub save_frames: Option<PathBuf>,
+    /// Engine configuration (TOML, the `[engine]` fields at top level) [default: built-in].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub vision: VisionArgs,
+}
+
+/// Reads an optional engine config file.
+pub fn engine_config(path: Option<&PathBuf>) -> Result<EngineConfig, String> {
+    let Some(path) = path else {
+        return Ok(EngineConfig::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Loads the engine from the CLI's vision arguments and an optional config file.
+pub fn load_engine(
+    vision: &VisionArgs,
+    config: Option<&PathBuf>,
+    out: &Output,
+) -> Result<Engine, ExitCode> {
+    let cfg = engine_config(config).map_err(|e| out.error("invalid_config", &e))?;
+    Engine::load(cfg, &vision.config(), Limits::default())
+        .map_err(|e| out.error("model_failure", &e.to_string()))
+}
+
+pub fn run(args: Args, out: &Output) -> ExitCode {
+    let limits = Limits::default();
+    let read = |p: &PathBuf, max: u64| {
+        faceproof_media::read_file(p, max).map_err(|e| (e.code(), format!("{}: {e}", p.display())))
+    };
+    let video = match read(&args.video, limits.max_video_bytes) {
+        Ok(v) => v,
+        Err((code, msg)) => return out.error(code, &msg),
+    };
+    let id = match args
+        .id_photo
+        .as_ref()
+        .map(|p| read(p, limits.max_image_bytes))
+    {
+        None => None,
+        Some(Ok(b)) => Some(b),
+        Some(Err((code, msg))) => return out.error(code, &msg),
+    };
+    let engine = match load_engine(&args.vision, args.config.as_ref(), out) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let mut req = CheckRequest::video(&video);
+    req.id_photo = id.as_deref();
+    req.encode_best_frame = args.save_frames.is_some();
+    let verdict = match engine.check(&req) {
+        Ok(v) => v,
+        Err(e) => {
+            let code = e.media_error().map_or("model_failure", |m| m.code());
+            return out.error(code, &e.to_string());
+        }
+    };
+    if let (Some(dir), Some(best)) = (&args.save_frames, &verdict.best_frame) {
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|_| std::fs::write(dir.join("best_frame.jpg"), &best.jpeg))
+            .and_then(|_| std::fs::write(dir.join("best_face.jpg"), &best.face_jpeg));
+        if let Err(e) = written {
+            return out.error("io", &format!("{}: {e}", dir.display()));
+        }
+    }
+    out.json(&verdict)
+}

@@ -1,0 +1,168 @@
+//! Best-frame candidates at full resolution: which one represents the capture, and what the
+//! frame-based evidence (anti-spoofing model, screen cues) says on the best few.
+//!
+//! Each candidate is first ranked by the analysis-frame measurements nearest to it in time
+//! (frontal, sharp, eyes open: each scored 0-1 and summed), so the full-resolution models run
+//! only on the `pad_frames` best ones.
+
+use super::config::{CaptureConfig, SamplingConfig, SignalConfigs};
+use super::evidence::openness;
+use super::frames::Track;
+use super::verdict::BestFrame;
+use crate::math::stats;
+use crate::signals::screen::measure_screen_cues;
+use faceproof_vision::{AnalyzeOptions, Face, Range, Vision, VisionError, largest};
+use image::RgbImage;
+use std::time::Instant;
+
+/// Eye openness of a fully open eye (the mesh lids' gap over width): the best-frame score's
+/// "eyes open" term saturates there.
+const OPEN_EYE_OPENNESS: f64 = 0.25;
+/// Sharpness, in multiples of the capture's minimum, at which the "sharp" term saturates.
+const SHARP_MULTIPLE: f64 = 4.0;
+
+/// One candidate analysed at full resolution.
+#[derive(Debug, Clone)]
+pub(super) struct Analysed {
+    pub candidate: usize,
+    pub face: Face,
+    pub rank_score: f64,
+    pub openness: Option<f64>,
+}
+
+/// What the candidates gave.
+#[derive(Debug, Default)]
+pub(super) struct CandidateEvidence {
+    /// Best first.
+    pub analysed: Vec<Analysed>,
+    pub pad_scores: Vec<f64>,
+    pub screen_peak: Option<f64>,
+    pub glare: Option<f64>,
+    pub models_ms: f64,
+}
+
+/// Ranks the candidates and runs the full-resolution models on the best `pad_frames`.
+pub(super) fn analyse(
+    vision: &Vision,
+    track: &Track,
+    sampling: &SamplingConfig,
+    capture: &CaptureConfig,
+    signals: &SignalConfigs,
+) -> Result<CandidateEvidence, VisionError> {
+    let started = Instant::now();
+    let mut ranked: Vec<(usize, f64, Option<f64>)> = track
+        .candidates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| {
+            let obs = nearest_face(track, c.pts_seconds)?;
+            let pose = obs.quality.pose;
+            let turn = f64::from(pose.yaw).hypot(f64::from(pose.pitch));
+            let frontal = 1.0 - (turn / capture.max_yaw_deg.max(1.0)).min(1.0);
+            let sharp = (f64::from(obs.quality.sharpness)
+                / (SHARP_MULTIPLE * capture.min_sharpness.max(1.0)))
+            .min(1.0);
+            let open = openness(&obs.points);
+            let eyes = open.map_or(0.0, |o| (o / OPEN_EYE_OPENNESS).min(1.0));
+            Some((i, frontal + sharp + eyes, open))
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let opts = AnalyzeOptions {
+        range: Range::Short,
+        iris: false,
+        antispoof: true,
+        embedding: false,
+        refine_mesh: true,
+    };
+    let mut out = CandidateEvidence::default();
+    let mut screen_peaks = Vec::new();
+    let mut glare = Vec::new();
+    for &(i, rank_score, open) in ranked.iter().take(sampling.pad_frames.max(1)) {
+        let img = &track.candidates[i].image;
+        let faces = vision.analyze(img, &opts)?;
+        let Some(face) = largest(&faces).cloned() else {
+            continue;
+        };
+        if let Some(s) = face.pad_score {
+            out.pad_scores.push(f64::from(s));
+        }
+        if let Some(crop) = face_crop(img, &face)
+            && let Ok(cues) = measure_screen_cues(&crop, &signals.screen)
+        {
+            screen_peaks.push(cues.spectrum.peak_to_ring_median);
+            glare.push(cues.specular.highlight_fraction);
+        }
+        out.analysed.push(Analysed {
+            candidate: i,
+            face,
+            rank_score,
+            openness: open,
+        });
+    }
+    out.screen_peak = (!screen_peaks.is_empty()).then(|| stats::median(&screen_peaks));
+    out.glare = (!glare.is_empty()).then(|| stats::median(&glare));
+    out.models_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(out)
+}
+
+/// The analysis-frame face nearest in time to `t`.
+fn nearest_face(track: &Track, t: f64) -> Option<&super::frames::FaceObs> {
+    track
+        .frames
+        .iter()
+        .filter(|f| f.face.is_some())
+        .min_by(|a, b| (a.t - t).abs().total_cmp(&(b.t - t).abs()))
+        .and_then(|f| f.face.as_ref())
+}
+
+/// The detector box cut from the frame at native resolution (screen cues must not be resampled).
+pub(super) fn face_crop(img: &RgbImage, face: &Face) -> Option<RgbImage> {
+    let r = face.detection.rect.clip(img.width(), img.height());
+    let (x, y) = (r.x.max(0.0) as u32, r.y.max(0.0) as u32);
+    let (w, h) = (r.w as u32, r.h as u32);
+    (w >= 8 && h >= 8 && x + w <= img.width() && y + h <= img.height())
+        .then(|| image::imageops::crop_imm(img, x, y, w, h).to_image())
+}
+
+/// The verdict's best frame, with JPEGs when asked.
+pub(super) fn best_frame(
+    img: &RgbImage,
+    t: f64,
+    analysed: &Analysed,
+    encode: bool,
+) -> Result<BestFrame, String> {
+    let face = &analysed.face;
+    let r = face.detection.rect;
+    let (jpeg, face_jpeg) = if encode {
+        let aligned = face
+            .landmarks
+            .aligned(img)
+            .ok_or("the face's landmarks are degenerate")?;
+        (jpeg(img)?, jpeg(&aligned)?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(BestFrame {
+        timestamp: t,
+        jpeg,
+        face_jpeg,
+        face_box: [r.x, r.y, r.w, r.h],
+        yaw: face.pose.yaw,
+        pitch: face.pose.pitch,
+        sharpness: face.quality.sharpness,
+        eye_openness: analysed.openness,
+        score: analysed.rank_score,
+    })
+}
+
+/// JPEG quality of returned frames: visually lossless for review, a fifth of PNG's size.
+const JPEG_QUALITY: u8 = 90;
+
+pub(super) fn jpeg(img: &RgbImage) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+        .encode_image(img)
+        .map_err(|e| format!("JPEG encoding failed: {e}"))?;
+    Ok(out)
+}

@@ -1,0 +1,146 @@
+//! Mean colours of mesh-defined face regions: skin for the pulse, lower face against the forehead
+//! for occlusion.
+
+use crate::layout;
+use image::RgbImage;
+
+/// Pixels with a channel at or beyond these levels are left out: clipped values carry no pulse and
+/// no colour.
+const CLIP_LOW: u8 = 6;
+const CLIP_HIGH: u8 = 249;
+/// Regions with fewer usable pixels than this report no colour.
+const MIN_PIXELS: usize = 20;
+
+/// Mean RGB (0-255) of face regions in one frame; `None` where too few usable pixels.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FaceColours {
+    /// Forehead and both cheeks together (the pulse's skin signal).
+    pub skin: Option<[f32; 3]>,
+    /// Forehead alone (the occlusion reference: masks and hands do not cover it).
+    pub forehead: Option<[f32; 3]>,
+    /// Mouth, chin and lower cheeks.
+    pub lower: Option<[f32; 3]>,
+}
+
+/// Measures the regions of one face (`points`: the 468 mesh points in `img` pixels).
+pub fn face_colours(img: &RgbImage, points: &[[f32; 2]]) -> FaceColours {
+    let poly = |idx: &[usize]| -> Vec<[f32; 2]> { idx.iter().map(|&i| points[i]).collect() };
+    let forehead = Sum::polygon(img, &poly(&layout::FOREHEAD));
+    let left = Sum::polygon(img, &poly(&layout::IMAGE_LEFT_CHEEK));
+    let right = Sum::polygon(img, &poly(&layout::IMAGE_RIGHT_CHEEK));
+    let lower = Sum::polygon(img, &poly(&layout::LOWER_FACE));
+    let mut skin = forehead;
+    skin.add(&left);
+    skin.add(&right);
+    FaceColours {
+        skin: skin.mean(),
+        forehead: forehead.mean(),
+        lower: lower.mean(),
+    }
+}
+
+/// Distance between two colours as a face-occlusion measure: Euclidean distance of their (r, g)
+/// chromaticities (independent of shading), plus a tenth of the absolute log ratio of their
+/// brightness (a black mask has skin-like chromaticity noise but is far darker).
+pub fn colour_distance(a: [f32; 3], b: [f32; 3]) -> f64 {
+    let chroma = |c: [f32; 3]| {
+        let s = f64::from(c[0] + c[1] + c[2]).max(1e-6);
+        (f64::from(c[0]) / s, f64::from(c[1]) / s, s)
+    };
+    let (ra, ga, sa) = chroma(a);
+    let (rb, gb, sb) = chroma(b);
+    (ra - rb).hypot(ga - gb) + 0.1 * (sa / sb).ln().abs()
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Sum {
+    rgb: [f64; 3],
+    n: usize,
+}
+
+impl Sum {
+    /// Sums the pixels whose centres lie inside the polygon (even-odd rule, scanline).
+    fn polygon(img: &RgbImage, poly: &[[f32; 2]]) -> Sum {
+        let mut sum = Sum::default();
+        if poly.len() < 3 {
+            return sum;
+        }
+        let (w, h) = (img.width() as i64, img.height() as i64);
+        let ymin = poly.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min);
+        let ymax = poly.iter().map(|p| p[1]).fold(f32::NEG_INFINITY, f32::max);
+        let y0 = (ymin.floor() as i64).max(0);
+        let y1 = (ymax.ceil() as i64).min(h - 1);
+        let mut xs = Vec::with_capacity(poly.len());
+        for y in y0..=y1 {
+            let yc = y as f32 + 0.5;
+            xs.clear();
+            for (i, a) in poly.iter().enumerate() {
+                let b = poly[(i + 1) % poly.len()];
+                if (a[1] <= yc) != (b[1] <= yc) {
+                    xs.push(a[0] + (yc - a[1]) / (b[1] - a[1]) * (b[0] - a[0]));
+                }
+            }
+            xs.sort_by(f32::total_cmp);
+            for pair in xs.chunks_exact(2) {
+                let xa = ((pair[0] - 0.5).ceil() as i64).max(0);
+                let xb = ((pair[1] - 0.5).floor() as i64).min(w - 1);
+                for x in xa..=xb {
+                    let p = img.get_pixel(x as u32, y as u32).0;
+                    if p.iter().all(|&v| v > CLIP_LOW && v < CLIP_HIGH) {
+                        for c in 0..3 {
+                            sum.rgb[c] += f64::from(p[c]);
+                        }
+                        sum.n += 1;
+                    }
+                }
+            }
+        }
+        sum
+    }
+
+    fn add(&mut self, o: &Sum) {
+        for c in 0..3 {
+            self.rgb[c] += o.rgb[c];
+        }
+        self.n += o.n;
+    }
+
+    fn mean(&self) -> Option<[f32; 3]> {
+        (self.n >= MIN_PIXELS).then(|| {
+            let n = self.n as f64;
+            [
+                (self.rgb[0] / n) as f32,
+                (self.rgb[1] / n) as f32,
+                (self.rgb[2] / n) as f32,
+            ]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polygon_mean_counts_the_inside_only() {
+        let mut img = RgbImage::from_pixel(40, 40, image::Rgb([10, 20, 30]));
+        for y in 10..20 {
+            for x in 10..20 {
+                img.put_pixel(x, y, image::Rgb([200, 100, 50]));
+            }
+        }
+        let square = [[10.0, 10.0], [20.0, 10.0], [20.0, 20.0], [10.0, 20.0]];
+        let s = Sum::polygon(&img, &square);
+        assert_eq!(s.n, 100);
+        assert_eq!(s.mean(), Some([200.0, 100.0, 50.0]));
+    }
+
+    #[test]
+    fn colour_distance_ignores_shading_but_not_hue() {
+        let skin = [180.0, 130.0, 110.0];
+        let shaded = [90.0, 65.0, 55.0];
+        let blue_mask = [110.0, 150.0, 200.0];
+        assert!(colour_distance(skin, shaded) < 0.08);
+        assert!(colour_distance(skin, blue_mask) > 0.15);
+    }
+}

@@ -1,0 +1,262 @@
+//! Capture rules: per-frame quality measures against the thresholds of [`CaptureConfig`], turned
+//! into reasons that carry the measurement. A per-frame rule fails when more than
+//! `frame_fraction` of the frames with a face break it; its reported value is the median over
+//! those frames, and `at_seconds` the worst frame.
+
+use super::config::CaptureConfig;
+use super::frames::{FaceObs, FrameObs};
+use super::regions::colour_distance;
+use super::verdict::{Reason, ReasonCode, Severity};
+use crate::math::stats;
+
+/// Builds a reason with its hint.
+pub(super) fn reason(
+    code: ReasonCode,
+    severity: Severity,
+    measure: &'static str,
+    value: f64,
+    threshold: f64,
+    at_seconds: Option<f64>,
+) -> Reason {
+    Reason {
+        code,
+        severity,
+        measure,
+        value,
+        threshold,
+        at_seconds,
+        hint: code.hint(),
+    }
+}
+
+/// One per-frame rule: which measure, how it fails.
+struct Rule {
+    code: ReasonCode,
+    measure: &'static str,
+    threshold: f64,
+    /// Share of frames that may break it.
+    tolerance: f64,
+    /// `true` when values below the threshold fail.
+    fails_below: bool,
+    value: fn(&FaceObs) -> Option<f64>,
+}
+
+/// The reasons the frames with a face give, in decision order.
+pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<Reason> {
+    let rules = [
+        Rule {
+            code: ReasonCode::FaceTooSmall,
+            measure: "face_area_ratio",
+            threshold: cfg.min_face_area_ratio,
+            tolerance: cfg.frame_fraction,
+            fails_below: true,
+            value: |f| Some(f64::from(f.quality.face_area_ratio)),
+        },
+        Rule {
+            code: ReasonCode::FaceOutOfFrame,
+            measure: "inside_ratio",
+            threshold: cfg.min_inside_ratio,
+            tolerance: cfg.out_of_frame_fraction,
+            fails_below: true,
+            value: |f| Some(f64::from(f.quality.inside_ratio)),
+        },
+        Rule {
+            code: ReasonCode::NotFrontal,
+            measure: "abs_yaw_degrees",
+            threshold: cfg.max_yaw_deg,
+            tolerance: cfg.frame_fraction,
+            fails_below: false,
+            value: |f| Some(f64::from(f.quality.pose.yaw.abs())),
+        },
+        Rule {
+            code: ReasonCode::NotFrontal,
+            measure: "abs_pitch_degrees",
+            threshold: cfg.max_pitch_deg,
+            tolerance: cfg.frame_fraction,
+            fails_below: false,
+            value: |f| Some(f64::from(f.quality.pose.pitch.abs())),
+        },
+        Rule {
+            code: ReasonCode::FaceTooDark,
+            measure: "face_brightness",
+            threshold: cfg.min_brightness,
+            tolerance: cfg.frame_fraction,
+            fails_below: true,
+            value: |f| Some(f64::from(f.quality.brightness)),
+        },
+        Rule {
+            code: ReasonCode::FaceTooBright,
+            measure: "face_brightness",
+            threshold: cfg.max_brightness,
+            tolerance: cfg.frame_fraction,
+            fails_below: false,
+            value: |f| Some(f64::from(f.quality.brightness)),
+        },
+        Rule {
+            code: ReasonCode::Backlit,
+            measure: "background_minus_face_brightness",
+            threshold: cfg.backlit_delta,
+            tolerance: cfg.frame_fraction,
+            fails_below: false,
+            value: |f| f.quality.face_background_delta.map(|d| -f64::from(d)),
+        },
+        Rule {
+            code: ReasonCode::FaceBlurry,
+            measure: "sharpness",
+            threshold: cfg.min_sharpness,
+            tolerance: cfg.frame_fraction,
+            fails_below: true,
+            value: |f| Some(f64::from(f.quality.sharpness)),
+        },
+        Rule {
+            code: ReasonCode::FaceOccluded,
+            measure: "lower_face_colour_distance",
+            threshold: cfg.max_lower_face_colour_distance,
+            tolerance: cfg.frame_fraction,
+            fails_below: false,
+            value: lower_face_distance,
+        },
+    ];
+    let faces: Vec<(f64, &FaceObs)> = frames
+        .iter()
+        .filter_map(|f| f.face.as_ref().map(|o| (f.t, o)))
+        .collect();
+    let mut out: Vec<Reason> = Vec::new();
+    for rule in &rules {
+        if out.iter().any(|r| r.code == rule.code) {
+            continue; // one reason per code (yaw before pitch)
+        }
+        if let Some(r) = apply(rule, &faces) {
+            out.push(r);
+        }
+    }
+    out
+}
+
+/// The occlusion measure of one frame.
+pub(super) fn lower_face_distance(f: &FaceObs) -> Option<f64> {
+    Some(colour_distance(f.colours.lower?, f.colours.forehead?))
+}
+
+fn apply(rule: &Rule, faces: &[(f64, &FaceObs)]) -> Option<Reason> {
+    let measured: Vec<(f64, f64)> = faces
+        .iter()
+        .filter_map(|&(t, f)| (rule.value)(f).map(|v| (t, v)))
+        .collect();
+    if measured.is_empty() {
+        return None;
+    }
+    let breaks = |v: f64| {
+        if rule.fails_below {
+            v < rule.threshold
+        } else {
+            v > rule.threshold
+        }
+    };
+    let bad: Vec<(f64, f64)> = measured
+        .iter()
+        .copied()
+        .filter(|&(_, v)| breaks(v))
+        .collect();
+    let share = bad.len() as f64 / measured.len() as f64;
+    if share <= rule.tolerance || bad.is_empty() {
+        return None;
+    }
+    let values: Vec<f64> = bad.iter().map(|&(_, v)| v).collect();
+    let worst = bad
+        .iter()
+        .copied()
+        .max_by(|a, b| {
+            let (ka, kb) = if rule.fails_below {
+                (-a.1, -b.1)
+            } else {
+                (a.1, b.1)
+            };
+            ka.total_cmp(&kb)
+        })
+        .map(|(t, _)| t);
+    Some(reason(
+        rule.code,
+        Severity::Error,
+        rule.measure,
+        stats::median(&values),
+        rule.threshold,
+        worst,
+    ))
+}
+
+/// `no_face`, `face_lost` and `multiple_faces`: rules over the whole series, not per face.
+pub(super) fn presence_reasons(
+    frames: &[FrameObs],
+    duration_s: f64,
+    cfg: &CaptureConfig,
+) -> Vec<Reason> {
+    let mut out = Vec::new();
+    let n = frames.len().max(1) as f64;
+    let with_face = frames.iter().filter(|f| f.face.is_some()).count() as f64;
+    let share = with_face / n;
+    if share < cfg.min_face_frames {
+        out.push(reason(
+            ReasonCode::NoFace,
+            Severity::Error,
+            "frames_with_face_share",
+            share,
+            cfg.min_face_frames,
+            None,
+        ));
+        return out;
+    }
+    // Longest stretch without a face, the clip's ends included.
+    let times: Vec<f64> = frames
+        .iter()
+        .filter(|f| f.face.is_some())
+        .map(|f| f.t)
+        .collect();
+    let mut gap = (times[0], times[0]);
+    let mut edges = vec![0.0];
+    edges.extend(&times);
+    edges.push(duration_s.max(*times.last().unwrap_or(&0.0)));
+    for w in edges.windows(2) {
+        if w[1] - w[0] > gap.1 - gap.0 {
+            gap = (w[0], w[1]);
+        }
+    }
+    let longest = gap.1 - gap.0;
+    if longest > cfg.max_face_gap_s {
+        out.push(reason(
+            ReasonCode::FaceLost,
+            Severity::Error,
+            "longest_gap_without_face_seconds",
+            longest,
+            cfg.max_face_gap_s,
+            Some(gap.0),
+        ));
+    }
+    // Shares of frames with two or more faces, per detector (the full-range one runs on fewer
+    // frames but sees smaller faces); the larger share decides.
+    let share_of = |count: &dyn Fn(&FrameObs) -> Option<usize>| -> (f64, Option<f64>) {
+        let counted: Vec<(f64, usize)> = frames
+            .iter()
+            .filter_map(|f| count(f).map(|c| (f.t, c)))
+            .collect();
+        let multi: Vec<f64> = counted.iter().filter(|c| c.1 >= 2).map(|c| c.0).collect();
+        (
+            multi.len() as f64 / counted.len().max(1) as f64,
+            multi.first().copied(),
+        )
+    };
+    let short = share_of(&|f| Some(f.faces_short));
+    let full = share_of(&|f| f.faces_full);
+    let (multi_share, first) = if full.0 > short.0 { full } else { short };
+    if multi_share > cfg.multiple_faces_fraction {
+        out.push(reason(
+            ReasonCode::MultipleFaces,
+            Severity::Error,
+            "frames_with_several_faces_share",
+            multi_share,
+            cfg.multiple_faces_fraction,
+            first,
+        ));
+    }
+    out
+}
