@@ -1,6 +1,28 @@
 //! The capture SDK's far / near still pair (ADVANCE-style liveness session).
+//!
+//! ```text
+//! far, near bytes ─ media::decode_image (EXIF upright) ─ scale to max_long_side
+//!                 ─ vision.analyze (auto range, refined mesh, anti-spoofing)
+//!                 ─ capture rules per still (face count, frame, pose, light, focus; near larger)
+//!                 ─ capture times (near after far, within max_gap)
+//!                 ─ perspective (signals::perspective) + PAD scores (+ the clip's verdict)
+//!                 ─ fusion (capture/fusion.rs) ─> liveness; best frame = the near still
+//! ```
 
-use super::{CheckError, Engine, Verdict};
+mod fusion;
+
+use super::{
+    AttackType, BestFrame, CheckError, CheckRequest, Engine, Liveness, MediaFacts, Reason,
+    ReasonCode, Severity, StageTimes, Verdict,
+};
+use crate::signals::blink::{EyeContour, face_openness};
+use crate::signals::perspective::{PerspectiveConfig, PerspectiveReport, measure_perspective};
+use faceproof_media::{ImageOptions, Warning, decode_image};
+use faceproof_vision::image::RgbImage;
+use faceproof_vision::{AnalyzeOptions, Face, Range, imgops, largest};
+use fusion::{CaptureFusionConfig, Evidence};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 /// A far / near capture: two stills of the same face taken as the phone comes closer, their
 /// capture times, and optionally a short clip recorded between them.
@@ -19,8 +41,514 @@ pub struct CaptureRequest<'a> {
     pub encode_best_frame: bool,
 }
 
-pub(super) fn check(_engine: &Engine, _req: &CaptureRequest<'_>) -> Result<Verdict, CheckError> {
-    Err(CheckError::Internal(
-        "far/near capture scoring is not implemented yet".into(),
-    ))
+/// Thresholds of the far / near check that the selfie video's `[engine.capture]` does not cover.
+/// The per-still quality rules (frame, pose, light, focus, second faces) use `engine.capture`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CapturePairConfig {
+    /// The near face must be at least this many times the far face's size (similarity scale over
+    /// the mesh). The SDK asks for arm's length then about half of it (~2x); 1.2 leaves room for
+    /// short arms while keeping a change the perspective can be measured on (below ~1.15 the
+    /// relief index is noise: `perspective.min_scale_change`).
+    pub min_near_far_scale: f64,
+    /// Largest time between the two stills, milliseconds. The SDK takes both within a few
+    /// seconds; a pair minutes apart was not captured in one session.
+    pub max_capture_gap_ms: i64,
+    /// Stills with a longer side are scaled down once before analysis (phone photos are 12 MP;
+    /// the mesh runs at 192 px, and 2048 keeps the far face above that).
+    pub max_long_side: u32,
+    /// Run the clip (when given) through the video check and fold its liveness in.
+    pub use_clip: bool,
+    /// Quality of the JPEGs of the best frame.
+    pub jpeg_quality: u8,
+    pub perspective: PerspectiveConfig,
+    pub fusion: CaptureFusionConfig,
+}
+
+impl Default for CapturePairConfig {
+    fn default() -> Self {
+        Self {
+            min_near_far_scale: 1.2,
+            max_capture_gap_ms: 15_000,
+            max_long_side: 2048,
+            use_clip: true,
+            jpeg_quality: 90,
+            perspective: PerspectiveConfig::default(),
+            fusion: CaptureFusionConfig::default(),
+        }
+    }
+}
+
+/// One analysed still.
+struct Still {
+    image: RgbImage,
+    /// Analysis pixels per original pixel (1 when not scaled).
+    factor: f32,
+    faces: Vec<Face>,
+    warnings: Vec<Warning>,
+}
+
+impl Still {
+    fn face(&self) -> Option<&Face> {
+        largest(&self.faces)
+    }
+}
+
+pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict, CheckError> {
+    // The `[engine]` section has no field for this yet: defaults until it does.
+    check_with(engine, req, &CapturePairConfig::default())
+}
+
+/// [`check`] with an explicit configuration.
+pub(super) fn check_with(
+    engine: &Engine,
+    req: &CaptureRequest<'_>,
+    cfg: &CapturePairConfig,
+) -> Result<Verdict, CheckError> {
+    let start = Instant::now();
+    let mut times = StageTimes::default();
+    let decode = |which: &'static str, bytes: &[u8]| {
+        decode_image(bytes, &ImageOptions { auto_rotate: true }, engine.limits())
+            .map_err(|error| CheckError::CaptureImage { which, error })
+    };
+    let (far_img, near_img) = (decode("far", req.far)?, decode("near", req.near)?);
+    times.decode_ms = ms(start);
+
+    let t = Instant::now();
+    let opts = AnalyzeOptions {
+        range: Range::Auto,
+        iris: false,
+        antispoof: true,
+        embedding: false,
+        refine_mesh: true,
+    };
+    let analyse = |decoded: faceproof_media::DecodedImage| -> Result<Still, CheckError> {
+        let (image, factor) = match imgops::fit_within(&decoded.image, cfg.max_long_side) {
+            Some((small, factor)) => (small, factor),
+            None => (decoded.image, 1.0),
+        };
+        let faces = engine.vision().analyze(&image, &opts)?;
+        Ok(Still {
+            image,
+            factor,
+            faces,
+            warnings: decoded.info.warnings,
+        })
+    };
+    let (far, near) = (analyse(far_img)?, analyse(near_img)?);
+    times.detect_ms = ms(t);
+
+    let mut codes = Vec::new();
+    let rules = Rules { engine, cfg };
+    rules.presence(&far, "far", &mut codes);
+    rules.presence(&near, "near", &mut codes);
+    let both = far.face().zip(near.face());
+    if let Some((f, n)) = both {
+        rules.quality(f, false, &mut codes);
+        rules.quality(n, true, &mut codes);
+    }
+    for w in far.warnings.iter().chain(&near.warnings) {
+        if let Warning::LowResolution {
+            width,
+            height,
+            min_width,
+            min_height,
+        } = w
+        {
+            codes.push(reason(
+                ReasonCode::LowResolution,
+                Severity::Warning,
+                "image_short_side_px",
+                f64::from((*width).min(*height)),
+                f64::from((*min_width).min(*min_height)),
+            ));
+        }
+    }
+    let timing = rules.timing(req, &mut codes);
+
+    let t = Instant::now();
+    let perspective = match both {
+        Some((f, n)) => Some(
+            measure_perspective(&points(f), &points(n), &cfg.perspective).map_err(|e| {
+                CheckError::Internal(format!("perspective of a detected face pair: {e}"))
+            })?,
+        ),
+        None => None,
+    };
+    if let (Some(p), Some(_)) = (&perspective, both) {
+        rules.scale(p, &mut codes);
+    }
+    times.signals_ms = ms(t);
+
+    let clip = match (req.clip, cfg.use_clip) {
+        (Some(bytes), true) if both.is_some() => Some(engine.check(&CheckRequest {
+            encode_best_frame: false,
+            ..CheckRequest::video(bytes)
+        })?),
+        _ => None,
+    };
+
+    let liveness = match (both, &perspective) {
+        (Some((f, n)), Some(p)) => Some(judge(
+            engine,
+            cfg,
+            &Evidence {
+                pad: [f.pad_score, n.pad_score],
+                perspective: p,
+                clip: clip.as_ref().and_then(|v| v.liveness.as_ref()),
+                timing_broken: timing,
+            },
+            &mut codes,
+        )),
+        _ => None,
+    };
+    if let Some(v) = &clip {
+        codes.extend(
+            v.codes
+                .iter()
+                .filter(|r| r.code.stage() == super::Stage::Liveness)
+                .cloned(),
+        );
+    }
+    // Errors first, then in decision order (capture, liveness, match); stable within each.
+    codes.sort_by_key(|r| (r.severity != Severity::Error, stage_rank(r.code.stage())));
+
+    let t = Instant::now();
+    let best_frame = match both {
+        Some((_, n)) => Some(best_frame(req, cfg, &near, n)?),
+        None => None,
+    };
+    times.embed_ms = ms(t);
+    times.total_ms = ms(start);
+    let (width, height) = near.image.dimensions();
+    Ok(Verdict {
+        codes,
+        liveness,
+        deepfake: clip.as_ref().and_then(|v| v.deepfake.clone()),
+        best_frame,
+        face_match: None,
+        media: MediaFacts {
+            width: (width as f32 / near.factor).round() as u32,
+            height: (height as f32 / near.factor).round() as u32,
+            duration_seconds: 0.0,
+            fps: 0.0,
+            frames_analysed: 2,
+            frames_with_face: usize::from(far.face().is_some())
+                + usize::from(near.face().is_some()),
+        },
+        timings: times,
+    })
+}
+
+/// Fuses the evidence into the liveness judgement and adds the `spoof` reason when it fails.
+fn judge(
+    engine: &Engine,
+    cfg: &CapturePairConfig,
+    evidence: &Evidence<'_>,
+    codes: &mut Vec<Reason>,
+) -> Liveness {
+    let live_cfg = &engine.config().liveness;
+    let fused = fusion::fuse(&cfg.fusion, evidence);
+    let liveness_error = codes
+        .iter()
+        .any(|r| r.severity == Severity::Error && r.code.stage() == super::Stage::Liveness);
+    let is_live = fused.spoof_prob < live_cfg.threshold && !liveness_error;
+    if fused.spoof_prob >= live_cfg.threshold {
+        codes.push(reason(
+            ReasonCode::Spoof,
+            Severity::Error,
+            "capture_spoof_prob",
+            fused.spoof_prob,
+            live_cfg.threshold,
+        ));
+    }
+    let attack_type = (!is_live).then_some(if evidence.timing_broken {
+        AttackType::Injection
+    } else {
+        fused.attack_type
+    });
+    Liveness {
+        score: 1.0 - fused.spoof_prob,
+        spoof_prob: fused.spoof_prob,
+        is_live,
+        threshold: live_cfg.threshold,
+        need_to_review: (fused.spoof_prob - live_cfg.threshold).abs() < live_cfg.review_band,
+        attack_type,
+        signals: fused.signals,
+    }
+}
+
+/// The capture rules, with their thresholds from the engine and pair configs.
+struct Rules<'a> {
+    engine: &'a Engine,
+    cfg: &'a CapturePairConfig,
+}
+
+impl Rules<'_> {
+    /// No face, or a second face large enough to be a second person.
+    fn presence(&self, still: &Still, which: &'static str, codes: &mut Vec<Reason>) {
+        let c = &self.engine.config().capture;
+        let Some(main) = still.face() else {
+            let measure = if which == "far" {
+                "far_face_count"
+            } else {
+                "near_face_count"
+            };
+            codes.push(reason(
+                ReasonCode::NoFace,
+                Severity::Error,
+                measure,
+                0.0,
+                1.0,
+            ));
+            return;
+        };
+        let others = still
+            .faces
+            .iter()
+            .filter(|f| {
+                !std::ptr::eq(*f, main)
+                    && f64::from(f.area() / main.area()) >= c.second_face_min_relative_area
+            })
+            .count();
+        if others > 0 {
+            let measure = if which == "far" {
+                "far_face_count"
+            } else {
+                "near_face_count"
+            };
+            codes.push(reason(
+                ReasonCode::MultipleFaces,
+                Severity::Error,
+                measure,
+                (others + 1) as f64,
+                1.0,
+            ));
+        }
+    }
+
+    /// Frame, pose, light and focus of one still's face; the size rule only for the near one
+    /// (the far face is small by design).
+    fn quality(&self, face: &Face, near: bool, codes: &mut Vec<Reason>) {
+        let c = &self.engine.config().capture;
+        let q = &face.quality;
+        let named = |far: &'static str, near_name: &'static str| if near { near_name } else { far };
+        let mut check = |bad: bool, code, measure, value: f64, threshold: f64| {
+            if bad {
+                codes.push(reason(code, Severity::Error, measure, value, threshold));
+            }
+        };
+        let inside = f64::from(q.inside_ratio);
+        check(
+            inside < c.min_inside_ratio,
+            ReasonCode::FaceOutOfFrame,
+            named("far_inside_ratio", "near_inside_ratio"),
+            inside,
+            c.min_inside_ratio,
+        );
+        let (yaw, pitch) = (f64::from(face.pose.yaw), f64::from(face.pose.pitch));
+        check(
+            yaw.abs() > c.max_yaw_deg,
+            ReasonCode::NotFrontal,
+            named("far_yaw_degrees", "near_yaw_degrees"),
+            yaw,
+            c.max_yaw_deg,
+        );
+        check(
+            pitch.abs() > c.max_pitch_deg,
+            ReasonCode::NotFrontal,
+            named("far_pitch_degrees", "near_pitch_degrees"),
+            pitch,
+            c.max_pitch_deg,
+        );
+        let light = f64::from(q.brightness);
+        check(
+            light < c.min_brightness,
+            ReasonCode::FaceTooDark,
+            named("far_brightness", "near_brightness"),
+            light,
+            c.min_brightness,
+        );
+        check(
+            light > c.max_brightness,
+            ReasonCode::FaceTooBright,
+            named("far_brightness", "near_brightness"),
+            light,
+            c.max_brightness,
+        );
+        if let Some(delta) = q.face_background_delta.map(f64::from) {
+            check(
+                -delta > c.backlit_delta,
+                ReasonCode::Backlit,
+                named("far_background_minus_face", "near_background_minus_face"),
+                -delta,
+                c.backlit_delta,
+            );
+        }
+        let sharp = f64::from(q.sharpness);
+        check(
+            sharp < c.min_sharpness,
+            ReasonCode::FaceBlurry,
+            named("far_sharpness", "near_sharpness"),
+            sharp,
+            c.min_sharpness,
+        );
+        if near {
+            let area = f64::from(q.face_area_ratio);
+            check(
+                area < c.min_face_area_ratio,
+                ReasonCode::FaceTooSmall,
+                "near_face_area_ratio",
+                area,
+                c.min_face_area_ratio,
+            );
+        }
+    }
+
+    /// The near face must be clearly larger than the far one: the user did not come closer.
+    fn scale(&self, p: &PerspectiveReport, codes: &mut Vec<Reason>) {
+        if p.scale_ratio < self.cfg.min_near_far_scale {
+            codes.push(reason(
+                ReasonCode::FaceTooSmall,
+                Severity::Error,
+                "near_far_scale_ratio",
+                p.scale_ratio,
+                self.cfg.min_near_far_scale,
+            ));
+        }
+    }
+
+    /// Capture times: the near still after the far one, within the allowed gap. A pair out of
+    /// order or from far apart was not captured as the SDK prescribes: treated as an injection
+    /// (`spoof`), since no retake of a live user produces it. Returns whether a rule broke.
+    fn timing(&self, req: &CaptureRequest<'_>, codes: &mut Vec<Reason>) -> bool {
+        let (Some(far), Some(near)) = (req.far_time_ms, req.near_time_ms) else {
+            return false;
+        };
+        let gap = near.saturating_sub(far);
+        if gap < 0 {
+            codes.push(reason(
+                ReasonCode::Spoof,
+                Severity::Error,
+                "near_minus_far_capture_ms",
+                gap as f64,
+                0.0,
+            ));
+            true
+        } else if gap > self.cfg.max_capture_gap_ms {
+            codes.push(reason(
+                ReasonCode::Spoof,
+                Severity::Error,
+                "near_minus_far_capture_ms",
+                gap as f64,
+                self.cfg.max_capture_gap_ms as f64,
+            ));
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The near still as the best frame, with its aligned face crop.
+fn best_frame(
+    req: &CaptureRequest<'_>,
+    cfg: &CapturePairConfig,
+    near: &Still,
+    face: &Face,
+) -> Result<BestFrame, CheckError> {
+    let (jpeg, face_jpeg) = if req.encode_best_frame {
+        let crop = face.landmarks.aligned(&near.image).ok_or_else(|| {
+            CheckError::Internal("near face landmarks do not define an alignment".into())
+        })?;
+        (
+            encode_jpeg(&near.image, cfg.jpeg_quality)?,
+            encode_jpeg(&crop, cfg.jpeg_quality)?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let r = face.detection.rect;
+    let k = near.factor;
+    let timestamp = match (req.far_time_ms, req.near_time_ms) {
+        (Some(f), Some(n)) if n >= f => (n - f) as f64 / 1000.0,
+        _ => 0.0,
+    };
+    Ok(BestFrame {
+        timestamp,
+        jpeg,
+        face_jpeg,
+        face_box: [r.x / k, r.y / k, r.w / k, r.h / k],
+        yaw: face.pose.yaw,
+        pitch: face.pose.pitch,
+        sharpness: face.quality.sharpness,
+        eye_openness: openness(face),
+        score: f64::from(face.detection.score),
+    })
+}
+
+fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, CheckError> {
+    let mut out = Vec::new();
+    faceproof_vision::image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(img)
+        .map_err(|e| CheckError::Internal(format!("JPEG encoding of the best frame: {e}")))?;
+    Ok(out)
+}
+
+/// Eye openness from the mesh's eyelids (no iris model run on stills).
+fn openness(face: &Face) -> Option<f64> {
+    use crate::layout::*;
+    let p = |i: usize| [face.mesh.points[i].x, face.mesh.points[i].y];
+    let eye = |corners: [usize; 2], upper: &[usize], lower: &[usize]| EyeContour {
+        corners: corners.map(p),
+        upper: upper.iter().map(|&i| p(i)).collect(),
+        lower: lower.iter().map(|&i| p(i)).collect(),
+    };
+    face_openness(
+        &eye(
+            IMAGE_LEFT_EYE_CORNERS,
+            &IMAGE_LEFT_UPPER_LID,
+            &IMAGE_LEFT_LOWER_LID,
+        ),
+        &eye(
+            IMAGE_RIGHT_EYE_CORNERS,
+            &IMAGE_RIGHT_UPPER_LID,
+            &IMAGE_RIGHT_LOWER_LID,
+        ),
+    )
+    .ok()
+}
+
+fn points(face: &Face) -> Vec<crate::Point2> {
+    face.mesh.points.iter().map(|p| [p.x, p.y]).collect()
+}
+
+fn reason(
+    code: ReasonCode,
+    severity: Severity,
+    measure: &'static str,
+    value: f64,
+    threshold: f64,
+) -> Reason {
+    Reason {
+        code,
+        severity,
+        measure,
+        value,
+        threshold,
+        at_seconds: None,
+        hint: code.hint(),
+    }
+}
+
+fn stage_rank(stage: super::Stage) -> u8 {
+    match stage {
+        super::Stage::Capture => 0,
+        super::Stage::Liveness => 1,
+        super::Stage::Match => 2,
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
 }

@@ -9,10 +9,12 @@
 //! | [`pulse`] | skin colour at the heart rate | prints, masks, some screens | good replays; dark or moving faces |
 //! | [`screen`] | moire, gamut, glare on the crop | screens, glossy prints | high-resolution prints, far screens |
 //! | [`jitter`] | incoherent landmark jitter | frame-wise face swaps | well-smoothed deepfakes |
+//! | [`perspective`] | centre grows faster than contour, far to near | photo or screen brought closer | curved prints, masks |
 
 pub mod blink;
 pub mod jitter;
 pub mod motion;
+pub mod perspective;
 pub mod planarity;
 pub mod pulse;
 pub mod screen;

@@ -1,0 +1,242 @@
+//! Far / near perspective on real faces. There are no real far / near captures in the shared
+//! data, so the live pair is two frames of a live video in which the face size changes, and the
+//! planar pairs are one real frame shown at two scales (a photo brought closer), also tilted.
+//! The numbers these tests print are in docs/signals.md, "Perspective (far / near)".
+
+use faceproof_engine::check::CaptureRequest;
+use faceproof_engine::signals::perspective::{
+    PerspectiveConfig, PerspectiveReport, measure_perspective,
+};
+use faceproof_engine::{Engine, EngineConfig};
+use faceproof_media::Limits;
+use faceproof_testkit::{degrade, read_frames, shared_file};
+use faceproof_vision::image::{Rgb, RgbImage, codecs::jpeg::JpegEncoder};
+use faceproof_vision::{AnalyzeOptions, Face, Range, VisionConfig, largest};
+
+/// The shared clip whose face size changes most (the subject leans in): 1.13-1.15x when written.
+const APPROACH_VIDEO: &str = "videos/live_expression_square_3.mp4";
+
+fn engine() -> Engine {
+    Engine::load(
+        EngineConfig::default(),
+        &VisionConfig::default(),
+        Limits::default(),
+    )
+    .expect("models installed (faceproof models fetch)")
+}
+
+fn analyse(engine: &Engine, img: &RgbImage) -> Option<Face> {
+    let opts = AnalyzeOptions {
+        range: Range::Auto,
+        iris: false,
+        antispoof: false,
+        embedding: false,
+        refine_mesh: true,
+    };
+    largest(&engine.vision().analyze(img, &opts).unwrap()).cloned()
+}
+
+fn points(face: &Face) -> Vec<[f32; 2]> {
+    face.mesh.points.iter().map(|p| [p.x, p.y]).collect()
+}
+
+fn jpeg(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+/// The two frontal frames of the approach video with the largest face-size ratio (far, near).
+fn real_pair(engine: &Engine) -> (RgbImage, RgbImage, f32) {
+    let frames = read_frames(&shared_file(APPROACH_VIDEO), 34.0, 3.0);
+    let faces: Vec<(usize, Face)> = frames
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| analyse(engine, f).map(|face| (i, face)))
+        .filter(|(_, f)| f.pose.yaw.abs() < 15.0 && f.pose.pitch.abs() < 15.0)
+        .collect();
+    let size = |f: &Face| f.quality.eye_distance_px;
+    let (mut best, mut far, mut near) = (0.0, 0, 0);
+    for (a, fa) in &faces {
+        for (b, fb) in &faces {
+            if size(fb) / size(fa) > best {
+                (best, far, near) = (size(fb) / size(fa), *a, *b);
+            }
+        }
+    }
+    (frames[far].clone(), frames[near].clone(), best)
+}
+
+/// `img` seen as a plane turned about its vertical axis: one side `1 + k w / 2` times larger
+/// than the centre, the other smaller (a homography about the image centre).
+fn tilt(img: &RgbImage, k: f64) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
+    let mut out = RgbImage::from_pixel(w, h, Rgb([30, 30, 30]));
+    for (x, y, p) in out.enumerate_pixels_mut() {
+        // Inverse of (u, v) -> (u, v) / (1 - k u) about the centre.
+        let (u, v) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
+        let d = 1.0 + k * u;
+        let (sx, sy) = (u / d + cx - 0.5, v / d + cy - 0.5);
+        if sx >= 0.0 && sy >= 0.0 && sx < (w - 1) as f64 && sy < (h - 1) as f64 {
+            *p = *img.get_pixel(sx.round() as u32, sy.round() as u32);
+        }
+    }
+    out
+}
+
+struct Scored {
+    name: &'static str,
+    report: PerspectiveReport,
+    spoof_prob: f64,
+}
+
+fn score(engine: &Engine, name: &'static str, far: &RgbImage, near: &RgbImage) -> Scored {
+    let (f, n) = (
+        analyse(engine, far).unwrap(),
+        analyse(engine, near).unwrap(),
+    );
+    let report =
+        measure_perspective(&points(&f), &points(&n), &PerspectiveConfig::default()).unwrap();
+    let (far_jpeg, near_jpeg) = (jpeg(far), jpeg(near));
+    let verdict = engine
+        .check_capture(&CaptureRequest {
+            far: &far_jpeg,
+            near: &near_jpeg,
+            far_time_ms: Some(1_000),
+            near_time_ms: Some(3_000),
+            clip: None,
+            encode_best_frame: true,
+        })
+        .unwrap();
+    let liveness = verdict.liveness.expect("both stills show a face");
+    let best = verdict
+        .best_frame
+        .expect("the near still is the best frame");
+    assert!(!best.jpeg.is_empty() && !best.face_jpeg.is_empty());
+    eprintln!(
+        "{name}: scale {:.3} centre/contour {:.4} relief {:?} residual {:.4} IOD = {:.2} x noise | spoof_prob {:.3} signals {:?} codes {:?}",
+        report.scale_ratio,
+        report.centre_vs_contour,
+        report.relief_index.map(|r| (r * 1000.0).round() / 1000.0),
+        report.homography_residual_iod,
+        report.residual_to_noise,
+        liveness.spoof_prob,
+        liveness
+            .signals
+            .iter()
+            .map(|s| (
+                s.name,
+                s.value.map(|v| (v * 1000.0).round() / 1000.0),
+                (s.contribution * 100.0).round() / 100.0
+            ))
+            .collect::<Vec<_>>(),
+        verdict
+            .codes
+            .iter()
+            .map(|c| c.code.as_str())
+            .collect::<Vec<_>>(),
+    );
+    Scored {
+        name,
+        report,
+        spoof_prob: liveness.spoof_prob,
+    }
+}
+
+#[test]
+fn a_photo_brought_closer_scores_less_live_than_a_face_that_leans_in() {
+    let engine = engine();
+    let (far, near, ratio) = real_pair(&engine);
+    eprintln!("real pair: eye distance ratio {ratio:.3}");
+    // The premise: the live clip really shows the face growing (1.15x when written).
+    assert!(ratio > 1.1, "the approach video's face grows only {ratio}x");
+    let live = score(&engine, "live lean-in", &far, &near);
+    let shrunk = degrade::shrink(&near, 1.0 / f64::from(ratio));
+    let planar = [
+        score(&engine, "photo, same scales", &shrunk, &near),
+        score(&engine, "photo, 2x", &degrade::shrink(&near, 0.5), &near),
+        score(
+            &engine,
+            "photo, same scales, near tilted",
+            &shrunk,
+            &tilt(&near, 4e-4),
+        ),
+        score(
+            &engine,
+            "photo, 2x, both tilted",
+            &tilt(&degrade::shrink(&near, 0.5), -3e-4),
+            &tilt(&near, 5e-4),
+        ),
+    ];
+    for p in &planar {
+        assert!(
+            p.report.centre_vs_contour < live.report.centre_vs_contour,
+            "{}: centre/contour {} vs live {}",
+            p.name,
+            p.report.centre_vs_contour,
+            live.report.centre_vs_contour
+        );
+        assert!(
+            p.spoof_prob > live.spoof_prob,
+            "{}: spoof_prob {} vs live {}",
+            p.name,
+            p.spoof_prob,
+            live.spoof_prob
+        );
+    }
+}
+
+#[test]
+fn capture_rules_name_the_still_and_the_measurement() {
+    let engine = engine();
+    let face = std::fs::read(shared_file("faces/obama/1.jpg")).unwrap();
+    let cat = std::fs::read(shared_file("bad/no_face_cat.png")).unwrap();
+    let request = |far: &'static [u8], near: &'static [u8]| CaptureRequest {
+        far,
+        near,
+        far_time_ms: Some(5_000),
+        near_time_ms: Some(2_000),
+        clip: None,
+        encode_best_frame: false,
+    };
+    let (face, cat): (&'static [u8], &'static [u8]) = (face.leak(), cat.leak());
+
+    // A refused image names which still it was.
+    match engine.check_capture(&request(face, b"not an image")) {
+        Err(faceproof_engine::CheckError::CaptureImage { which, .. }) => assert_eq!(which, "near"),
+        other => panic!("expected a refused near image, got {other:?}"),
+    }
+    // No face in the near still: a capture reason, no liveness judgement, no best frame.
+    let v = engine.check_capture(&request(face, cat)).unwrap();
+    let no_face = v
+        .codes
+        .iter()
+        .find(|r| r.code.as_str() == "no_face")
+        .unwrap();
+    assert_eq!((no_face.measure, no_face.value), ("near_face_count", 0.0));
+    assert!(v.liveness.is_none() && v.best_frame.is_none());
+    // The same photo twice, the near taken 3 s before the far: not grown (face_too_small on the
+    // scale ratio) and out of order (spoof on the capture times), never live.
+    let v = engine.check_capture(&request(face, face)).unwrap();
+    let scale = v
+        .codes
+        .iter()
+        .find(|r| r.measure == "near_far_scale_ratio")
+        .unwrap();
+    assert!((scale.value - 1.0).abs() < 0.01, "{scale:?}");
+    let order = v
+        .codes
+        .iter()
+        .find(|r| r.measure == "near_minus_far_capture_ms")
+        .unwrap();
+    assert_eq!((order.code.as_str(), order.value), ("spoof", -3000.0));
+    let liveness = v.liveness.unwrap();
+    assert!(!liveness.is_live);
+    assert_eq!(
+        liveness.attack_type,
+        Some(faceproof_engine::check::AttackType::Injection)
+    );
+}
