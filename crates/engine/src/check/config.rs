@@ -64,17 +64,24 @@ pub struct CaptureConfig {
     /// length. Measured on the shared selfie clips (box 7-20 % of the frame), 0.05 refuses only
     /// faces that are really small (the newsreader clip, ~3 %).
     pub min_face_area_ratio: f64,
-    /// Lowest face sharpness (variance of the Laplacian at 112 px; blurred photos score ~10,
-    /// sharp ones 100-800).
+    /// Lowest face sharpness (variance of the Laplacian at 112 px; `bad/blurred_1` scores 10,
+    /// sharp photos 100-800, the softest live clip in the shared set 17).
     pub min_sharpness: f64,
     /// Mean face luma bounds (0-255).
     pub min_brightness: f64,
     pub max_brightness: f64,
     /// Backlit: background brighter than the face by this much (luma 0-255).
     pub backlit_delta: f64,
-    /// Largest |yaw| and |pitch| of a frontal face, degrees.
+    /// Largest |yaw| and |pitch| of a frontal face, degrees (the mesh's own pose).
     pub max_yaw_deg: f64,
     pub max_pitch_deg: f64,
+    /// Largest offset of the nose tip from the middle of the eyes, as a share of the eye
+    /// distance (detector keypoints): 0.25 is roughly 30 degrees of yaw. Frontal selfies measured
+    /// 0.47-0.49; a talking head turning slightly reaches 0.74.
+    pub max_nose_offset: f64,
+    /// Share of frames with a face that may be turned away before `not_frontal`. FPT wants a
+    /// frontal video: a third turned away is no longer one.
+    pub not_frontal_fraction: f64,
     /// Smallest share of the face box inside the frame.
     pub min_inside_ratio: f64,
     /// Share of frames with a face that may have it cut by the border (FPT: never out of frame;
@@ -99,19 +106,21 @@ impl Default for CaptureConfig {
         Self {
             frame_fraction: 0.5,
             min_face_area_ratio: 0.05,
-            min_sharpness: 25.0,
+            min_sharpness: 12.0,
             min_brightness: 40.0,
             max_brightness: 225.0,
             backlit_delta: 70.0,
             max_yaw_deg: 30.0,
             max_pitch_deg: 30.0,
+            max_nose_offset: 0.25,
+            not_frontal_fraction: 0.3,
             min_inside_ratio: 0.9,
             out_of_frame_fraction: 0.1,
             min_face_frames: 0.5,
             max_face_gap_s: 1.0,
             multiple_faces_fraction: 0.3,
             second_face_min_relative_area: 0.15,
-            max_lower_face_colour_distance: 0.08,
+            max_lower_face_colour_distance: 0.15,
         }
     }
 }

@@ -7,6 +7,7 @@ use super::frames::FrameObs;
 use crate::layout;
 use crate::signals::blink::{EyeContour, detect_blinks, face_openness};
 use crate::signals::{jitter, motion, planarity, pulse};
+use faceproof_vision::{EyeLandmarks, Eyes};
 
 /// A named feature value.
 pub(super) type Feature = (&'static str, Option<f64>);
@@ -85,7 +86,7 @@ pub(super) fn temporal(frames: &[FrameObs], cfg: &SignalConfigs) -> Temporal {
     }
     let openness: Vec<(f64, f64)> = faces
         .iter()
-        .filter_map(|&(t, f)| openness(&f.points).map(|o| (t, o)))
+        .filter_map(|&(t, f)| f.openness.map(|o| (t, o)))
         .collect();
     let (ot, ov): (Vec<f64>, Vec<f64>) = openness.into_iter().unzip();
     if let Ok(b) = detect_blinks(&ot, &ov, &cfg.blink) {
@@ -107,8 +108,22 @@ pub(super) fn temporal(frames: &[FrameObs], cfg: &SignalConfigs) -> Temporal {
     out
 }
 
-/// Eye openness of one frame from the mesh's lids (the mesh, not the iris model, throughout: the
-/// two disagree on the outer corners, see docs/vision.md).
+/// Eye openness from the iris model's contours: its first 16 points per eye are outer corner,
+/// lower lid (7), inner corner, upper lid (7), with `upper[k]` facing `lower[k]`
+/// (`faceproof_vision::iris::CONTOUR_MESH_RIGHT`).
+pub(super) fn iris_openness(eyes: &Eyes) -> Option<f64> {
+    let eye = |e: &EyeLandmarks| {
+        let p = |i: usize| [e.contour[i].x, e.contour[i].y];
+        EyeContour {
+            corners: [p(0), p(8)],
+            lower: (1..8).map(p).collect(),
+            upper: (9..16).map(p).collect(),
+        }
+    };
+    face_openness(&eye(&eyes.right), &eye(&eyes.left)).ok()
+}
+
+/// Eye openness of one frame from the mesh's lids: a fallback that reacts weakly to blinks.
 pub(super) fn openness(points: &[[f32; 2]]) -> Option<f64> {
     let eye = |corners: [usize; 2], upper: &[usize], lower: &[usize]| EyeContour {
         corners: [points[corners[0]], points[corners[1]]],

@@ -18,6 +18,7 @@ mod config;
 mod document;
 mod error;
 mod evidence;
+pub mod fit;
 mod frames;
 mod fusion;
 mod matching;

@@ -38,7 +38,7 @@ struct Rule {
     tolerance: f64,
     /// `true` when values below the threshold fail.
     fails_below: bool,
-    value: fn(&FaceObs) -> Option<f64>,
+    value: fn(&FaceObs, &CaptureConfig) -> Option<f64>,
 }
 
 /// The reasons the frames with a face give, in decision order.
@@ -50,7 +50,7 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
             threshold: cfg.min_face_area_ratio,
             tolerance: cfg.frame_fraction,
             fails_below: true,
-            value: |f| Some(f64::from(f.quality.face_area_ratio)),
+            value: |f, _| Some(f64::from(f.quality.face_area_ratio)),
         },
         Rule {
             code: ReasonCode::FaceOutOfFrame,
@@ -58,23 +58,23 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
             threshold: cfg.min_inside_ratio,
             tolerance: cfg.out_of_frame_fraction,
             fails_below: true,
-            value: |f| Some(f64::from(f.quality.inside_ratio)),
+            value: |f, _| Some(f64::from(f.quality.inside_ratio)),
         },
         Rule {
             code: ReasonCode::NotFrontal,
-            measure: "abs_yaw_degrees",
-            threshold: cfg.max_yaw_deg,
-            tolerance: cfg.frame_fraction,
+            measure: "head_turn_ratio",
+            threshold: 1.0,
+            tolerance: cfg.not_frontal_fraction,
             fails_below: false,
-            value: |f| Some(f64::from(f.quality.pose.yaw.abs())),
+            value: turn_ratio,
         },
         Rule {
             code: ReasonCode::NotFrontal,
             measure: "abs_pitch_degrees",
             threshold: cfg.max_pitch_deg,
-            tolerance: cfg.frame_fraction,
+            tolerance: cfg.not_frontal_fraction,
             fails_below: false,
-            value: |f| Some(f64::from(f.quality.pose.pitch.abs())),
+            value: |f, _| Some(f64::from(f.quality.pose.pitch.abs())),
         },
         Rule {
             code: ReasonCode::FaceTooDark,
@@ -82,7 +82,7 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
             threshold: cfg.min_brightness,
             tolerance: cfg.frame_fraction,
             fails_below: true,
-            value: |f| Some(f64::from(f.quality.brightness)),
+            value: |f, _| Some(f64::from(f.quality.brightness)),
         },
         Rule {
             code: ReasonCode::FaceTooBright,
@@ -90,7 +90,7 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
             threshold: cfg.max_brightness,
             tolerance: cfg.frame_fraction,
             fails_below: false,
-            value: |f| Some(f64::from(f.quality.brightness)),
+            value: |f, _| Some(f64::from(f.quality.brightness)),
         },
         Rule {
             code: ReasonCode::Backlit,
@@ -98,7 +98,7 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
             threshold: cfg.backlit_delta,
             tolerance: cfg.frame_fraction,
             fails_below: false,
-            value: |f| f.quality.face_background_delta.map(|d| -f64::from(d)),
+            value: |f, _| f.quality.face_background_delta.map(|d| -f64::from(d)),
         },
         Rule {
             code: ReasonCode::FaceBlurry,
@@ -106,7 +106,7 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
             threshold: cfg.min_sharpness,
             tolerance: cfg.frame_fraction,
             fails_below: true,
-            value: |f| Some(f64::from(f.quality.sharpness)),
+            value: |f, _| Some(f64::from(f.quality.sharpness)),
         },
         Rule {
             code: ReasonCode::FaceOccluded,
@@ -126,22 +126,33 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
         if out.iter().any(|r| r.code == rule.code) {
             continue; // one reason per code (yaw before pitch)
         }
-        if let Some(r) = apply(rule, &faces) {
+        if let Some(r) = apply(rule, &faces, cfg) {
             out.push(r);
         }
     }
     out
 }
 
+/// How far the head is turned, as a share of what is allowed: the larger of |yaw| over
+/// `max_yaw_deg` (mesh pose) and the nose's offset from the middle of the eyes over
+/// `max_nose_offset` (detector keypoints: the mesh under-reads profiles). Above 1 is not frontal.
+fn turn_ratio(f: &FaceObs, cfg: &CaptureConfig) -> Option<f64> {
+    let yaw = f64::from(f.quality.pose.yaw.abs()) / cfg.max_yaw_deg.max(1e-6);
+    let nose = f
+        .nose_position
+        .map_or(0.0, |n| (n - 0.5).abs() / cfg.max_nose_offset.max(1e-6));
+    Some(yaw.max(nose))
+}
+
 /// The occlusion measure of one frame.
-pub(super) fn lower_face_distance(f: &FaceObs) -> Option<f64> {
+pub(super) fn lower_face_distance(f: &FaceObs, _: &CaptureConfig) -> Option<f64> {
     Some(colour_distance(f.colours.lower?, f.colours.forehead?))
 }
 
-fn apply(rule: &Rule, faces: &[(f64, &FaceObs)]) -> Option<Reason> {
+fn apply(rule: &Rule, faces: &[(f64, &FaceObs)], cfg: &CaptureConfig) -> Option<Reason> {
     let measured: Vec<(f64, f64)> = faces
         .iter()
-        .filter_map(|&(t, f)| (rule.value)(f).map(|v| (t, v)))
+        .filter_map(|&(t, f)| (rule.value)(f, cfg).map(|v| (t, v)))
         .collect();
     if measured.is_empty() {
         return None;
@@ -185,6 +196,12 @@ fn apply(rule: &Rule, faces: &[(f64, &FaceObs)]) -> Option<Reason> {
     ))
 }
 
+/// Share of analysed frames with a face.
+pub(super) fn face_share(frames: &[FrameObs]) -> f64 {
+    let with_face = frames.iter().filter(|f| f.face.is_some()).count();
+    with_face as f64 / frames.len().max(1) as f64
+}
+
 /// `no_face`, `face_lost` and `multiple_faces`: rules over the whole series, not per face.
 pub(super) fn presence_reasons(
     frames: &[FrameObs],
@@ -192,18 +209,45 @@ pub(super) fn presence_reasons(
     cfg: &CaptureConfig,
 ) -> Vec<Reason> {
     let mut out = Vec::new();
-    let n = frames.len().max(1) as f64;
-    let with_face = frames.iter().filter(|f| f.face.is_some()).count() as f64;
-    let share = with_face / n;
-    if share < cfg.min_face_frames {
+    // Shares of frames with two or more faces, per detector (the full-range one runs on fewer
+    // frames but sees smaller faces); the larger share decides.
+    let share_of = |count: &dyn Fn(&FrameObs) -> Option<usize>| -> (f64, Option<f64>) {
+        let counted: Vec<(f64, usize)> = frames
+            .iter()
+            .filter_map(|f| count(f).map(|c| (f.t, c)))
+            .collect();
+        let multi: Vec<f64> = counted.iter().filter(|c| c.1 >= 2).map(|c| c.0).collect();
+        (
+            multi.len() as f64 / counted.len().max(1) as f64,
+            multi.first().copied(),
+        )
+    };
+    let short = share_of(&|f| Some(f.faces_short));
+    let full = share_of(&|f| f.faces_full);
+    let (multi_share, first) = if full.0 > short.0 { full } else { short };
+    if multi_share > cfg.multiple_faces_fraction {
         out.push(reason(
-            ReasonCode::NoFace,
+            ReasonCode::MultipleFaces,
             Severity::Error,
-            "frames_with_face_share",
-            share,
-            cfg.min_face_frames,
-            None,
+            "frames_with_several_faces_share",
+            multi_share,
+            cfg.multiple_faces_fraction,
+            first,
         ));
+    }
+    let share = face_share(frames);
+    if share < cfg.min_face_frames {
+        // Several small faces and no main one (a crowd) is `multiple_faces`, not `no_face`.
+        if out.is_empty() {
+            out.push(reason(
+                ReasonCode::NoFace,
+                Severity::Error,
+                "frames_with_face_share",
+                share,
+                cfg.min_face_frames,
+                None,
+            ));
+        }
         return out;
     }
     // Longest stretch without a face, the clip's ends included.
@@ -230,32 +274,6 @@ pub(super) fn presence_reasons(
             longest,
             cfg.max_face_gap_s,
             Some(gap.0),
-        ));
-    }
-    // Shares of frames with two or more faces, per detector (the full-range one runs on fewer
-    // frames but sees smaller faces); the larger share decides.
-    let share_of = |count: &dyn Fn(&FrameObs) -> Option<usize>| -> (f64, Option<f64>) {
-        let counted: Vec<(f64, usize)> = frames
-            .iter()
-            .filter_map(|f| count(f).map(|c| (f.t, c)))
-            .collect();
-        let multi: Vec<f64> = counted.iter().filter(|c| c.1 >= 2).map(|c| c.0).collect();
-        (
-            multi.len() as f64 / counted.len().max(1) as f64,
-            multi.first().copied(),
-        )
-    };
-    let short = share_of(&|f| Some(f.faces_short));
-    let full = share_of(&|f| f.faces_full);
-    let (multi_share, first) = if full.0 > short.0 { full } else { short };
-    if multi_share > cfg.multiple_faces_fraction {
-        out.push(reason(
-            ReasonCode::MultipleFaces,
-            Severity::Error,
-            "frames_with_several_faces_share",
-            multi_share,
-            cfg.multiple_faces_fraction,
-            first,
         ));
     }
     out

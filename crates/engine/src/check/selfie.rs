@@ -40,7 +40,8 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
     };
     let duration = track.info.duration_seconds.unwrap_or(0.0);
     let mut codes = rules::presence_reasons(&track.frames, duration, &cfg.capture);
-    let usable = !codes.iter().any(|r| r.code == ReasonCode::NoFace);
+    // Too few frames with a face (no face, or a crowd of small ones): nothing to judge liveness on.
+    let usable = rules::face_share(&track.frames) >= cfg.capture.min_face_frames;
     if usable {
         codes.extend(rules::capture_reasons(&track.frames, &cfg.capture));
     }
