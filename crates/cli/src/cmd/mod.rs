@@ -4,5 +4,6 @@ pub mod bench_media;
 pub mod bench_models;
 pub mod check;
 pub mod compare;
+pub mod eval;
 pub mod models;
 pub mod probe;
