@@ -38,6 +38,11 @@ enum Command {
     Models(cmd::models::Command),
     /// Measure decode and model inference speed and peak memory on this machine.
     Bench(cmd::bench::Args),
+    /// Run the HTTP service (FPT, silent-compare and ADVANCE compatible APIs).
+    Serve(cmd::serve::Args),
+    /// Add, list, revoke or rotate tenants and their credentials.
+    #[command(subcommand)]
+    Tenant(cmd::tenant::Command),
 }
 
 fn main() -> ExitCode {
@@ -51,5 +56,7 @@ fn main() -> ExitCode {
         Command::Probe(args) => cmd::probe::run(args, &out),
         Command::Models(command) => cmd::models::run(command, &out),
         Command::Bench(args) => cmd::bench::run(args, &out),
+        Command::Serve(args) => cmd::serve::run(args, &out),
+        Command::Tenant(command) => cmd::tenant::run(command, &out),
     }
 }

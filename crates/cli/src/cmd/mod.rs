@@ -7,3 +7,5 @@ pub mod compare;
 pub mod eval;
 pub mod models;
 pub mod probe;
+pub mod serve;
+pub mod tenant;

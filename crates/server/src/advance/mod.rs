@@ -1,0 +1,23 @@
+//! ADVANCE.AI Liveness v3: token, capture session, detection result, signed image URLs.
+//!
+//! Flow: `generate-token` (access key + signed timestamp) -> `X-ACCESS-TOKEN`; the capture SDK
+//! asks for a `signatureId` (a pending, single-use session), uploads far / near stills (and an
+//! optional clip) against it and gets the `livenessId`; the customer's backend reads the result
+//! with `detection-result`, whose image URLs are served, signed, by faceproof itself.
+
+mod capture;
+mod files;
+mod reply;
+mod result;
+pub mod summary;
+mod token;
+pub mod zip;
+
+pub use capture::{CaptureInputs, capture, persist_capture, signature_id};
+pub use files::file;
+pub use reply::{AdvanceCode, AdvanceReply};
+pub use result::detection_result;
+pub use token::generate_token;
+
+/// Route prefix of signed artefact URLs.
+pub const FILES_PREFIX: &str = "/v1/files/";

@@ -1,0 +1,201 @@
+//! `POST /openapi/liveness/v3/detection-result` and `/{region}/openapi/face-identity/v1/
+//! liveness-detection`: a stored capture's result, images as signed URLs (or base64).
+
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use faceproof_store::{Api, Session, SessionStatus, StoreError, TenantStore};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::FILES_PREFIX;
+use super::reply::{AdvanceCode, AdvanceReply, fail};
+use super::summary::CaptureSummary;
+use super::token::authenticate;
+use crate::request_id::RequestId;
+use crate::state::{AppState, Shared};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultRequest {
+    liveness_id: Option<String>,
+    signature_id: Option<String>,
+    result_type: Option<String>,
+    /// Accepted and ignored: one deployment serves one region.
+    #[allow(dead_code)]
+    region: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ResultType {
+    Url,
+    Base64,
+}
+
+/// `scheme://host` the signed URLs start with.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(b) = &state.cfg.public_base_url {
+        return b.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
+        })
+        .map_or_else(|| state.cfg.bind.to_string(), str::to_owned);
+    format!("http://{host}")
+}
+
+async fn find(tenant: &TenantStore, req: &ResultRequest) -> Result<Session, StoreError> {
+    let non_empty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let s = match (non_empty(&req.signature_id), non_empty(&req.liveness_id)) {
+        (Some(sig), lid) => {
+            let s = tenant.session_by_alias(&sig).await?;
+            // Both given: they must name the same session.
+            if lid.is_some_and(|l| l != s.id) {
+                return Err(StoreError::NotFound {
+                    what: "session",
+                    id: sig,
+                });
+            }
+            s
+        }
+        (None, Some(lid)) => tenant.session(&lid).await?,
+        (None, None) => unreachable!("checked by the caller"),
+    };
+    if s.api != Api::Advance {
+        return Err(StoreError::NotFound {
+            what: "session",
+            id: s.id,
+        });
+    }
+    Ok(s)
+}
+
+pub async fn detection_result(
+    State(state): State<Shared>,
+    Extension(RequestId(rid)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let tenant = match authenticate(&state, &headers, &rid).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let req: ResultRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(
+                AdvanceCode::ParameterError,
+                Some(format!("JSON: {e}")),
+                &rid,
+            );
+        }
+    };
+    let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
+    if blank(&req.liveness_id) && blank(&req.signature_id) {
+        return fail(
+            AdvanceCode::ParameterError,
+            Some("Parameter should not be empty: livenessId or signatureId".into()),
+            &rid,
+        );
+    }
+    let result_type = match req.result_type.as_deref() {
+        None | Some("") | Some("IMAGE_URL") => ResultType::Url,
+        Some("IMAGE_BASE64") => ResultType::Base64,
+        Some(other) => {
+            return fail(
+                AdvanceCode::ParameterError,
+                Some(format!("resultType {other:?}: IMAGE_URL or IMAGE_BASE64")),
+                &rid,
+            );
+        }
+    };
+    let session = match find(&tenant, &req).await {
+        Ok(s) => s,
+        // Another tenant's id reads exactly like an unknown one.
+        Err(StoreError::NotFound { .. }) => {
+            return fail(AdvanceCode::LivenessIdNotExisted, None, &rid);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            return fail(AdvanceCode::Error, None, &rid);
+        }
+    };
+    let not_found = |extra: &str| fail(AdvanceCode::ResultNotFound, Some(extra.to_owned()), &rid);
+    if session.status == SessionStatus::Pending {
+        return not_found("the capture has not been uploaded yet");
+    }
+    let Some(summary) = session
+        .result
+        .as_ref()
+        .and_then(|r| r.get("summary"))
+        .and_then(|s| serde_json::from_value::<CaptureSummary>(s.clone()).ok())
+    else {
+        return not_found("no result is stored for this session");
+    };
+
+    let base = base_url(&state, &headers);
+    let ttl = Some(state.cfg.signed_url_ttl());
+    let mut urls = Vec::new();
+    for name in [
+        summary.detection_artefact.as_str(),
+        "far",
+        "near",
+        "audit.zip",
+    ] {
+        match tenant.sign_artefact(&session.id, name, ttl).await {
+            Ok(u) => urls.push(Value::String(format!(
+                "{base}{FILES_PREFIX}{}",
+                u.path_and_query()
+            ))),
+            Err(StoreError::NotFound { .. } | StoreError::Expired { .. }) => {
+                return not_found("the images were deleted at the end of their retention");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "signing failed");
+                return fail(AdvanceCode::Error, None, &rid);
+            }
+        }
+    }
+    let detection = match result_type {
+        ResultType::Url => urls[0].clone(),
+        ResultType::Base64 => match tenant
+            .read_artefact(&session.id, &summary.detection_artefact)
+            .await
+        {
+            Ok((_, bytes)) => Value::String(STANDARD.encode(&bytes)),
+            Err(StoreError::NotFound { .. } | StoreError::Expired { .. }) => {
+                return not_found("the images were deleted at the end of their retention");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "artefact read failed");
+                return fail(AdvanceCode::Error, None, &rid);
+            }
+        },
+    };
+    let data = json!({
+        "detectionResult": detection,
+        "livenessScore": summary.liveness_score,
+        "auditImageUrl": urls[3],
+        "imageFarUrl": urls[1],
+        "farImageTime": summary.far_image_time,
+        "imageNearUrl": urls[2],
+        "nearImageTime": summary.near_image_time,
+        "attackType": summary.attack_type,
+        "attackSubType": Value::Null,
+    });
+    let mut reply = AdvanceReply::success(data, &rid);
+    reply.extra = summary.hint.map_or(Value::Null, Value::String);
+    reply.into_response_with(StatusCode::OK)
+}

@@ -1,0 +1,161 @@
+//! `POST /openapi/auth/ticket/v1/generate-token`: access key + timestamp + signature ->
+//! `X-ACCESS-TOKEN`, modelled on the vendor's token authentication.
+//!
+//! `signature` = lowercase hex SHA-256 of `accessKey + secretKey + timestamp` (the vendor's
+//! scheme, so existing clients work unchanged); `timestamp` is Unix milliseconds and must be
+//! within `token_timestamp_skew_secs` of our clock, so a captured request cannot be replayed
+//! later. `periodSecond` (optional) shortens the token's lifetime below the configured TTL.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use faceproof_store::{StoreError, TenantStore};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::reply::{AdvanceCode, AdvanceReply, fail};
+use crate::request_id::RequestId;
+use crate::state::{AppState, Shared};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenRequest {
+    access_key: String,
+    signature: String,
+    timestamp: Value,
+    period_second: Option<u64>,
+}
+
+/// Constant-time comparison of two hex strings (case-insensitive).
+fn same_hex(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| {
+            acc | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())
+        }) == 0
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub async fn generate_token(
+    State(state): State<Shared>,
+    Extension(RequestId(rid)): Extension<RequestId>,
+    body: Bytes,
+) -> Response {
+    let req: TokenRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return fail(
+                AdvanceCode::ParameterError,
+                Some(format!("JSON: {e}")),
+                &rid,
+            );
+        }
+    };
+    // Clients send the timestamp as a number or as a string of digits.
+    let timestamp = match &req.timestamp {
+        Value::Number(n) => n.as_i64().map(|n| n.to_string()),
+        Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(s.clone())
+        }
+        _ => None,
+    };
+    let Some(timestamp) = timestamp else {
+        return fail(
+            AdvanceCode::ParameterError,
+            Some("timestamp must be Unix milliseconds".into()),
+            &rid,
+        );
+    };
+    let ts: i64 = timestamp.parse().unwrap_or(i64::MAX);
+    let now = state.store.clock().now_ms();
+    let skew_ms =
+        i64::try_from(state.cfg.token_timestamp_skew_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if (now - ts).abs() > skew_ms {
+        return fail(
+            AdvanceCode::IamFailed,
+            Some(format!(
+                "timestamp is {} s away from the server's clock (limit {} s)",
+                (now - ts).abs() / 1000,
+                state.cfg.token_timestamp_skew_secs
+            )),
+            &rid,
+        );
+    }
+    let access_key = req.access_key.clone();
+    let signature = req.signature.clone();
+    let verified = state
+        .store
+        .authenticate_access_key(&req.access_key, move |secret| {
+            let mut h = Sha256::new();
+            h.update(access_key.as_bytes());
+            h.update(secret);
+            h.update(timestamp.as_bytes());
+            same_hex(&hex(&h.finalize()), &signature)
+        })
+        .await;
+    let tenant = match verified {
+        Ok(t) => t,
+        Err(e) if e.is_backend() => {
+            tracing::error!(error = %e, "access key lookup failed");
+            return fail(AdvanceCode::Error, None, &rid);
+        }
+        Err(_) => return fail(AdvanceCode::IamFailed, None, &rid),
+    };
+    let ttl = req
+        .period_second
+        .filter(|p| *p > 0)
+        .map_or(state.cfg.token_ttl_secs, |p| {
+            p.min(state.cfg.token_ttl_secs)
+        });
+    match tenant.issue_access_token(Some(Duration::from_secs(ttl))) {
+        Ok(t) => AdvanceReply::success(
+            json!({"token": t.token, "expiredTime": t.expires_at_ms}),
+            &rid,
+        )
+        .free()
+        .into_response_with(StatusCode::OK),
+        Err(e) => {
+            tracing::error!(error = %e, "token not issued");
+            fail(AdvanceCode::Error, None, &rid)
+        }
+    }
+}
+
+/// The tenant of the request's `X-ACCESS-TOKEN`, or the reply that refuses it.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    rid: &str,
+) -> Result<TenantStore, Response> {
+    let Some(token) = headers
+        .get("x-access-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    else {
+        return Err(fail(
+            AdvanceCode::IamFailed,
+            Some("X-ACCESS-TOKEN is required".into()),
+            rid,
+        ));
+    };
+    match state.store.authenticate_token(token).await {
+        Ok(t) => Ok(t),
+        Err(StoreError::Expired { .. }) => Err(fail(
+            AdvanceCode::IamFailed,
+            Some("the access token has expired".into()),
+            rid,
+        )),
+        Err(e) if e.is_backend() => {
+            tracing::error!(error = %e, "token check failed");
+            Err(fail(AdvanceCode::Error, None, rid))
+        }
+        Err(_) => Err(fail(AdvanceCode::IamFailed, None, rid)),
+    }
+}

@@ -1,0 +1,104 @@
+//! `ServerConfig`: the `[server]` section. Every limit the HTTP layer applies lives here.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How the HTTP service listens, what it accepts and how much work it takes on at once.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Loopback by default: exposing the service is a deliberate choice
+    /// (`faceproof serve --bind 0.0.0.0:8080`).
+    pub bind: SocketAddr,
+    /// Largest selfie video accepted, bytes (FPT: 10 MB).
+    pub max_video_bytes: u64,
+    /// Largest ID photo or capture still accepted, bytes (FPT: 5 MB).
+    pub max_image_bytes: u64,
+    /// Bytes a request body may carry beyond its media (multipart headers, JSON keys, HPKE
+    /// encapsulated keys and tags).
+    pub body_overhead_bytes: u64,
+    /// Engine checks running at once. Each decodes a video and runs the models on its own
+    /// threads, so more than the number of cores only adds memory.
+    pub max_concurrent_checks: usize,
+    /// Requests allowed to wait for a free check slot. Beyond it the service answers 429 at once
+    /// instead of queueing without bound (and running out of memory on buffered bodies).
+    pub max_queued_checks: usize,
+    /// Longest a request waits for a check slot before it is answered 503.
+    pub queue_timeout_secs: u64,
+    /// Lifetime of an ADVANCE access token, seconds.
+    pub token_ttl_secs: u64,
+    /// Largest clock difference accepted between an ADVANCE token request's `timestamp` and ours,
+    /// seconds (a captured request cannot be replayed later than this).
+    pub token_timestamp_skew_secs: u64,
+    /// Lifetime of the signed image and audit URLs returned by the ADVANCE API, seconds.
+    pub signed_url_ttl_secs: u64,
+    /// Window for filling an ADVANCE capture session after its signatureId was issued, seconds.
+    pub capture_session_ttl_secs: u64,
+    /// Base URL put in front of signed artefact paths (`https://kyc.example.com`). Unset: taken from
+    /// the request's `Host` header, `http://` scheme.
+    pub public_base_url: Option<String>,
+    /// Seconds given to in-flight requests after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_video_bytes: 10 * 1024 * 1024,
+            max_image_bytes: 5 * 1024 * 1024,
+            body_overhead_bytes: 64 * 1024,
+            max_concurrent_checks: cores.clamp(1, 8),
+            max_queued_checks: 16,
+            queue_timeout_secs: 30,
+            token_ttl_secs: 3600,
+            token_timestamp_skew_secs: 300,
+            signed_url_ttl_secs: 24 * 3600,
+            capture_session_ttl_secs: 15 * 60,
+            public_base_url: None,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Body limit of the FPT multipart request: a video, an ID photo and the form's framing.
+    pub fn fpt_body_limit(&self) -> usize {
+        to_usize(self.max_video_bytes + self.max_image_bytes + self.body_overhead_bytes)
+    }
+
+    /// Body limit of the silent-compare JSON request: both media base64-encoded (4/3) plus
+    /// envelope overhead.
+    pub fn silent_body_limit(&self) -> usize {
+        let media = self.max_video_bytes + self.max_image_bytes;
+        to_usize(media.div_ceil(3) * 4 + self.body_overhead_bytes)
+    }
+
+    /// Body limit of an ADVANCE capture upload: two stills and an optional clip.
+    pub fn capture_body_limit(&self) -> usize {
+        to_usize(2 * self.max_image_bytes + self.max_video_bytes + self.body_overhead_bytes)
+    }
+
+    pub fn queue_timeout(&self) -> Duration {
+        Duration::from_secs(self.queue_timeout_secs)
+    }
+
+    pub fn token_ttl(&self) -> Duration {
+        Duration::from_secs(self.token_ttl_secs)
+    }
+
+    pub fn signed_url_ttl(&self) -> Duration {
+        Duration::from_secs(self.signed_url_ttl_secs)
+    }
+
+    pub fn capture_session_ttl(&self) -> Duration {
+        Duration::from_secs(self.capture_session_ttl_secs)
+    }
+}
+
+fn to_usize(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}

@@ -1,0 +1,11 @@
+//! FPT.AI Liveness v3: `POST /vision/ekyc/liveness`.
+
+pub mod codes;
+mod handler;
+pub mod response;
+pub mod v2;
+
+pub use handler::liveness;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,112 @@
+//! Runs one engine check in the check pool: the media layer's probe first (header-level refusals
+//! cost milliseconds and need no model), then the engine. Vendor adapters map the outcome.
+
+use std::sync::Arc;
+
+use faceproof_engine::check::{CaptureRequest, CheckError, CheckRequest, Engine, Verdict};
+use faceproof_media::{Limits, MediaError, MediaKind};
+
+use crate::checks::RunError;
+use crate::state::AppState;
+
+/// Why no verdict came back.
+#[derive(Debug, thiserror::Error)]
+pub enum JudgeError {
+    /// The engine (or the probe before it) refused the request.
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    /// The check pool refused or failed it.
+    #[error(transparent)]
+    Pool(#[from] RunError),
+}
+
+/// Refuses bytes that are not a video (an image sent as the video is a refused format, not a
+/// still-image attack: there is nothing to judge over time).
+pub fn probe_video(bytes: &[u8], limits: &Limits) -> Result<(), MediaError> {
+    let info = faceproof_media::probe(bytes, limits)?;
+    match info.kind {
+        MediaKind::Video => Ok(()),
+        MediaKind::Image => Err(MediaError::UnsupportedFormat {
+            format: format!("{} still image where a video is expected", info.container),
+        }),
+    }
+}
+
+/// Refuses bytes that are not a still image.
+pub fn probe_image(bytes: &[u8], limits: &Limits) -> Result<(), MediaError> {
+    let info = faceproof_media::probe(bytes, limits)?;
+    match info.kind {
+        MediaKind::Image => Ok(()),
+        MediaKind::Video => Err(MediaError::UnsupportedFormat {
+            format: format!("{} video where an image is expected", info.container),
+        }),
+    }
+}
+
+/// A selfie-video check's inputs, owned so they can move to the blocking pool.
+pub struct VideoJob {
+    pub video: Vec<u8>,
+    pub id_photo: Option<Vec<u8>>,
+    pub id_auto_rotate: bool,
+    pub encode_best_frame: bool,
+}
+
+pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, JudgeError> {
+    let engine: Arc<Engine> = state.engine.clone();
+    let out = state
+        .checks
+        .run(move || {
+            let limits = engine.limits();
+            probe_video(&job.video, limits).map_err(CheckError::Video)?;
+            if let Some(photo) = &job.id_photo {
+                probe_image(photo, limits).map_err(CheckError::IdPhoto)?;
+            }
+            let req = CheckRequest {
+                video: &job.video,
+                id_photo: job.id_photo.as_deref(),
+                id_auto_rotate: job.id_auto_rotate,
+                encode_best_frame: job.encode_best_frame,
+            };
+            engine.check(&req)
+        })
+        .await??;
+    state.metrics.record_stages(&out.timings);
+    Ok(out)
+}
+
+/// A far / near capture's inputs.
+pub struct CaptureJob {
+    pub far: Vec<u8>,
+    pub near: Vec<u8>,
+    pub far_time_ms: Option<i64>,
+    pub near_time_ms: Option<i64>,
+    pub clip: Option<Vec<u8>>,
+}
+
+pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict, JudgeError> {
+    let engine: Arc<Engine> = state.engine.clone();
+    let out = state
+        .checks
+        .run(move || {
+            let limits = engine.limits();
+            for (which, bytes) in [("far", &job.far), ("near", &job.near)] {
+                probe_image(bytes, limits)
+                    .map_err(|error| CheckError::CaptureImage { which, error })?;
+            }
+            if let Some(clip) = &job.clip {
+                probe_video(clip, limits).map_err(CheckError::Video)?;
+            }
+            let req = CaptureRequest {
+                far: &job.far,
+                near: &job.near,
+                far_time_ms: job.far_time_ms,
+                near_time_ms: job.near_time_ms,
+                clip: job.clip.as_deref(),
+                encode_best_frame: true,
+            };
+            engine.check_capture(&req)
+        })
+        .await??;
+    state.metrics.record_stages(&out.timings);
+    Ok(out)
+}

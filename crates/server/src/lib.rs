@@ -1,0 +1,129 @@
+//! faceproof's HTTP service: three vendor-compatible APIs over one engine.
+//!
+//! - FPT.AI Liveness v3 ([`fpt`]): `POST /vision/ekyc/liveness`.
+//! - Silent video + photo compare ([`silent`]): `POST /v1/silent/video-compare`, HPKE envelopes.
+//! - ADVANCE.AI Liveness v3 ([`advance`]): token, capture session, detection result, signed URLs.
+//!
+//! Adapters only translate the engine's [`faceproof_engine::check::Verdict`] (or its typed
+//! refusal) into each vendor's JSON; they never compute a score. See `docs/api.md`.
+
+pub mod advance;
+pub mod auth;
+pub mod checks;
+pub mod config;
+#[doc(hidden)]
+pub mod fixtures;
+pub mod form;
+pub mod fpt;
+mod health;
+pub mod judge;
+pub mod metrics;
+pub mod request_id;
+mod shutdown;
+pub mod silent;
+pub mod state;
+#[cfg(test)]
+mod testutil;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use config::ServerConfig;
+pub use shutdown::shutdown_signal;
+pub use state::{AppState, Shared};
+
+/// Every route, with its body limit, the request-id and metrics layers.
+pub fn router(state: Shared) -> Router {
+    let cfg = &state.cfg;
+    let fpt = Router::new()
+        .route("/vision/ekyc/liveness", post(fpt::liveness))
+        .layer(DefaultBodyLimit::max(cfg.fpt_body_limit()));
+    let silent = Router::new()
+        .route("/v1/silent/video-compare", post(silent::video_compare))
+        .layer(DefaultBodyLimit::max(cfg.silent_body_limit()))
+        .route("/v1/silent/public-key", get(silent::public_key))
+        .route("/v1/silent/thresholds", get(silent::thresholds));
+    let advance = Router::new()
+        .route(
+            "/openapi/liveness/v3/capture",
+            post(advance::capture).layer(DefaultBodyLimit::max(cfg.capture_body_limit())),
+        )
+        .route(
+            "/openapi/auth/ticket/v1/generate-token",
+            post(advance::generate_token),
+        )
+        .route(
+            "/openapi/liveness/v3/signature-id",
+            post(advance::signature_id),
+        )
+        .route(
+            "/openapi/liveness/v3/detection-result",
+            post(advance::detection_result),
+        )
+        .route(
+            "/{region}/openapi/face-identity/v1/liveness-detection",
+            post(advance::detection_result),
+        )
+        .route(
+            &format!("{}{{*key}}", advance::FILES_PREFIX),
+            get(advance::file),
+        );
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(metrics::handler))
+        .merge(fpt)
+        .merge(silent)
+        .merge(advance)
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::middleware,
+        ))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+        .with_state(state)
+}
+
+/// Unknown routes: 404 with a JSON body (and the request id, like every answer).
+async fn not_found() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"code": "NOT_FOUND", "message": "no such endpoint"})),
+    )
+        .into_response()
+}
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded by
+/// `shutdown_grace_secs`).
+pub async fn serve(
+    state: Shared,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let grace = std::time::Duration::from_secs(state.cfg.shutdown_grace_secs);
+    let app = router(state.clone());
+    let draining = state.clone();
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        draining.begin_shutdown();
+        tracing::info!("shutdown signal: draining in-flight requests");
+        let _ = stopped_tx.send(());
+    };
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        r = server => r,
+        _ = async {
+            let _ = stopped_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests cut at the end of the grace period");
+            Ok(())
+        }
+    }
+}

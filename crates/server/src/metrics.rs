@@ -1,0 +1,228 @@
+//! Prometheus text exposition, by hand: request counts by API and vendor code, request latency,
+//! per-stage engine latency, verdict counts, check queue depth. Labels are API names, vendor codes
+//! and stage names only: never ids, keys or anything about a face.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use faceproof_engine::check::StageTimes;
+
+use crate::state::Shared;
+
+/// Upper bounds of the latency buckets, seconds (a check takes 1-10 s on 2 cores).
+const BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Which vendor API answered and with which vendor code (a response extension set by handlers).
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub api: &'static str,
+    pub code: String,
+}
+
+impl Outcome {
+    pub fn new(api: &'static str, code: impl Into<String>) -> Self {
+        Outcome {
+            api,
+            code: code.into(),
+        }
+    }
+}
+
+#[derive(Default, Clone)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, secs: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += secs;
+    }
+
+    fn write(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
+                self.counts[i]
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let _ = writeln!(out, "{name}_sum{{{labels}}} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{{{labels}}} {}", self.count);
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    requests: BTreeMap<(&'static str, String), u64>,
+    latency: BTreeMap<&'static str, Histogram>,
+    stages: BTreeMap<&'static str, Histogram>,
+    verdicts: BTreeMap<(&'static str, &'static str), u64>,
+}
+
+/// The service's counters.
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+impl Metrics {
+    pub fn record_request(&self, api: &'static str, code: &str, secs: f64) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *m.requests.entry((api, code.to_owned())).or_default() += 1;
+        m.latency.entry(api).or_default().observe(secs);
+    }
+
+    /// Engine stage times of one judged request.
+    pub fn record_stages(&self, t: &StageTimes) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        for (stage, ms) in [
+            ("decode", t.decode_ms),
+            ("detect", t.detect_ms),
+            ("landmarks", t.landmarks_ms),
+            ("pad", t.pad_ms),
+            ("embed", t.embed_ms),
+            ("signals", t.signals_ms),
+            ("total", t.total_ms),
+        ] {
+            m.stages.entry(stage).or_default().observe(ms / 1000.0);
+        }
+    }
+
+    /// One verdict: `passed`, or the kind of failure.
+    pub fn record_verdict(&self, api: &'static str, outcome: &'static str) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *m.verdicts.entry((api, outcome)).or_default() += 1;
+    }
+
+    /// The exposition text.
+    pub fn render(&self, running: usize, queued: usize) -> String {
+        let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out = String::new();
+        out.push_str(
+            "# HELP faceproof_requests_total Requests answered, by API and vendor code.\n",
+        );
+        out.push_str("# TYPE faceproof_requests_total counter\n");
+        for ((api, code), n) in &m.requests {
+            let _ = writeln!(
+                out,
+                "faceproof_requests_total{{api=\"{api}\",code=\"{}\"}} {n}",
+                escape(code)
+            );
+        }
+        out.push_str("# HELP faceproof_request_duration_seconds Request latency, by API.\n");
+        out.push_str("# TYPE faceproof_request_duration_seconds histogram\n");
+        for (api, h) in &m.latency {
+            h.write(
+                &mut out,
+                "faceproof_request_duration_seconds",
+                &format!("api=\"{api}\""),
+            );
+        }
+        out.push_str("# HELP faceproof_stage_duration_seconds Engine time per stage.\n");
+        out.push_str("# TYPE faceproof_stage_duration_seconds histogram\n");
+        for (stage, h) in &m.stages {
+            h.write(
+                &mut out,
+                "faceproof_stage_duration_seconds",
+                &format!("stage=\"{stage}\""),
+            );
+        }
+        out.push_str("# HELP faceproof_verdicts_total Verdicts, by API and outcome.\n");
+        out.push_str("# TYPE faceproof_verdicts_total counter\n");
+        for ((api, outcome), n) in &m.verdicts {
+            let _ = writeln!(
+                out,
+                "faceproof_verdicts_total{{api=\"{api}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP faceproof_checks_running Engine checks running now.\n");
+        out.push_str("# TYPE faceproof_checks_running gauge\n");
+        let _ = writeln!(out, "faceproof_checks_running {running}");
+        out.push_str("# HELP faceproof_checks_queued Requests waiting for a check slot.\n");
+        out.push_str("# TYPE faceproof_checks_queued gauge\n");
+        let _ = writeln!(out, "faceproof_checks_queued {queued}");
+        out
+    }
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Times every request and counts it under the outcome its handler reported (or its HTTP status).
+pub async fn middleware(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    let secs = start.elapsed().as_secs_f64();
+    let (api, code) = match resp.extensions().get::<Outcome>() {
+        Some(o) => (o.api, o.code.clone()),
+        None => ("other", resp.status().as_u16().to_string()),
+    };
+    state.metrics.record_request(api, &code, secs);
+    // Route and code only: bodies, keys and ids of people never reach the log.
+    let route = if api == "other" { "-" } else { path.as_str() };
+    tracing::info!(%method, route, api, code, status = resp.status().as_u16(),
+        ms = (secs * 1000.0).round(), "request");
+    resp
+}
+
+/// `GET /metrics`.
+pub async fn handler(State(state): State<Shared>) -> Response {
+    let text = state
+        .metrics
+        .render(state.checks.running(), state.checks.queued());
+    Response::builder()
+        .header("content-type", "text/plain; version=0.0.4")
+        .body(axum::body::Body::from(text))
+        .expect("static response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exposition() {
+        let m = Metrics::default();
+        m.record_request("fpt", "200", 0.3);
+        m.record_request("fpt", "200", 3.0);
+        m.record_request("silent", "1200", 0.001);
+        m.record_verdict("fpt", "passed");
+        let text = m.render(1, 2);
+        assert!(text.contains("faceproof_requests_total{api=\"fpt\",code=\"200\"} 2"));
+        assert!(text.contains("faceproof_requests_total{api=\"silent\",code=\"1200\"} 1"));
+        assert!(
+            text.contains("faceproof_request_duration_seconds_bucket{api=\"fpt\",le=\"0.5\"} 1")
+        );
+        assert!(text.contains("faceproof_request_duration_seconds_bucket{api=\"fpt\",le=\"5\"} 2"));
+        assert!(text.contains("faceproof_request_duration_seconds_count{api=\"fpt\"} 2"));
+        assert!(text.contains("faceproof_verdicts_total{api=\"fpt\",outcome=\"passed\"} 1"));
+        assert!(text.contains("faceproof_checks_running 1"));
+        assert!(text.contains("faceproof_checks_queued 2"));
+    }
+}

@@ -1,0 +1,52 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use faceproof_engine::check::Engine;
+use faceproof_store::Store;
+
+use crate::checks::CheckPool;
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+
+/// The engine, the store and the configuration, plus the service's own bookkeeping.
+pub struct AppState {
+    pub engine: Arc<Engine>,
+    pub store: Store,
+    pub cfg: ServerConfig,
+    pub(crate) checks: CheckPool,
+    pub(crate) metrics: Metrics,
+    /// Cleared when shutdown starts, so `/readyz` takes the instance out of rotation first.
+    pub(crate) accepting: AtomicBool,
+}
+
+/// The handle handlers receive.
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    pub fn new(engine: Arc<Engine>, store: Store, cfg: ServerConfig) -> Shared {
+        let checks = CheckPool::new(
+            cfg.max_concurrent_checks,
+            cfg.max_queued_checks,
+            cfg.queue_timeout(),
+        );
+        Arc::new(AppState {
+            engine,
+            store,
+            cfg,
+            checks,
+            metrics: Metrics::default(),
+            accepting: AtomicBool::new(true),
+        })
+    }
+
+    /// Marks the instance as draining (`/readyz` answers 503 from now on).
+    pub fn begin_shutdown(&self) {
+        self.accepting.store(false, Ordering::SeqCst);
+    }
+
+    pub(crate) fn is_accepting(&self) -> bool {
+        self.accepting.load(Ordering::SeqCst)
+    }
+}

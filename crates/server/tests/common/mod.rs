@@ -1,0 +1,171 @@
+//! The router in-process over a temporary SQLite + directory store and the real engine.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode};
+use faceproof_engine::check::{Engine, EngineConfig};
+use faceproof_media::Limits;
+use faceproof_server::{AppState, ServerConfig, Shared};
+use faceproof_store::{
+    Clock, IssuedCredentials, MasterKeyConfig, Store, StoreConfig, TenantSettings,
+};
+use faceproof_vision::VisionConfig;
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// One engine for the whole test binary: loading the models is the slow part.
+pub fn engine() -> Arc<Engine> {
+    static ENGINE: OnceLock<Arc<Engine>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            Arc::new(
+                Engine::load(
+                    EngineConfig::default(),
+                    &VisionConfig::default(),
+                    Limits::default(),
+                )
+                .expect("models installed under $FACEPROOF_HOME/models"),
+            )
+        })
+        .clone()
+}
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub store: Store,
+    pub state: Shared,
+    pub clock: Clock,
+}
+
+pub fn store_config(dir: &std::path::Path) -> StoreConfig {
+    StoreConfig {
+        database_url: format!("sqlite://{}", dir.join("test.db").display()),
+        artefacts: dir.join("artefacts").display().to_string(),
+        master_key: MasterKeyConfig {
+            env: None,
+            file: dir.join("master.key"),
+            generate: true,
+        },
+        ..StoreConfig::default()
+    }
+}
+
+impl Harness {
+    pub async fn new() -> Harness {
+        Harness::with(ServerConfig::default()).await
+    }
+
+    pub async fn with(cfg: ServerConfig) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Clock::manual(1_800_000_000_000);
+        let store = Store::open_with_clock(store_config(dir.path()), clock.clone())
+            .await
+            .unwrap();
+        let state = AppState::new(engine(), store.clone(), cfg);
+        Harness {
+            dir,
+            store,
+            state,
+            clock,
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        faceproof_server::router(self.state.clone())
+    }
+
+    pub async fn tenant(&self, name: &str) -> IssuedCredentials {
+        self.store
+            .create_tenant(name, TenantSettings::default())
+            .await
+            .unwrap()
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, Response<Body>, Value) {
+        let resp = self.router().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let resp = Response::from_parts(parts, Body::from(bytes));
+        (status, resp, json)
+    }
+
+    pub async fn send_raw(
+        &self,
+        req: Request<Body>,
+    ) -> (StatusCode, Vec<u8>, axum::http::HeaderMap) {
+        let resp = self.router().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, bytes.to_vec(), headers)
+    }
+
+    /// Rows in a table of the store's database (to prove nothing was stored).
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}", self.dir.path().join("test.db").display());
+        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let n: i64 =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        pool.close().await;
+        n
+    }
+
+    /// Files under the artefact directory.
+    pub fn artefact_files(&self) -> usize {
+        fn walk(p: &std::path::Path) -> usize {
+            std::fs::read_dir(p)
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| {
+                            let p = e.path();
+                            if p.is_dir() { walk(&p) } else { 1 }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        walk(&self.dir.path().join("artefacts"))
+    }
+}
+
+/// A multipart body: (field name, file name, bytes).
+pub fn multipart(parts: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "faceproof-test-boundary-7c1f";
+    let mut body = Vec::new();
+    for (name, file, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        if file.is_empty() {
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            );
+        } else {
+            body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                     Content-Type: application/octet-stream\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub fn shared(relative: &str) -> Vec<u8> {
+    std::fs::read(faceproof_testkit::shared_file(relative)).unwrap()
+}

@@ -1,0 +1,269 @@
+//! Silent compare over HTTP: envelopes, auth, refused bodies (nothing stored), a real pair.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use common::{Harness, shared};
+use faceproof_server::ServerConfig;
+use faceproof_server::silent::envelope::{self, Field};
+use faceproof_store::TenantSettings;
+use serde_json::{Value, json};
+
+const PATH: &str = "/v1/silent/video-compare";
+
+fn post(key: &str, body: &Value) -> Request<Body> {
+    let bytes = serde_json::to_vec(body).unwrap();
+    Request::post(PATH)
+        .header("api-key", key)
+        .header("content-type", "application/json")
+        .header("content-length", bytes.len())
+        .body(Body::from(bytes))
+        .unwrap()
+}
+
+async fn public_key(h: &Harness, key: &str) -> [u8; 32] {
+    let req = Request::get("/v1/silent/public-key")
+        .header("api-key", key)
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, json) = h.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{json:#}");
+    assert_eq!(json["kem_id"], 0x20);
+    assert_eq!(json["aead"], "ChaCha20-Poly1305");
+    STANDARD
+        .decode(json["public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+fn sealed(pk: &[u8; 32], field: Field, bytes: &[u8]) -> String {
+    STANDARD.encode(envelope::seal(pk, field, bytes))
+}
+
+fn assert_error(status: StatusCode, json: &Value, want_status: StatusCode, code: u64) {
+    assert_eq!(status, want_status, "{json:#}");
+    assert_eq!(json["code"], code, "{json:#}");
+    assert!(json["message"].is_string());
+    assert!(json["request_id"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_have_the_seed_codes_and_store_nothing() {
+    let cfg = ServerConfig {
+        max_video_bytes: 20_000,
+        max_image_bytes: 10_000,
+        body_overhead_bytes: 1000,
+        ..ServerConfig::default()
+    };
+    let h = Harness::with(cfg).await;
+    let a = h.tenant("a").await;
+    let b = h.tenant("b").await;
+    let key = a.fpt_api_key.as_str();
+    let pk = public_key(&h, key).await;
+    let pk_b = public_key(&h, &b.fpt_api_key).await;
+    assert_ne!(pk, pk_b);
+    let jpeg = shared("faces/obama/1.jpg");
+    let small_jpeg = &jpeg[..9000];
+    let img = sealed(&pk, Field::Image, small_jpeg);
+
+    // Unknown key.
+    let (s, _, j) = h.send(post("fpk_nope", &json!({}))).await;
+    assert_error(s, &j, StatusCode::UNAUTHORIZED, 1401);
+
+    let cases: Vec<(&str, Value, StatusCode, u64)> = vec![
+        (
+            "missing image",
+            json!({"encrypted_video": sealed(&pk, Field::Video, b"v")}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "missing video",
+            json!({"encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "wrong type",
+            json!({"encrypted_video": 5, "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "bool as string",
+            json!({"encrypted_video": sealed(&pk, Field::Video, b"v"), "encrypted_image": img, "return_image": "yes"}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "not base64",
+            json!({"encrypted_video": "%%%", "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "another tenant's key",
+            json!({"encrypted_video": sealed(&pk_b, Field::Video, b"video"), "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "image envelope as video",
+            json!({"encrypted_video": sealed(&pk, Field::Image, b"video"), "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "plain not enabled",
+            json!({"video": STANDARD.encode(b"v"), "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            1200,
+        ),
+        (
+            "video over its limit",
+            json!({"encrypted_video": sealed(&pk, Field::Video, &[1u8; 20_001]), "encrypted_image": img}),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            2004,
+        ),
+        (
+            "empty video",
+            json!({"encrypted_video": sealed(&pk, Field::Video, b""), "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            2004,
+        ),
+        (
+            "corrupt video",
+            json!({"encrypted_video": sealed(&pk, Field::Video, b"\x00\x00\x00\x18ftypmp42xxxxxxxx"), "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            2005,
+        ),
+        (
+            "image as video",
+            json!({"encrypted_video": sealed(&pk, Field::Video, small_jpeg), "encrypted_image": img}),
+            StatusCode::BAD_REQUEST,
+            2005,
+        ),
+    ];
+    for (what, body, status, code) in cases {
+        let (s, resp, j) = h.send(post(key, &body)).await;
+        assert_error(s, &j, status, code);
+        assert_eq!(
+            resp.headers()["x-request-id"].to_str().unwrap(),
+            j["request_id"].as_str().unwrap(),
+            "{what}"
+        );
+    }
+    // Not JSON at all.
+    let req = Request::post(PATH)
+        .header("api-key", key)
+        .header("content-length", 3)
+        .body(Body::from("{x}"))
+        .unwrap();
+    let (s, _, j) = h.send(req).await;
+    assert_error(s, &j, StatusCode::BAD_REQUEST, 1200);
+    // No Content-Length: the seed's 411.
+    let req = Request::post(PATH)
+        .header("api-key", key)
+        .body(Body::from("{}"))
+        .unwrap();
+    let (s, _, j) = h.send(req).await;
+    assert_error(s, &j, StatusCode::LENGTH_REQUIRED, 2004);
+    // A body over the route's limit.
+    let huge = json!({"encrypted_video": "A".repeat(60_000), "encrypted_image": img});
+    let (s, _, j) = h.send(post(key, &huge)).await;
+    assert_error(s, &j, StatusCode::PAYLOAD_TOO_LARGE, 2004);
+
+    assert_eq!(h.count("sessions").await, 0);
+    assert_eq!(h.artefact_files(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_media_when_the_tenant_allows_it() {
+    let h = Harness::new().await;
+    let t = h
+        .store
+        .create_tenant(
+            "plain",
+            TenantSettings {
+                silent_accept_plain: true,
+            },
+        )
+        .await
+        .unwrap();
+    let jpeg = shared("faces/obama/1.jpg");
+    let body = json!({"video": STANDARD.encode(b"garbage"), "image": STANDARD.encode(&jpeg)});
+    let (s, _, j) = h.send(post(&t.fpt_api_key, &body)).await;
+    // Decoded and judged by the media layer: refused as not a video (2005), not as plain (1200).
+    assert_error(s, &j, StatusCode::BAD_REQUEST, 2005);
+    let both = json!({"video": STANDARD.encode(b"x"), "encrypted_video": "AAAA", "image": STANDARD.encode(&jpeg)});
+    let (s, _, j) = h.send(post(&t.fpt_api_key, &both)).await;
+    assert_error(s, &j, StatusCode::BAD_REQUEST, 1200);
+}
+
+/// One real pair through the real engine, encrypted as a client would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_pair_answers_with_the_seed_fields() {
+    let h = Harness::new().await;
+    let t = h.tenant("a").await;
+    let pk = public_key(&h, &t.fpt_api_key).await;
+    let video = shared("videos/live_talking_720x1280.mp4");
+    let photo = shared("faces/obama/1.jpg");
+    let body = json!({
+        "encrypted_video": sealed(&pk, Field::Video, &video),
+        "encrypted_image": sealed(&pk, Field::Image, &photo),
+        "return_status": true,
+        "return_image": true,
+        "return_face_image": true,
+    });
+    let (s, resp, j) = h.send(post(&t.fpt_api_key, &body)).await;
+    assert_eq!(
+        resp.headers()["x-request-id"].to_str().unwrap(),
+        j["request_id"].as_str().unwrap()
+    );
+    if s == StatusCode::OK {
+        assert_eq!(j["code"], 1000, "{j:#}");
+        assert!(j["passed"].is_boolean());
+        assert!(j["liveness_score"].is_f64());
+        let status = j["liveness_status"].as_str().unwrap();
+        assert!(["ok", "hack", "short_time"].contains(&status), "{status}");
+        let passed = j["passed"].as_bool().unwrap();
+        assert_eq!(passed, status == "ok");
+        // Present exactly when passed.
+        for k in [
+            "verification_score",
+            "image_timestamp",
+            "base64_image",
+            "base64_face_image",
+        ] {
+            assert_eq!(j.get(k).is_some(), passed, "{k}: {j:#}");
+        }
+    } else {
+        // The engine judged the capture unusable or without a face: one of the seed's codes.
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{j:#}");
+        assert!(
+            [4000, 4004, 4007].contains(&j["code"].as_u64().unwrap()),
+            "{j:#}"
+        );
+    }
+    assert_eq!(h.count("sessions").await, 1);
+    assert_eq!(h.artefact_files(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thresholds_are_published() {
+    let h = Harness::new().await;
+    let req = Request::get("/v1/silent/thresholds")
+        .body(Body::empty())
+        .unwrap();
+    let (s, _, j) = h.send(req).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(j["recommended_threshold"], 0.7);
+    let rows = j["table"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[3]["threshold"], 0.7);
+    assert_eq!(rows[3]["nominal_far"], 1e-4);
+}
