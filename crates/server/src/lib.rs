@@ -18,6 +18,7 @@ pub mod fpt;
 mod health;
 pub mod judge;
 pub mod metrics;
+pub mod openapi;
 pub mod request_id;
 mod shutdown;
 pub mod silent;
@@ -75,6 +76,8 @@ pub fn router(state: Shared) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(metrics::handler))
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(openapi::page))
         .merge(fpt)
         .merge(silent)
         .merge(advance)
