@@ -236,8 +236,24 @@ pub(super) fn check_with(
             frames_with_face: usize::from(far.face().is_some())
                 + usize::from(near.face().is_some()),
         },
+        capture: both.map(|(_, n)| near_measures(n)),
         timings: times,
     })
+}
+
+/// What the rules measured on the near still (the one judged for size and kept as best frame).
+fn near_measures(face: &Face) -> super::verdict::CaptureMeasures {
+    let q = &face.quality;
+    super::verdict::CaptureMeasures {
+        face_area_ratio: Some(f64::from(q.face_area_ratio)),
+        inside_ratio: Some(f64::from(q.inside_ratio)),
+        sharpness: Some(f64::from(q.sharpness)),
+        brightness: Some(f64::from(q.brightness)),
+        background_minus_face_brightness: q.face_background_delta.map(|d| -f64::from(d)),
+        abs_yaw_degrees: Some(f64::from(face.pose.yaw.abs())),
+        abs_pitch_degrees: Some(f64::from(face.pose.pitch.abs())),
+        ..Default::default()
+    }
 }
 
 /// Fuses the evidence into the liveness judgement and adds the `spoof` reason when it fails.

@@ -64,9 +64,14 @@ pub struct CaptureConfig {
     /// length. Measured on the shared selfie clips (box 7-20 % of the frame), 0.05 refuses only
     /// faces that are really small (the newsreader clip, ~3 %).
     pub min_face_area_ratio: f64,
-    /// Lowest face sharpness (variance of the Laplacian at 112 px; `bad/blurred_1` scores 10,
-    /// sharp photos 100-800, the softest live clip in the shared set 17).
+    /// Face sharpness (variance of the Laplacian at 112 px) at which the best-frame ranking's
+    /// "sharp" term counts fully at 4x this value (`bad/blurred_1` scores 10, sharp photos 100-800).
     pub min_sharpness: f64,
+    /// Lowest relative sharpness: the Laplacian variance over the squared luma contrast of the
+    /// face, dimensionless, so a low-contrast soft face is not taken for a blurred one. Measured
+    /// on the first 6 s of the shared live clips: 0.033-0.16; a Gaussian blur of sigma 6 px on
+    /// the 720x1280 clip: 0.010. The default sits between (geometric middle).
+    pub min_relative_sharpness: f64,
     /// Mean face luma bounds (0-255).
     pub min_brightness: f64,
     pub max_brightness: f64,
@@ -79,6 +84,10 @@ pub struct CaptureConfig {
     /// distance (detector keypoints): 0.25 is roughly 30 degrees of yaw. Frontal selfies measured
     /// 0.47-0.49; a talking head turning slightly reaches 0.74.
     pub max_nose_offset: f64,
+    /// The nose offset is used only when the eyes are at least this far apart in the analysis
+    /// frame, pixels: the keypoints' few pixels of noise swamp it on smaller faces (the 12 s
+    /// newsreader clip, eyes ~35 px apart, read as turned away).
+    pub nose_offset_min_eye_distance_px: f64,
     /// Share of frames with a face that may be turned away before `not_frontal`. FPT wants a
     /// frontal video: a third turned away is no longer one.
     pub not_frontal_fraction: f64,
@@ -96,9 +105,12 @@ pub struct CaptureConfig {
     /// A second face counts only if its box is at least this share of the main face's box (a
     /// poster far behind is not a second customer).
     pub second_face_min_relative_area: f64,
-    /// Occlusion: largest chromaticity distance between the lower face (mouth, chin) and the
-    /// upper face skin (cheeks, forehead). Masks and hands change the colour of the lower face.
-    pub max_lower_face_colour_distance: f64,
+    /// Occlusion: smallest lip redness (lips' (r - g) chromaticity minus the skin's). Lips are
+    /// redder than the skin around them; a mask, a scarf or a hand over the mouth is not. On the
+    /// shared photos the two masks measure -0.027 and -0.022 and the 31 bare faces -0.015 to
+    /// 0.19: the default sits between, with a thin margin (darker lips on darker skin come
+    /// closest; see docs/engine.md).
+    pub min_lip_redness: f64,
 }
 
 impl Default for CaptureConfig {
@@ -107,12 +119,14 @@ impl Default for CaptureConfig {
             frame_fraction: 0.5,
             min_face_area_ratio: 0.05,
             min_sharpness: 12.0,
+            min_relative_sharpness: 0.018,
             min_brightness: 40.0,
             max_brightness: 225.0,
             backlit_delta: 70.0,
             max_yaw_deg: 30.0,
             max_pitch_deg: 30.0,
             max_nose_offset: 0.25,
+            nose_offset_min_eye_distance_px: 50.0,
             not_frontal_fraction: 0.3,
             min_inside_ratio: 0.9,
             out_of_frame_fraction: 0.1,
@@ -120,7 +134,7 @@ impl Default for CaptureConfig {
             max_face_gap_s: 1.0,
             multiple_faces_fraction: 0.3,
             second_face_min_relative_area: 0.15,
-            max_lower_face_colour_distance: 0.15,
+            min_lip_redness: -0.018,
         }
     }
 }
@@ -162,6 +176,9 @@ pub struct LivenessConfig {
     /// Non-rigid motion (k-th largest point peak, inter-ocular distances) below which the video
     /// is a still image. The synthetic still scores ~0.007, a live face > 0.07.
     pub still_nonrigid_iod: f64,
+    /// Eye-openness spread (95th - 5th percentile) below which the eyelids count as still too. A
+    /// re-encoded still measures < 0.01 (codec noise); a blink moves it by ~0.15.
+    pub still_openness_spread: f64,
 }
 
 impl Default for LivenessConfig {
@@ -170,6 +187,7 @@ impl Default for LivenessConfig {
             threshold: 0.5,
             review_band: 0.15,
             still_nonrigid_iod: 0.02,
+            still_openness_spread: 0.03,
         }
     }
 }

@@ -43,6 +43,8 @@ pub(super) struct Temporal {
     pub planarity: Option<f64>,
     pub parallax_p90_iod: Option<f64>,
     pub blink_count: Option<usize>,
+    /// 95th minus 5th percentile of the eye openness.
+    pub openness_spread: Option<f64>,
     pub pulse_snr_db: Option<f64>,
     pub pulse_bpm: Option<f64>,
     pub jitter_ratio: Option<f64>,
@@ -89,6 +91,7 @@ pub(super) fn temporal(frames: &[FrameObs], cfg: &SignalConfigs) -> Temporal {
         .filter_map(|&(t, f)| f.openness.map(|o| (t, o)))
         .collect();
     let (ot, ov): (Vec<f64>, Vec<f64>) = openness.into_iter().unzip();
+    out.openness_spread = super::rules::openness_spread(&ov);
     if let Ok(b) = detect_blinks(&ot, &ov, &cfg.blink) {
         out.blink_count = Some(b.count);
     }

@@ -35,8 +35,8 @@ pub use config::{
 pub use error::CheckError;
 pub use fusion::{Calibration, FusionModels};
 pub use verdict::{
-    AttackType, BestFrame, Deepfake, FaceMatch, FarAtScore, Liveness, MediaFacts, Reason,
-    ReasonCode, Severity, SignalValue, Stage, StageTimes, Verdict,
+    AttackType, BestFrame, CaptureMeasures, Deepfake, FaceMatch, FarAtScore, Liveness, MediaFacts,
+    Reason, ReasonCode, Severity, SignalValue, Stage, StageTimes, Verdict,
 };
 
 use faceproof_media::Limits;

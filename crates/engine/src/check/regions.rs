@@ -20,6 +20,8 @@ pub struct FaceColours {
     pub forehead: Option<[f32; 3]>,
     /// Mouth, chin and lower cheeks.
     pub lower: Option<[f32; 3]>,
+    /// Inside the outer lip contour.
+    pub lips: Option<[f32; 3]>,
 }
 
 /// Measures the regions of one face (`points`: the 468 mesh points in `img` pixels).
@@ -29,6 +31,7 @@ pub fn face_colours(img: &RgbImage, points: &[[f32; 2]]) -> FaceColours {
     let left = Sum::polygon(img, &poly(&layout::IMAGE_LEFT_CHEEK));
     let right = Sum::polygon(img, &poly(&layout::IMAGE_RIGHT_CHEEK));
     let lower = Sum::polygon(img, &poly(&layout::LOWER_FACE));
+    let lips = Sum::polygon(img, &poly(&layout::LIPS_OUTER));
     let mut skin = forehead;
     skin.add(&left);
     skin.add(&right);
@@ -36,6 +39,7 @@ pub fn face_colours(img: &RgbImage, points: &[[f32; 2]]) -> FaceColours {
         skin: skin.mean(),
         forehead: forehead.mean(),
         lower: lower.mean(),
+        lips: lips.mean(),
     }
 }
 
@@ -50,6 +54,16 @@ pub fn colour_distance(a: [f32; 3], b: [f32; 3]) -> f64 {
     let (ra, ga, sa) = chroma(a);
     let (rb, gb, sb) = chroma(b);
     (ra - rb).hypot(ga - gb) + 0.1 * (sa / sb).ln().abs()
+}
+
+/// How much redder the lips are than the skin: `(r - g)` chromaticity of the lips minus that of
+/// the skin. Lips are redder than any skin tone; a mask or a hand over the mouth is not.
+pub fn lip_redness(lips: [f32; 3], skin: [f32; 3]) -> f64 {
+    let rg = |c: [f32; 3]| {
+        let s = f64::from(c[0] + c[1] + c[2]).max(1e-6);
+        (f64::from(c[0]) - f64::from(c[1])) / s
+    };
+    rg(lips) - rg(skin)
 }
 
 #[derive(Debug, Clone, Copy, Default)]

@@ -6,7 +6,7 @@
 use super::config::CaptureConfig;
 use super::frames::{FaceObs, FrameObs};
 use super::regions::colour_distance;
-use super::verdict::{Reason, ReasonCode, Severity};
+use super::verdict::{CaptureMeasures, Reason, ReasonCode, Severity};
 use crate::math::stats;
 
 /// Builds a reason with its hint.
@@ -102,19 +102,19 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
         },
         Rule {
             code: ReasonCode::FaceBlurry,
-            measure: "sharpness",
-            threshold: cfg.min_sharpness,
+            measure: "relative_sharpness",
+            threshold: cfg.min_relative_sharpness,
             tolerance: cfg.frame_fraction,
             fails_below: true,
-            value: |f, _| Some(f64::from(f.quality.sharpness)),
+            value: |f, _| relative_sharpness(f),
         },
         Rule {
             code: ReasonCode::FaceOccluded,
-            measure: "lower_face_colour_distance",
-            threshold: cfg.max_lower_face_colour_distance,
+            measure: "lip_redness",
+            threshold: cfg.min_lip_redness,
             tolerance: cfg.frame_fraction,
-            fails_below: false,
-            value: lower_face_distance,
+            fails_below: true,
+            value: lip_redness,
         },
     ];
     let faces: Vec<(f64, &FaceObs)> = frames
@@ -138,13 +138,64 @@ pub(super) fn capture_reasons(frames: &[FrameObs], cfg: &CaptureConfig) -> Vec<R
 /// `max_nose_offset` (detector keypoints: the mesh under-reads profiles). Above 1 is not frontal.
 fn turn_ratio(f: &FaceObs, cfg: &CaptureConfig) -> Option<f64> {
     let yaw = f64::from(f.quality.pose.yaw.abs()) / cfg.max_yaw_deg.max(1e-6);
+    // The keypoints' few pixels of noise make the nose offset meaningless on small faces.
     let nose = f
         .nose_position
+        .filter(|_| f64::from(f.quality.eye_distance_px) >= cfg.nose_offset_min_eye_distance_px)
         .map_or(0.0, |n| (n - 0.5).abs() / cfg.max_nose_offset.max(1e-6));
     Some(yaw.max(nose))
 }
 
-/// The occlusion measure of one frame.
+/// Medians of every measure over the frames with a face; `None` without any.
+pub(super) fn measures(frames: &[FrameObs], cfg: &CaptureConfig) -> Option<CaptureMeasures> {
+    let faces: Vec<&FaceObs> = frames.iter().filter_map(|f| f.face.as_ref()).collect();
+    if faces.is_empty() {
+        return None;
+    }
+    let median = |value: &dyn Fn(&FaceObs) -> Option<f64>| {
+        let v: Vec<f64> = faces.iter().filter_map(|f| value(f)).collect();
+        (!v.is_empty()).then(|| stats::median(&v))
+    };
+    let openness: Vec<f64> = faces.iter().filter_map(|f| f.openness).collect();
+    Some(CaptureMeasures {
+        face_area_ratio: median(&|f| Some(f64::from(f.quality.face_area_ratio))),
+        inside_ratio: median(&|f| Some(f64::from(f.quality.inside_ratio))),
+        sharpness: median(&|f| Some(f64::from(f.quality.sharpness))),
+        relative_sharpness: median(&|f| relative_sharpness(f)),
+        brightness: median(&|f| Some(f64::from(f.quality.brightness))),
+        background_minus_face_brightness: median(&|f| {
+            f.quality.face_background_delta.map(|d| -f64::from(d))
+        }),
+        abs_yaw_degrees: median(&|f| Some(f64::from(f.quality.pose.yaw.abs()))),
+        abs_pitch_degrees: median(&|f| Some(f64::from(f.quality.pose.pitch.abs()))),
+        head_turn_ratio: median(&|f| turn_ratio(f, cfg)),
+        lower_face_colour_distance: median(&|f| lower_face_distance(f, cfg)),
+        lip_redness: median(&|f| lip_redness(f, cfg)),
+        eye_openness_spread: openness_spread(&openness),
+    })
+}
+
+/// 95th minus 5th percentile of an openness series (blinks and squints move it; a still does not).
+pub(super) fn openness_spread(openness: &[f64]) -> Option<f64> {
+    (openness.len() >= 2).then(|| stats::quantile(openness, 0.95) - stats::quantile(openness, 0.05))
+}
+
+/// Laplacian variance over the squared luma contrast of the face: dimensionless, so a soft but
+/// sharp low-contrast face is not taken for a blurred one.
+fn relative_sharpness(f: &FaceObs) -> Option<f64> {
+    let c = f64::from(f.quality.contrast);
+    (c > 1.0).then(|| f64::from(f.quality.sharpness) / (c * c))
+}
+
+/// The occlusion measure of one frame: lips redder than the skin.
+pub(super) fn lip_redness(f: &FaceObs, _: &CaptureConfig) -> Option<f64> {
+    Some(super::regions::lip_redness(
+        f.colours.lips?,
+        f.colours.skin?,
+    ))
+}
+
+/// A second occlusion measure, reported only: lower face against forehead colour.
 pub(super) fn lower_face_distance(f: &FaceObs, _: &CaptureConfig) -> Option<f64> {
     Some(colour_distance(f.colours.lower?, f.colours.forehead?))
 }

@@ -54,6 +54,7 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
         best_frame: None,
         face_match: None,
         media: media_facts(&track),
+        capture: rules::measures(&track.frames, &cfg.capture),
         timings: StageTimes::default(),
     };
     if usable {
@@ -139,9 +140,14 @@ fn judge(
     let features = features(temporal, candidates);
     let fused = fusion::fuse(&engine.calibration.fusion.liveness, &features);
     let df = fusion::fuse(&engine.calibration.fusion.deepfake, &features);
+    // Still: neither the mesh's shape nor the eyelids change (the mesh alone under-reads eyelids,
+    // so a live face holding its head still can score as little as a still on it).
+    let lids_still = temporal
+        .openness_spread
+        .is_none_or(|s| s < cfg.liveness.still_openness_spread);
     let still = temporal
         .nonrigid_iod
-        .filter(|&v| v < cfg.liveness.still_nonrigid_iod);
+        .filter(|&v| v < cfg.liveness.still_nonrigid_iod && lids_still);
     if let Some(v) = still {
         codes.push(reason(
             ReasonCode::StillImage,
@@ -302,6 +308,7 @@ fn too_short(seconds: f64, min: f64, started: Instant) -> Verdict {
             frames_analysed: 0,
             frames_with_face: 0,
         },
+        capture: None,
         timings: StageTimes {
             total_ms: ms_since(started),
             ..StageTimes::default()

@@ -280,6 +280,27 @@ pub struct MediaFacts {
     pub frames_with_face: usize,
 }
 
+/// Medians over the frames with a face of what the capture rules measure, so a negative verdict
+/// can be explained and the thresholds checked against real captures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CaptureMeasures {
+    pub face_area_ratio: Option<f64>,
+    pub inside_ratio: Option<f64>,
+    pub sharpness: Option<f64>,
+    /// Sharpness over the squared face contrast (dimensionless).
+    pub relative_sharpness: Option<f64>,
+    pub brightness: Option<f64>,
+    pub background_minus_face_brightness: Option<f64>,
+    pub abs_yaw_degrees: Option<f64>,
+    pub abs_pitch_degrees: Option<f64>,
+    pub head_turn_ratio: Option<f64>,
+    pub lower_face_colour_distance: Option<f64>,
+    /// Lips' (r - g) chromaticity minus the skin's: > 0 when the mouth is visible.
+    pub lip_redness: Option<f64>,
+    /// Spread (95th minus 5th percentile) of the eye openness: eyelids moving at all.
+    pub eye_openness_spread: Option<f64>,
+}
+
 /// Time spent per stage, milliseconds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StageTimes {
@@ -307,6 +328,8 @@ pub struct Verdict {
     #[serde(rename = "match")]
     pub face_match: Option<FaceMatch>,
     pub media: MediaFacts,
+    /// What the capture rules measured; `None` when no face was seen.
+    pub capture: Option<CaptureMeasures>,
     pub timings: StageTimes,
 }
 
