@@ -29,6 +29,8 @@ enum Command {
     Compare(cmd::compare::Args),
     /// Judge a selfie video (liveness, deepfake, quality codes) and match it to an ID photo.
     Check(cmd::check::Args),
+    /// Fit the liveness / deepfake fusion and the face-match FAR model on labelled data.
+    Calibrate(cmd::calibrate::Args),
     /// Judge every row of a labelled manifest and report PAD, matching and code metrics.
     Eval(cmd::eval::Args),
     /// Print the media facts of a video or image file, or why it is refused.
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => cmd::analyze::run(args, &out),
         Command::Compare(args) => cmd::compare::run(args, &out),
         Command::Check(args) => cmd::check::run(args, &out),
+        Command::Calibrate(args) => cmd::calibrate::run(args, &out),
         Command::Eval(args) => cmd::eval::run(args, &out),
         Command::Probe(args) => cmd::probe::run(args, &out),
         Command::Models(command) => cmd::models::run(command, &out),

@@ -2,6 +2,7 @@ pub mod analyze;
 pub mod bench;
 pub mod bench_media;
 pub mod bench_models;
+pub mod calibrate;
 pub mod check;
 pub mod compare;
 pub mod eval;
