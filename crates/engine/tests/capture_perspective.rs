@@ -240,3 +240,97 @@ fn capture_rules_name_the_still_and_the_measurement() {
         Some(faceproof_engine::check::AttackType::Injection)
     );
 }
+
+/// Frontal faces of a clip at 3 fps.
+fn frontal_faces(engine: &Engine, video: &str) -> Vec<Face> {
+    read_frames(&shared_file(video), 34.0, 3.0)
+        .iter()
+        .filter_map(|f| analyse(engine, f))
+        .filter(|f| f.pose.yaw.abs() < 15.0 && f.pose.pitch.abs() < 15.0)
+        .collect()
+}
+
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * q).round() as usize]
+}
+
+/// Every frame pair of the lean-in clip whose eye distance grows by >= 10 % against 36 planar
+/// pairs (a frame of each of nine live clips at 1.15x and 2x, flat and tilted): the live
+/// `centre_vs_contour` distribution sits above every planar pair at its median.
+#[test]
+fn live_pairs_outgrow_planar_pairs_in_distribution() {
+    let engine = engine();
+    let cfg = PerspectiveConfig::default();
+    let faces = frontal_faces(&engine, APPROACH_VIDEO);
+    let mut live = Vec::new();
+    for fa in &faces {
+        for fb in &faces {
+            if fb.quality.eye_distance_px >= 1.1 * fa.quality.eye_distance_px {
+                let p = measure_perspective(&points(fa), &points(fb), &cfg).unwrap();
+                live.push(p.centre_vs_contour);
+            }
+        }
+    }
+    let mut planar = Vec::new();
+    for v in [
+        "videos/live_selfie_portrait.mp4",
+        "videos/live_talking_720x1280.mp4",
+        "videos/live_blink_640x360.mp4",
+        "videos/live_blink_square_1.mp4",
+        "videos/live_expression_square_2.mp4",
+        "videos/live_talking_head_1.mp4",
+        "videos/live_talking_head_2.mp4",
+        "videos/live_talking_head_3.mp4",
+        "videos/live_newsreader_720p.mp4",
+    ] {
+        let near = read_frames(&shared_file(v), 1.05, 1.0).pop().unwrap();
+        let small = degrade::shrink(&near, 1.0 / 1.15);
+        let half = degrade::shrink(&near, 0.5);
+        for (far, near) in [
+            (small.clone(), near.clone()),
+            (half.clone(), near.clone()),
+            (small, tilt(&near, 4e-4)),
+            (tilt(&half, -3e-4), tilt(&near, 5e-4)),
+        ] {
+            let (f, n) = (analyse(&engine, &far), analyse(&engine, &near));
+            let (f, n) = (
+                f.expect("face in the far photo"),
+                n.expect("face in the near photo"),
+            );
+            planar.push(
+                measure_perspective(&points(&f), &points(&n), &cfg)
+                    .unwrap()
+                    .centre_vs_contour,
+            );
+        }
+    }
+    let planar_max = quantile(&planar, 1.0);
+    let above = live.iter().filter(|&&c| c > planar_max).count();
+    eprintln!(
+        "live pairs {} (>= 1.1x): centre/contour min {:.4} p10 {:.4} median {:.4} max {:.4}; \
+         planar pairs {}: min {:.4} median {:.4} max {:.4}; live above every planar: {above} ({:.0} %)",
+        live.len(),
+        quantile(&live, 0.0),
+        quantile(&live, 0.1),
+        quantile(&live, 0.5),
+        quantile(&live, 1.0),
+        planar.len(),
+        quantile(&planar, 0.0),
+        quantile(&planar, 0.5),
+        planar_max,
+        100.0 * above as f64 / live.len() as f64,
+    );
+    assert!(
+        live.len() >= 20,
+        "only {} live pairs grow by 10 %",
+        live.len()
+    );
+    assert_eq!(planar.len(), 36);
+    assert!(
+        quantile(&live, 0.5) > planar_max,
+        "live median {} vs planar max {planar_max}",
+        quantile(&live, 0.5)
+    );
+}
