@@ -18,10 +18,10 @@ models: setup
 build: setup
 	cargo build $(CARGO_FLAGS) --bin faceproof
 
-# Until the HTTP service lands, `run` analyses and compares real photos from ../shared.
+# `run` starts the HTTP service on the embedded default (SQLite + artefacts under $FACEPROOF_HOME) on
+# 127.0.0.1:8080; the first start creates the demo tenant and prints its credentials.
 run: models build
-	$(BIN) --pretty analyze --models "$(MODELS)" "$(SHARED)/data/faces/obama/1.jpg"
-	$(BIN) --pretty compare --models "$(MODELS)" "$(SHARED)/data/faces/obama/1.jpg" "$(SHARED)/data/faces/obama/2.jpg"
+	$(BIN) --pretty serve
 
 test: models build
 	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"

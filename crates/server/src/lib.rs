@@ -17,6 +17,7 @@ pub mod form;
 pub mod fpt;
 mod health;
 pub mod judge;
+pub mod log;
 pub mod metrics;
 pub mod openapi;
 pub mod request_id;

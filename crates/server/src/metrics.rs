@@ -177,6 +177,11 @@ pub async fn middleware(State(state): State<Shared>, req: Request, next: Next) -
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let id = req
+        .extensions()
+        .get::<crate::request_id::RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
     let resp = next.run(req).await;
     let secs = start.elapsed().as_secs_f64();
     let (api, code) = match resp.extensions().get::<Outcome>() {
@@ -186,7 +191,7 @@ pub async fn middleware(State(state): State<Shared>, req: Request, next: Next) -
     state.metrics.record_request(api, &code, secs);
     // Route and code only: bodies, keys and ids of people never reach the log.
     let route = if api == "other" { "-" } else { path.as_str() };
-    tracing::info!(%method, route, api, code, status = resp.status().as_u16(),
+    tracing::info!(request_id = %id, %method, route, api, code, status = resp.status().as_u16(),
         ms = (secs * 1000.0).round(), "request");
     resp
 }

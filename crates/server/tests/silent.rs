@@ -265,5 +265,13 @@ async fn thresholds_are_published() {
     let rows = j["table"].as_array().unwrap();
     assert_eq!(rows.len(), 6);
     assert_eq!(rows[3]["threshold"], 0.7);
-    assert_eq!(rows[3]["nominal_far"], 1e-4);
+    assert_eq!(rows[3]["published_far"], 1e-4);
+    // Higher thresholds need a higher cosine and measure a FAR no higher.
+    for w in rows.windows(2) {
+        let c = |r: &Value| r["cosine_similarity"].as_f64().unwrap();
+        let far = |r: &Value| r["measured"]["far"].as_f64().unwrap();
+        assert!(c(&w[1]) > c(&w[0]), "{w:?}");
+        assert!(far(&w[1]) <= far(&w[0]), "{w:?}");
+        assert!(w[0]["measured"]["method"].is_string());
+    }
 }

@@ -56,6 +56,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     if let Some(bind) = args.bind {
         cfg.server.bind = bind;
     }
+    faceproof_server::log::init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

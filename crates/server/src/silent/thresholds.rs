@@ -1,37 +1,40 @@
-//! `GET /v1/silent/thresholds`: what a `verification_score` threshold means.
+//! `GET /v1/silent/thresholds`: what a `verification_score` threshold means, from the engine's
+//! calibration. The score is defined on the seed's line (`score = 0.3 + 0.1 * -log10(FAR)`), fed
+//! with the engine's measured FAR, so each published threshold keeps its meaning; this endpoint
+//! shows, per threshold, the cosine similarity it corresponds to and what was measured there.
 
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use faceproof_engine::calibrate::verification::{PublishedFarTable, far_from_score};
 use serde_json::json;
 
 use crate::metrics::Outcome;
 use crate::state::Shared;
 
-/// The seed's table: threshold -> nominal false-accept rate. The engine's `verification_score` is
-/// calibrated onto this line (its doc: 0.4 -> 1/10 ... 0.9 -> 1/1,000,000).
-const NOMINAL: [(f64, f64); 6] = [
-    (0.4, 1e-1),
-    (0.5, 1e-2),
-    (0.6, 1e-3),
-    (0.7, 1e-4),
-    (0.8, 1e-5),
-    (0.9, 1e-6),
-];
+/// The seed's recommended threshold.
+const RECOMMENDED: f64 = 0.7;
 
 pub async fn thresholds(State(state): State<Shared>) -> Response {
-    let rows: Vec<_> = NOMINAL
+    let far_model = &state.engine.calibration().far;
+    let rows: Vec<_> = PublishedFarTable::silent_compare_seed()
+        .rows
         .iter()
-        .map(|(t, far)| json!({"threshold": t, "nominal_far": far}))
+        .map(|&(threshold, published_far)| {
+            let cosine = far_model.threshold_for_far(far_from_score(threshold));
+            json!({
+                "threshold": threshold,
+                "published_far": published_far,
+                "cosine_similarity": cosine,
+                "measured": far_model.far_at(cosine),
+            })
+        })
         .collect();
     let mut resp = Json(json!({
-        "recommended_threshold": 0.7,
+        "recommended_threshold": RECOMMENDED,
         "table": rows,
         "match_cosine_threshold": state.engine.match_threshold(),
-        // TODO(engine calibration): publish the measured FAR per threshold from the engine's
-        // calibration (impostor counts, estimation method) once `Engine::calibration()` exposes
-        // the FAR model in a committed release; until then only the nominal line is served.
-        "measured": serde_json::Value::Null,
+        "calibration": state.engine.calibration().provenance,
     }))
     .into_response();
     resp.extensions_mut().insert(Outcome::new("silent", "1000"));
