@@ -15,11 +15,14 @@ enum Part {
     Models(super::bench_models::Args),
     /// Decode-to-analysis-frames speed for videos and images.
     Media(super::bench_media::Args),
+    /// The standard request (6 s 720p selfie + ID photo) per stage, next to its floor.
+    Check(super::bench_check::Args),
 }
 
 pub fn run(args: Args, out: &Output) -> ExitCode {
     match args.part {
         Part::Models(a) => super::bench_models::run(a, out),
         Part::Media(a) => super::bench_media::run(a, out),
+        Part::Check(a) => super::bench_check::run(a, out),
     }
 }

@@ -288,7 +288,7 @@ fn round1(v: f64) -> f64 {
 }
 
 /// A `/proc/self/status` field in MB (0 when unavailable).
-fn proc_status_mb(field: &str) -> f64 {
+pub(super) fn proc_status_mb(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -322,12 +322,12 @@ fn release_free_memory() {
 fn release_free_memory() {}
 
 /// Resets the peak and returns the resident memory to measure growth from.
-fn start_peak() -> f64 {
+pub(super) fn start_peak() -> f64 {
     release_free_memory();
     reset_peak();
     proc_status_mb("VmRSS:")
 }
 
-fn peak_growth(base: f64) -> f64 {
+pub(super) fn peak_growth(base: f64) -> f64 {
     (proc_status_mb("VmHWM:") - base).max(0.0)
 }

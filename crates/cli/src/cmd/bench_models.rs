@@ -4,6 +4,7 @@
 //! A benchmark, not a test: numbers depend on the machine and on what else runs on it.
 
 use super::analyze::{VisionArgs, load_image, vision_error};
+use super::bench_media::proc_status_mb;
 use crate::output::Output;
 use faceproof_vision::pack::{self, Role};
 use faceproof_vision::{AnalyzeOptions, Model, Range, Runtime, Vision, VisionConfig};
@@ -63,19 +64,6 @@ struct Report {
     vm_hwm_mb: f64,
     /// Resident memory at the end (VmRSS, MB).
     vm_rss_mb: f64,
-}
-
-/// A `/proc/self/status` field in MB (0 when unavailable).
-fn proc_status_mb(field: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn summarise(mut ms: Vec<f64>) -> (f64, f64, f64) {

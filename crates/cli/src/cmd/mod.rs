@@ -1,5 +1,6 @@
 pub mod analyze;
 pub mod bench;
+pub mod bench_check;
 pub mod bench_media;
 pub mod bench_models;
 pub mod calibrate;
