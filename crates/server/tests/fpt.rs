@@ -168,9 +168,7 @@ async fn refused_bodies_store_nothing() {
         assert_failure_shape(&json, "409");
         assert_eq!(json["message"], message, "{what}");
     }
-    assert_eq!(h.count("sessions").await, 0);
-    assert_eq!(h.count("uploads").await, 0);
-    assert_eq!(h.artefact_files(), 0);
+    h.assert_nothing_stored().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

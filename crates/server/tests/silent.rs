@@ -177,8 +177,7 @@ async fn refusals_have_the_seed_codes_and_store_nothing() {
     let (s, _, j) = h.send(post(key, &huge)).await;
     assert_error(s, &j, StatusCode::PAYLOAD_TOO_LARGE, 2004);
 
-    assert_eq!(h.count("sessions").await, 0);
-    assert_eq!(h.artefact_files(), 0);
+    h.assert_nothing_stored().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

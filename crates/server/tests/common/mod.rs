@@ -1,4 +1,7 @@
-//! The router in-process over a temporary SQLite + directory store and the real engine.
+//! The router in-process over a temporary store and the real engine. SQLite + a local directory
+//! by default; PostgreSQL and/or an S3 server when `FACEPROOF_TEST_DATABASE_URL` /
+//! `FACEPROOF_TEST_S3_ENDPOINT` are set (`scripts/test-services.sh run -- cargo test ...`), each
+//! test with its own database and key prefix.
 
 #![allow(dead_code)]
 
@@ -11,7 +14,7 @@ use faceproof_engine::check::{Engine, EngineConfig};
 use faceproof_media::Limits;
 use faceproof_server::{AppState, ServerConfig, Shared};
 use faceproof_store::{
-    Clock, IssuedCredentials, MasterKeyConfig, Store, StoreConfig, TenantSettings,
+    Clock, IssuedCredentials, MasterKeyConfig, S3Config, Store, StoreConfig, TenantSettings,
 };
 use faceproof_vision::VisionConfig;
 use serde_json::Value;
@@ -41,8 +44,14 @@ pub struct Harness {
     pub clock: Clock,
 }
 
-pub fn store_config(dir: &std::path::Path) -> StoreConfig {
-    StoreConfig {
+fn random_suffix() -> String {
+    let mut b = [0u8; 6];
+    getrandom::fill(&mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub async fn store_config(dir: &std::path::Path) -> StoreConfig {
+    let mut cfg = StoreConfig {
         database_url: format!("sqlite://{}", dir.join("test.db").display()),
         artefacts: dir.join("artefacts").display().to_string(),
         master_key: MasterKeyConfig {
@@ -51,7 +60,42 @@ pub fn store_config(dir: &std::path::Path) -> StoreConfig {
             generate: true,
         },
         ..StoreConfig::default()
+    };
+    if let Ok(admin) = std::env::var("FACEPROOF_TEST_DATABASE_URL")
+        && !admin.is_empty()
+    {
+        let (base, _) = admin
+            .split('?')
+            .next()
+            .unwrap()
+            .rsplit_once('/')
+            .expect("postgres URL with a database");
+        let url = format!("{base}/fp_test_{}", random_suffix());
+        sqlx::any::install_default_drivers();
+        <sqlx::Any as sqlx::migrate::MigrateDatabase>::create_database(&url)
+            .await
+            .expect("create per-test database (the role needs CREATEDB)");
+        cfg.database_url = url;
     }
+    if let Ok(endpoint) = std::env::var("FACEPROOF_TEST_S3_ENDPOINT")
+        && !endpoint.is_empty()
+    {
+        let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+        cfg.artefacts = format!(
+            "s3://{}/server-{}",
+            var("FACEPROOF_TEST_S3_BUCKET", "faceproof-test"),
+            random_suffix()
+        );
+        cfg.s3 = S3Config {
+            endpoint: Some(endpoint),
+            region: Some("us-east-1".into()),
+            access_key_id: Some(var("FACEPROOF_TEST_S3_ACCESS_KEY", "test")),
+            secret_access_key: Some(var("FACEPROOF_TEST_S3_SECRET_KEY", "test")),
+            allow_http: true,
+            virtual_hosted_style: false,
+        };
+    }
+    cfg
 }
 
 impl Harness {
@@ -62,7 +106,7 @@ impl Harness {
     pub async fn with(cfg: ServerConfig) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let clock = Clock::manual(1_800_000_000_000);
-        let store = Store::open_with_clock(store_config(dir.path()), clock.clone())
+        let store = Store::open_with_clock(store_config(dir.path()).await, clock.clone())
             .await
             .unwrap();
         let state = AppState::new(engine(), store.clone(), cfg);
@@ -111,8 +155,9 @@ impl Harness {
     /// Rows in a table of the store's database (to prove nothing was stored).
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::any::install_default_drivers();
-        let url = format!("sqlite://{}", self.dir.path().join("test.db").display());
-        let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+        let pool = sqlx::AnyPool::connect(&self.store.config().database_url)
+            .await
+            .unwrap();
         let n: i64 =
             sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
                 .fetch_one(&pool)
@@ -122,7 +167,8 @@ impl Harness {
         n
     }
 
-    /// Files under the artefact directory.
+    /// Files under the local artefact directory. With an S3 store objects are not listed here:
+    /// `uploads` = 0 proves the cleanup ran, which deletes an upload's objects before its intent.
     pub fn artefact_files(&self) -> usize {
         fn walk(p: &std::path::Path) -> usize {
             std::fs::read_dir(p)
@@ -137,6 +183,14 @@ impl Harness {
                 .unwrap_or(0)
         }
         walk(&self.dir.path().join("artefacts"))
+    }
+
+    /// No session, artefact, upload intent or object was left by the requests so far.
+    pub async fn assert_nothing_stored(&self) {
+        for table in ["sessions", "artefacts", "uploads"] {
+            assert_eq!(self.count(table).await, 0, "rows in {table}");
+        }
+        assert_eq!(self.artefact_files(), 0, "artefact files");
     }
 }
 

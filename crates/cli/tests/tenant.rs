@@ -1,0 +1,68 @@
+//! `faceproof tenant add|list|revoke|rotate` on a temporary store: secrets printed once, listed
+//! without secrets, typed errors for duplicates and unknown tenants.
+
+use std::process::Command;
+
+fn run(config: &std::path::Path, args: &[&str]) -> (bool, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faceproof"))
+        .arg("tenant")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("faceproof runs");
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.success(), json)
+}
+
+#[test]
+fn add_list_rotate_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let config = dir.path().join("faceproof.toml");
+    // Other sections may sit in the same file: only [store] is read.
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nbind = \"127.0.0.1:0\"\n\n[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\n\
+             artefacts = \"{d}/artefacts\"\n\n[store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
+        ),
+    )
+    .unwrap();
+    let (ok, added) = run(&config, &["add", "acme", "--silent-accept-plain"]);
+    assert!(ok, "{added:#}");
+    let key = added["fpt_api_key"].as_str().unwrap().to_owned();
+    assert!(key.starts_with("fpk_"));
+    assert!(
+        added["advance_secret_key"]
+            .as_str()
+            .unwrap()
+            .starts_with("fps_")
+    );
+    assert_eq!(added["hpke_public_key"].as_str().unwrap().len(), 44);
+
+    let (ok, dup) = run(&config, &["add", "acme"]);
+    assert!(!ok);
+    assert_eq!(dup["error"]["code"], "conflict");
+
+    let (ok, list) = run(&config, &["list"]);
+    assert!(ok);
+    let text = list.to_string();
+    assert!(!text.contains(&key), "the list shows no secret");
+    assert!(!text.contains(added["advance_secret_key"].as_str().unwrap()));
+    assert_eq!(list[0]["name"], "acme");
+    assert_eq!(list[0]["settings"]["silent_accept_plain"], true);
+    assert_eq!(list[0]["credentials"].as_array().unwrap().len(), 3);
+
+    let (ok, rotated) = run(&config, &["rotate", "acme"]);
+    assert!(ok);
+    assert_ne!(rotated["fpt_api_key"], added["fpt_api_key"]);
+
+    let (ok, revoked) = run(&config, &["revoke", "acme"]);
+    assert!(ok);
+    assert!(revoked["revoked_at_ms"].is_i64());
+    let (ok, missing) = run(&config, &["revoke", "nobody"]);
+    assert!(!ok);
+    assert_eq!(missing["error"]["code"], "not_found");
+}
