@@ -5,9 +5,9 @@
 use super::config::SignalConfigs;
 use super::frames::FrameObs;
 use crate::layout;
-use crate::signals::blink::{EyeContour, detect_blinks, face_openness};
+use crate::signals::blink::{EyeContour, detect_blinks, eye_openness, face_openness};
 use crate::signals::{jitter, motion, planarity, pulse};
-use faceproof_vision::{EyeLandmarks, Eyes};
+use faceproof_vision::EyeLandmarks;
 
 /// A named feature value.
 pub(super) type Feature = (&'static str, Option<f64>);
@@ -111,19 +111,17 @@ pub(super) fn temporal(frames: &[FrameObs], cfg: &SignalConfigs) -> Temporal {
     out
 }
 
-/// Eye openness from the iris model's contours: its first 16 points per eye are outer corner,
+/// Eye openness from the iris model's contour of one eye: its first 16 points are outer corner,
 /// lower lid (7), inner corner, upper lid (7), with `upper[k]` facing `lower[k]`
 /// (`faceproof_vision::iris::CONTOUR_MESH_RIGHT`).
-pub(super) fn iris_openness(eyes: &Eyes) -> Option<f64> {
-    let eye = |e: &EyeLandmarks| {
-        let p = |i: usize| [e.contour[i].x, e.contour[i].y];
-        EyeContour {
-            corners: [p(0), p(8)],
-            lower: (1..8).map(p).collect(),
-            upper: (9..16).map(p).collect(),
-        }
-    };
-    face_openness(&eye(&eyes.right), &eye(&eyes.left)).ok()
+pub(super) fn iris_openness(e: &EyeLandmarks) -> Option<f64> {
+    let p = |i: usize| [e.contour[i].x, e.contour[i].y];
+    eye_openness(&EyeContour {
+        corners: [p(0), p(8)],
+        lower: (1..8).map(p).collect(),
+        upper: (9..16).map(p).collect(),
+    })
+    .ok()
 }
 
 /// Eye openness of one frame from the mesh's lids: a fallback that reacts weakly to blinks.

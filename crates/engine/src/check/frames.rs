@@ -28,8 +28,8 @@ pub(super) struct FaceObs {
     /// 0.5 frontal, towards 0 or 1 (and beyond) as the head turns. Independent of the mesh,
     /// whose own pose under-reads profiles (a profile reads 20-30 degrees of yaw).
     pub nose_position: Option<f64>,
-    /// Eye openness from the iris model's eyelid contour (the mesh's own lids barely move in a
-    /// blink: measured 0.20 -> 0.18 on the shared selfie's closures).
+    /// Eye openness of the larger eye from the iris model's eyelid contour (the mesh's own lids
+    /// barely move in a blink: measured 0.20 -> 0.18 on the shared selfie's closures).
     pub openness: Option<f64>,
 }
 
@@ -206,9 +206,11 @@ fn observe(
     {
         Some(f) => {
             let t0 = Instant::now();
-            let eyes = vision.iris_model().run(img, &f.mesh)?;
+            // One eye per frame: blinks close both, and the iris model is the costliest per-frame
+            // call (two eyes took as long as detection and mesh together).
+            let (eye, _) = vision.iris_model().run_larger(img, &f.mesh)?;
             times.landmarks_ms += ms_since(t0);
-            let openness = evidence::iris_openness(&eyes);
+            let openness = evidence::iris_openness(&eye);
             Some(face_obs(img, f, openness))
         }
         None => None,
