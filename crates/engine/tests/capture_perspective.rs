@@ -334,3 +334,40 @@ fn live_pairs_outgrow_planar_pairs_in_distribution() {
         quantile(&live, 0.5)
     );
 }
+
+/// A clip recorded between the stills is judged by the video check and enters the fusion with
+/// its own spoof probability (and brings its deepfake judgement).
+#[test]
+fn a_clip_between_the_stills_is_folded_in() {
+    let engine = engine();
+    let (far, near, _) = real_pair(&engine);
+    let clip = std::fs::read(shared_file("videos/live_blink_square_1.mp4")).unwrap();
+    let (far, near) = (jpeg(&far), jpeg(&near));
+    let verdict = engine
+        .check_capture(&CaptureRequest {
+            far: &far,
+            near: &near,
+            far_time_ms: Some(1_000),
+            near_time_ms: Some(3_000),
+            clip: Some(&clip),
+            encode_best_frame: false,
+        })
+        .unwrap();
+    let alone = engine
+        .check(&faceproof_engine::CheckRequest::video(&clip))
+        .unwrap();
+    let liveness = verdict.liveness.unwrap();
+    let folded = liveness
+        .signals
+        .iter()
+        .find(|s| s.name == "clip_liveness")
+        .unwrap();
+    let clip_spoof = alone.liveness.as_ref().unwrap().spoof_prob;
+    eprintln!(
+        "clip spoof_prob {clip_spoof:.3}, contribution {:.2}, capture spoof_prob {:.3}",
+        folded.contribution, liveness.spoof_prob
+    );
+    assert_eq!(folded.value, Some(clip_spoof));
+    assert!(folded.contribution != 0.0 || (clip_spoof - 0.5).abs() < 1e-9);
+    assert_eq!(verdict.deepfake, alone.deepfake);
+}

@@ -57,6 +57,9 @@ const IMPOSTOR_PHOTOS: [&str; 4] = [
 
 /// Below this short side the engine warns `low_resolution` (media `Limits::min_video_short_side`).
 const HD_SHORT_SIDE: u32 = 720;
+/// Below this frame rate it warns `low_frame_rate` (media `Limits::min_video_fps`): every
+/// synthetic clip here (15 fps) expects the warning. Trimmed clips keep their own rate (25-30).
+const MIN_FPS: f64 = 25.0;
 
 struct Line {
     video: String,
@@ -153,11 +156,8 @@ fn main() {
 /// Still, planar and screen replays of one real frame.
 fn synthetic_attacks(out: &Path, name: &str, frame: &RgbImage, seed: u64, lines: &mut Vec<Line>) {
     let cases: [(&'static str, Vec<RgbImage>, &str); 3] = [
-        (
-            "still",
-            attacks::still(frame, SECONDS, FPS),
-            "still_image;spoof",
-        ),
+        // A still is `still_image` (FPT 413), not a presentation: no `spoof` expected.
+        ("still", attacks::still(frame, SECONDS, FPS), "still_image"),
         (
             "planar",
             attacks::planar_replay(frame, SECONDS, FPS, seed),
@@ -176,6 +176,9 @@ fn synthetic_attacks(out: &Path, name: &str, frame: &RgbImage, seed: u64, lines:
         let mut codes = split(codes);
         if frame.width().min(frame.height()) < HD_SHORT_SIDE {
             codes.push("low_resolution".into());
+        }
+        if FPS < MIN_FPS {
+            codes.push("low_frame_rate".into());
         }
         lines.push(Line {
             video: rel,
@@ -229,6 +232,9 @@ fn degraded(out: &Path, src: &Path, lines: &mut Vec<Line>) {
         let mut codes = split(codes);
         if low {
             codes.push("low_resolution".into());
+        }
+        if FPS < MIN_FPS {
+            codes.push("low_frame_rate".into());
         }
         lines.push(Line {
             video: rel,
