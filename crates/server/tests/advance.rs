@@ -95,6 +95,13 @@ async fn token_signature_skew_expiry_revocation() {
     assert_envelope(&j, "SUCCESS");
     assert_eq!(j["data"]["expiredTime"], ts + 3_600_000);
     let t = j["data"]["token"].as_str().unwrap().to_owned();
+    // periodSecond shortens the lifetime (never lengthens it).
+    for (period, life) in [(60, 60_000), (999_999, 3_600_000)] {
+        let body = json!({"accessKey": c.advance_access_key, "timestamp": ts, "periodSecond": period,
+            "signature": sign(&c.advance_access_key, &c.advance_secret_key, ts)});
+        let (_, _, j) = h.send(json_post(path, None, &body)).await;
+        assert_eq!(j["data"]["expiredTime"], ts + life, "{period}");
+    }
 
     let sig = "/openapi/liveness/v3/signature-id";
     let (s, _, j) = h.send(json_post(sig, Some(&t), &json!({}))).await;
