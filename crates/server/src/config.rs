@@ -41,6 +41,10 @@ pub struct ServerConfig {
     pub public_base_url: Option<String>,
     /// Seconds given to in-flight requests after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// Longest a whole request may take, body upload included, before it is answered 408 and
+    /// dropped: a client trickling its body cannot hold a connection and a buffer forever. A 15 MB
+    /// upload at 1 Mbit/s takes 120 s; the queue and a check add under a minute.
+    pub request_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +64,7 @@ impl Default for ServerConfig {
             capture_session_ttl_secs: 15 * 60,
             public_base_url: None,
             shutdown_grace_secs: 30,
+            request_timeout_secs: 180,
         }
     }
 }
@@ -80,6 +85,10 @@ impl ServerConfig {
     /// Body limit of an ADVANCE capture upload: two stills and an optional clip.
     pub fn capture_body_limit(&self) -> usize {
         to_usize(2 * self.max_image_bytes + self.max_video_bytes + self.body_overhead_bytes)
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
     }
 
     pub fn queue_timeout(&self) -> Duration {

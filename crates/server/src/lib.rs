@@ -85,10 +85,35 @@ pub fn router(state: Shared) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::middleware,
         ))
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)
+}
+
+/// Answers 408 when a request (its body upload included) outlives `request_timeout_secs`.
+async fn request_timeout(
+    axum::extract::State(state): axum::extract::State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = state.cfg.request_timeout();
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            axum::Json(serde_json::json!({
+                "code": "REQUEST_TIMEOUT",
+                "message": format!("the request took longer than {} s", limit.as_secs()),
+            })),
+        )
+            .into_response(),
+    }
 }
 
 /// Unknown routes: 404 with a JSON body (and the request id, like every answer).

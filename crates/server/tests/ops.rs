@@ -167,3 +167,41 @@ async fn openapi_document_matches_the_router() {
     assert_eq!(s, StatusCode::OK);
     assert!(String::from_utf8(html).unwrap().contains("/openapi.json"));
 }
+
+/// A client that sends headers and then trickles nothing is answered 408 after
+/// `request_timeout_secs`, instead of holding the connection and its buffer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upload_is_cut_with_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cfg = ServerConfig {
+        request_timeout_secs: 1,
+        ..ServerConfig::default()
+    };
+    let h = Harness::with(cfg).await;
+    let t = h.tenant("a").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(faceproof_server::serve(h.state.clone(), listener, async {
+        let _ = stop_rx.await;
+    }));
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /vision/ekyc/liveness HTTP/1.1\r\nhost: x\r\napi-key: {}\r\n\
+         content-type: multipart/form-data; boundary=b\r\ncontent-length: 100000\r\n\r\n--b\r\n",
+        &*t.fpt_api_key
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let start = std::time::Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), conn.read(&mut buf))
+        .await
+        .expect("answered before the test's own timeout")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(start.elapsed() >= std::time::Duration::from_millis(900));
+    assert_eq!(h.count("sessions").await, 0);
+    let _ = stop_tx.send(());
+    server.await.unwrap().unwrap();
+}
