@@ -23,11 +23,17 @@ build: setup
 run: models build
 	$(BIN) --pretty serve
 
+# Every test on the embedded default (SQLite + local files), then the storage and HTTP suites again on
+# PostgreSQL + S3 (moto), both started on loopback by scripts/test-services.sh and stopped after.
 test: models build
 	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"
 	cargo test $(CARGO_FLAGS) --workspace
+	bash scripts/test-services.sh install
+	bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) -p faceproof-store -p faceproof-server \
+	  --test store --test advance --test fpt --test silent --test ops
 
 bench: models build
+	$(BIN) bench check --table --models "$(MODELS)"
 	$(BIN) bench models --models "$(MODELS)"
 	$(BIN) bench media
 

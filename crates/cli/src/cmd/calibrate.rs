@@ -8,15 +8,16 @@
 //! 4. Prints leave-one-out error rates and writes the calibration JSON (the engine compiles
 //!    `crates/engine/calibration/default.json` in).
 //!
-//! The manifest is the `eval` one: `video,id_photo,label,codes` with a header; paths relative to
-//! the manifest's folder.
+//! The manifest is the `eval` one (`video,id_photo,label,codes[,species]`). Still-image attacks
+//! are decided by the `still_image` rule and left out of the liveness fit (see
+//! `fit::RULE_DECIDED_SPECIES`); every row counts for the deepfake fit.
 
 use super::analyze::VisionArgs;
 use super::check::load_engine;
 use crate::output::Output;
+use faceproof_engine::calibrate::logistic::LogisticConfig;
 use faceproof_engine::check::fit::{self, HeldOut, Label, Sample};
 use faceproof_engine::check::{CheckRequest, Engine};
-use faceproof_engine::calibrate::logistic::LogisticConfig;
 use faceproof_vision::{AnalyzeOptions, Range, imgops, largest};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -66,21 +67,22 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let rows = match read_manifest(&args.manifest) {
+    let rows = match super::eval::manifest::read(&args.manifest) {
         Ok(r) => r,
         Err(e) => return out.error("invalid_manifest", &e),
     };
     let mut samples = Vec::new();
     let mut skipped = Vec::new();
-    for (i, (video, label)) in rows.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         eprint!("\rcalibrate: sample {}/{}", i + 1, rows.len());
-        match features(&engine, video) {
+        match features(&engine, &row.video) {
             Some(features) => samples.push(Sample {
-                id: video.display().to_string(),
-                label: *label,
+                id: row.video.display().to_string(),
+                label: row.label,
+                species: row.species.clone(),
                 features,
             }),
-            None => skipped.push(video.display().to_string()),
+            None => skipped.push(row.video.display().to_string()),
         }
     }
     eprintln!();
@@ -114,7 +116,13 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         fit::leave_one_out(&samples, features, positive, Label::Live, &cfg)
     };
     let (live_loo, df_loo) = match (
-        loo(&fit::LIVENESS_FEATURES, Label::Spoof),
+        fit::leave_one_out(
+            &fit::liveness_samples(&samples),
+            &fit::LIVENESS_FEATURES,
+            Label::Spoof,
+            Label::Live,
+            &cfg,
+        ),
         loo(&fit::DEEPFAKE_FEATURES, Label::Deepfake),
     ) {
         (Ok(a), Ok(b)) => (a, b),
@@ -125,7 +133,12 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         return out.error("io", &format!("{}: {e}", args.out.display()));
     }
     let mut held_out = live_loo.clone();
-    held_out.extend(df_loo.iter().filter(|h| h.label == Label::Deepfake).cloned());
+    held_out.extend(
+        df_loo
+            .iter()
+            .filter(|h| h.label == Label::Deepfake)
+            .cloned(),
+    );
     out.json(&Summary {
         samples: samples.len(),
         live: count(Label::Live),
@@ -167,30 +180,6 @@ fn features(engine: &Engine, video: &Path) -> Option<Vec<(String, Option<f64>)>>
     )
 }
 
-/// Reads `video,id_photo,label,codes` rows (header first).
-fn read_manifest(path: &Path) -> Result<Vec<(PathBuf, Label)>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut rows = Vec::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let cols: Vec<&str> = line.split(',').collect();
-        let (Some(video), Some(label)) = (cols.first(), cols.get(2)) else {
-            return Err(format!("line {}: expected video,id_photo,label,codes", n + 1));
-        };
-        let label = match label.trim() {
-            "live" => Label::Live,
-            "spoof" => Label::Spoof,
-            "deepfake" => Label::Deepfake,
-            other => return Err(format!("line {}: unknown label {other:?}", n + 1)),
-        };
-        rows.push((base.join(video.trim()), label));
-    }
-    Ok(rows)
-}
-
 /// Genuine and impostor cosine similarities over every pair of labelled photos.
 fn similarities(engine: &Engine, dir: &Path) -> Result<(Vec<f64>, Vec<f64>), String> {
     let mut people: Vec<(String, PathBuf)> = Vec::new();
@@ -201,11 +190,15 @@ fn similarities(engine: &Engine, dir: &Path) -> Result<(Vec<f64>, Vec<f64>), Str
         if !path.is_dir() || name == "multi" || name == "partial" {
             continue;
         }
-        for photo in std::fs::read_dir(&path).map_err(|e| e.to_string())?.flatten() {
+        for photo in std::fs::read_dir(&path)
+            .map_err(|e| e.to_string())?
+            .flatten()
+        {
             let identity = if name == "single" {
-                photo.path().file_stem().map_or_else(String::new, |s| {
-                    s.to_string_lossy().into_owned()
-                })
+                photo
+                    .path()
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
             } else {
                 name.clone()
             };
@@ -232,7 +225,10 @@ fn similarities(engine: &Engine, dir: &Path) -> Result<(Vec<f64>, Vec<f64>), Str
         };
         let img = imgops::fit_within(&img.image, engine.config().document.max_long_side)
             .map_or(img.image, |(i, _)| i);
-        let faces = engine.vision().analyze(&img, &opts).map_err(|e| e.to_string())?;
+        let faces = engine
+            .vision()
+            .analyze(&img, &opts)
+            .map_err(|e| e.to_string())?;
         if let Some(e) = largest(&faces).and_then(|f| f.embedding.clone()) {
             embedded.push((identity.clone(), e));
         }

@@ -11,7 +11,7 @@
 //! Writes `DIR/scores.csv` (one row per sample with every signal as a column: what the fusion is
 //! fitted on), `DIR/summary.json` (also printed), `DIR/det.png` and `DIR/roc.png`.
 
-mod manifest;
+pub(crate) mod manifest;
 mod plot;
 mod report;
 

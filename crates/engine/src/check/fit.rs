@@ -26,13 +26,11 @@ pub const LIVENESS_FEATURES: [&str; 8] = [
     names::GLARE,
 ];
 
-/// Features of the deepfake model: landmark jitter and its inner/contour balance, blinks, pulse.
-pub const DEEPFAKE_FEATURES: [&str; 4] = [
-    names::JITTER_RATIO,
-    names::JITTER,
-    names::BLINKS,
-    names::PULSE_SNR,
-];
+/// Features of the deepfake model: landmark jitter and its inner/contour balance (a swap or a
+/// re-enactment generates the inner face), and the skin pulse. Not blinks: on the shared set the
+/// generated talking heads blink more than the live clips, a property of those demo clips that a
+/// fit would learn and a real deepfake need not share.
+pub const DEEPFAKE_FEATURES: [&str; 3] = [names::JITTER_RATIO, names::JITTER, names::PULSE_SNR];
 
 /// What a training sample is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -43,11 +41,24 @@ pub enum Label {
     Deepfake,
 }
 
+impl Label {
+    /// The manifest spelling (`live`, `spoof`, `deepfake`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Live => "live",
+            Label::Spoof => "spoof",
+            Label::Deepfake => "deepfake",
+        }
+    }
+}
+
 /// One sample's measured features (by name; `None` = not measured).
 #[derive(Debug, Clone)]
 pub struct Sample {
     pub id: String,
     pub label: Label,
+    /// Attack species (`still`, `planar`, ...; the label for bona fide samples).
+    pub species: String,
     pub features: Vec<(String, Option<f64>)>,
 }
 
@@ -149,6 +160,20 @@ pub fn leave_one_out(
     Ok(out)
 }
 
+/// Attack species a rule decides before the fusion: still images (`still_image`). They are left
+/// out of the liveness fit, so it learns what separates the attacks it must decide (a photo or a
+/// screen moved by hand) and not that a live face holding still looks like a photo.
+pub const RULE_DECIDED_SPECIES: [&str; 1] = ["still"];
+
+/// The samples the liveness model is fitted on.
+pub fn liveness_samples(samples: &[Sample]) -> Vec<Sample> {
+    samples
+        .iter()
+        .filter(|s| !RULE_DECIDED_SPECIES.contains(&s.species.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// Fits the whole calibration.
 pub fn fit_calibration(
     samples: &[Sample],
@@ -159,7 +184,13 @@ pub fn fit_calibration(
     let cfg = LogisticConfig::default();
     Ok(Calibration {
         fusion: FusionModels {
-            liveness: fit_model(samples, &LIVENESS_FEATURES, Label::Spoof, Label::Live, &cfg)?,
+            liveness: fit_model(
+                &liveness_samples(samples),
+                &LIVENESS_FEATURES,
+                Label::Spoof,
+                Label::Live,
+                &cfg,
+            )?,
             deepfake: fit_model(
                 samples,
                 &DEEPFAKE_FEATURES,
@@ -181,6 +212,7 @@ mod tests {
         Sample {
             id: id.to_string(),
             label,
+            species: label.as_str().to_string(),
             features: vec![(names::PAD.to_string(), Some(pad))],
         }
     }

@@ -2,24 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// What a sample is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Label {
-    Live,
-    Spoof,
-    Deepfake,
-}
-
-impl Label {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Label::Live => "live",
-            Label::Spoof => "spoof",
-            Label::Deepfake => "deepfake",
-        }
-    }
-}
+/// What a sample is: the engine's own training label.
+pub use faceproof_engine::check::fit::Label;
 
 /// One manifest line, paths resolved.
 #[derive(Debug, Clone, PartialEq)]
