@@ -95,16 +95,7 @@ impl Still {
 }
 
 pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict, CheckError> {
-    // The `[engine]` section has no field for this yet: defaults until it does.
-    check_with(engine, req, &CapturePairConfig::default())
-}
-
-/// [`check`] with an explicit configuration.
-pub(super) fn check_with(
-    engine: &Engine,
-    req: &CaptureRequest<'_>,
-    cfg: &CapturePairConfig,
-) -> Result<Verdict, CheckError> {
+    let cfg = &engine.cfg.capture_pair;
     let start = Instant::now();
     let mut times = StageTimes::default();
     let decode = |which: &'static str, bytes: &[u8]| {

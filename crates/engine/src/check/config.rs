@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 pub struct EngineConfig {
     pub sampling: SamplingConfig,
     pub capture: CaptureConfig,
+    /// The capture SDK's far / near stills (`Engine::check_capture`).
+    pub capture_pair: super::capture::CapturePairConfig,
     pub document: DocumentConfig,
     pub liveness: LivenessConfig,
     pub deepfake: DeepfakeConfig,

@@ -27,7 +27,7 @@ mod rules;
 mod selfie;
 mod verdict;
 
-pub use capture::CaptureRequest;
+pub use capture::{CapturePairConfig, CaptureRequest};
 pub use config::{
     CaptureConfig, DeepfakeConfig, DocumentConfig, EngineConfig, LivenessConfig, MatchingConfig,
     SamplingConfig, SignalConfigs,
