@@ -11,6 +11,7 @@
 
 mod fusion;
 
+use super::rules::reason;
 use super::{
     AttackType, BestFrame, CheckError, CheckRequest, Engine, Liveness, MediaFacts, Reason,
     ReasonCode, Severity, StageTimes, Verdict,
@@ -152,6 +153,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
                 "image_short_side_px",
                 f64::from((*width).min(*height)),
                 f64::from((*min_width).min(*min_height)),
+                None,
             ));
         }
     }
@@ -267,6 +269,7 @@ fn judge(
             "capture_spoof_prob",
             fused.spoof_prob,
             live_cfg.threshold,
+            None,
         ));
     }
     let attack_type = (!is_live).then_some(if evidence.timing_broken {
@@ -307,6 +310,7 @@ impl Rules<'_> {
                 measure,
                 0.0,
                 1.0,
+                None,
             ));
             return;
         };
@@ -330,6 +334,7 @@ impl Rules<'_> {
                 measure,
                 (others + 1) as f64,
                 1.0,
+                None,
             ));
         }
     }
@@ -342,7 +347,14 @@ impl Rules<'_> {
         let named = |far: &'static str, near_name: &'static str| if near { near_name } else { far };
         let mut check = |bad: bool, code, measure, value: f64, threshold: f64| {
             if bad {
-                codes.push(reason(code, Severity::Error, measure, value, threshold));
+                codes.push(reason(
+                    code,
+                    Severity::Error,
+                    measure,
+                    value,
+                    threshold,
+                    None,
+                ));
             }
         };
         let inside = f64::from(q.inside_ratio);
@@ -421,6 +433,7 @@ impl Rules<'_> {
                 "near_far_scale_ratio",
                 p.scale_ratio,
                 self.cfg.min_near_far_scale,
+                None,
             ));
         }
     }
@@ -440,6 +453,7 @@ impl Rules<'_> {
                 "near_minus_far_capture_ms",
                 gap as f64,
                 0.0,
+                None,
             ));
             true
         } else if gap > self.cfg.max_capture_gap_ms {
@@ -449,6 +463,7 @@ impl Rules<'_> {
                 "near_minus_far_capture_ms",
                 gap as f64,
                 self.cfg.max_capture_gap_ms as f64,
+                None,
             ));
             true
         } else {
@@ -528,24 +543,6 @@ fn openness(face: &Face) -> Option<f64> {
 
 fn points(face: &Face) -> Vec<crate::Point2> {
     face.mesh.points.iter().map(|p| [p.x, p.y]).collect()
-}
-
-fn reason(
-    code: ReasonCode,
-    severity: Severity,
-    measure: &'static str,
-    value: f64,
-    threshold: f64,
-) -> Reason {
-    Reason {
-        code,
-        severity,
-        measure,
-        value,
-        threshold,
-        at_seconds: None,
-        hint: code.hint(),
-    }
 }
 
 fn stage_rank(stage: super::Stage) -> u8 {

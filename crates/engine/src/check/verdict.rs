@@ -270,7 +270,7 @@ pub struct FaceMatch {
 }
 
 /// Facts of the media that were judged (for adapters' warnings and for audit).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct MediaFacts {
     pub width: u32,
     pub height: u32,
@@ -313,8 +313,9 @@ pub struct StageTimes {
     pub total_ms: f64,
 }
 
-/// The whole verdict of one request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The whole verdict of one request. `Default` is an empty verdict (no reason, no judgement): a
+/// base for hand-built verdicts in adapter tests, never what the engine returns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Verdict {
     /// Every reason found, errors first, in decision order (capture, liveness, match).
     pub codes: Vec<Reason>,
