@@ -307,7 +307,10 @@ pub(super) fn presence_reasons(
         .filter(|f| f.face.is_some())
         .map(|f| f.t)
         .collect();
-    let mut gap = (times[0], times[0]);
+    let Some(&first) = times.first() else {
+        return out; // only when `min_face_frames` is configured to 0
+    };
+    let mut gap = (first, first);
     let mut edges = vec![0.0];
     edges.extend(&times);
     edges.push(duration_s.max(*times.last().unwrap_or(&0.0)));
