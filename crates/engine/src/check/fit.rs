@@ -98,6 +98,14 @@ fn matrix(samples: &[&Sample], features: &[&str]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// The samples of either label.
+fn of_labels(samples: &[Sample], positive: Label, negative: Label) -> Vec<&Sample> {
+    samples
+        .iter()
+        .filter(|s| s.label == positive || s.label == negative)
+        .collect()
+}
+
 /// Fits one model: `positive` samples against `negative` ones (others ignored).
 pub fn fit_model(
     samples: &[Sample],
@@ -106,10 +114,7 @@ pub fn fit_model(
     negative: Label,
     cfg: &LogisticConfig,
 ) -> Result<LogisticModel, CalibrationError> {
-    let used: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.label == positive || s.label == negative)
-        .collect();
+    let used = of_labels(samples, positive, negative);
     let rows = matrix(&used, features);
     let labels: Vec<bool> = used.iter().map(|s| s.label == positive).collect();
     fit_logistic(features, &rows, &labels, cfg)
@@ -132,10 +137,7 @@ pub fn leave_one_out(
     negative: Label,
     cfg: &LogisticConfig,
 ) -> Result<Vec<HeldOut>, CalibrationError> {
-    let used: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| s.label == positive || s.label == negative)
-        .collect();
+    let used = of_labels(samples, positive, negative);
     let mut out = Vec::with_capacity(used.len());
     for i in 0..used.len() {
         let train: Vec<Sample> = used
