@@ -135,11 +135,7 @@ pub(super) fn best_frame(
     let face = &analysed.face;
     let r = face.detection.rect;
     let (jpeg, face_jpeg) = if encode {
-        let aligned = face
-            .landmarks
-            .aligned(img)
-            .ok_or("the face's landmarks are degenerate")?;
-        (jpeg(img)?, jpeg(&aligned)?)
+        frame_jpegs(img, face, JPEG_QUALITY)?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -159,9 +155,22 @@ pub(super) fn best_frame(
 /// JPEG quality of returned frames: visually lossless for review, a fifth of PNG's size.
 const JPEG_QUALITY: u8 = 90;
 
-pub(super) fn jpeg(img: &RgbImage) -> Result<Vec<u8>, String> {
+/// The frame and the face's aligned 112x112 crop as JPEG.
+pub(super) fn frame_jpegs(
+    img: &RgbImage,
+    face: &Face,
+    quality: u8,
+) -> Result<(Vec<u8>, Vec<u8>), String> {
+    let aligned = face
+        .landmarks
+        .aligned(img)
+        .ok_or("the face's landmarks are degenerate")?;
+    Ok((jpeg(img, quality)?, jpeg(&aligned, quality)?))
+}
+
+fn jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
         .encode_image(img)
         .map_err(|e| format!("JPEG encoding failed: {e}"))?;
     Ok(out)

@@ -11,12 +11,12 @@
 
 mod fusion;
 
+use super::ms_since;
 use super::rules::reason;
 use super::{
     AttackType, BestFrame, CheckError, CheckRequest, Engine, Liveness, MediaFacts, Reason,
     ReasonCode, Severity, StageTimes, Verdict,
 };
-use crate::signals::blink::{EyeContour, face_openness};
 use crate::signals::perspective::{PerspectiveConfig, PerspectiveReport, measure_perspective};
 use faceproof_media::{ImageOptions, Warning, decode_image};
 use faceproof_vision::image::RgbImage;
@@ -104,7 +104,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
             .map_err(|error| CheckError::CaptureImage { which, error })
     };
     let (far_img, near_img) = (decode("far", req.far)?, decode("near", req.near)?);
-    times.decode_ms = ms(start);
+    times.decode_ms = ms_since(start);
 
     let t = Instant::now();
     let opts = AnalyzeOptions {
@@ -128,7 +128,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         })
     };
     let (far, near) = (analyse(far_img)?, analyse(near_img)?);
-    times.detect_ms = ms(t);
+    times.detect_ms = ms_since(t);
 
     let mut codes = Vec::new();
     let rules = Rules { engine, cfg };
@@ -171,7 +171,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
     if let (Some(p), Some(_)) = (&perspective, both) {
         rules.scale(p, &mut codes);
     }
-    times.signals_ms = ms(t);
+    times.signals_ms = ms_since(t);
 
     let clip = match (req.clip, cfg.use_clip) {
         (Some(bytes), true) if both.is_some() => Some(engine.check(&CheckRequest {
@@ -204,15 +204,15 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         );
     }
     // Errors first, then in decision order (capture, liveness, match); stable within each.
-    codes.sort_by_key(|r| (r.severity != Severity::Error, stage_rank(r.code.stage())));
+    super::rules::order(&mut codes);
 
     let t = Instant::now();
     let best_frame = match both {
         Some((_, n)) => Some(best_frame(req, cfg, &near, n)?),
         None => None,
     };
-    times.embed_ms = ms(t);
-    times.total_ms = ms(start);
+    times.embed_ms = ms_since(t);
+    times.total_ms = ms_since(start);
     let (width, height) = near.image.dimensions();
     Ok(Verdict {
         codes,
@@ -480,13 +480,8 @@ fn best_frame(
     face: &Face,
 ) -> Result<BestFrame, CheckError> {
     let (jpeg, face_jpeg) = if req.encode_best_frame {
-        let crop = face.landmarks.aligned(&near.image).ok_or_else(|| {
-            CheckError::Internal("near face landmarks do not define an alignment".into())
-        })?;
-        (
-            encode_jpeg(&near.image, cfg.jpeg_quality)?,
-            encode_jpeg(&crop, cfg.jpeg_quality)?,
-        )
+        super::best::frame_jpegs(&near.image, face, cfg.jpeg_quality)
+            .map_err(CheckError::Internal)?
     } else {
         (Vec::new(), Vec::new())
     };
@@ -509,50 +504,11 @@ fn best_frame(
     })
 }
 
-fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, CheckError> {
-    let mut out = Vec::new();
-    faceproof_vision::image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .map_err(|e| CheckError::Internal(format!("JPEG encoding of the best frame: {e}")))?;
-    Ok(out)
-}
-
 /// Eye openness from the mesh's eyelids (no iris model run on stills).
 fn openness(face: &Face) -> Option<f64> {
-    use crate::layout::*;
-    let p = |i: usize| [face.mesh.points[i].x, face.mesh.points[i].y];
-    let eye = |corners: [usize; 2], upper: &[usize], lower: &[usize]| EyeContour {
-        corners: corners.map(p),
-        upper: upper.iter().map(|&i| p(i)).collect(),
-        lower: lower.iter().map(|&i| p(i)).collect(),
-    };
-    face_openness(
-        &eye(
-            IMAGE_LEFT_EYE_CORNERS,
-            &IMAGE_LEFT_UPPER_LID,
-            &IMAGE_LEFT_LOWER_LID,
-        ),
-        &eye(
-            IMAGE_RIGHT_EYE_CORNERS,
-            &IMAGE_RIGHT_UPPER_LID,
-            &IMAGE_RIGHT_LOWER_LID,
-        ),
-    )
-    .ok()
+    super::evidence::openness(&points(face))
 }
 
 fn points(face: &Face) -> Vec<crate::Point2> {
-    face.mesh.points.iter().map(|p| [p.x, p.y]).collect()
-}
-
-fn stage_rank(stage: super::Stage) -> u8 {
-    match stage {
-        super::Stage::Capture => 0,
-        super::Stage::Liveness => 1,
-        super::Stage::Match => 2,
-    }
-}
-
-fn ms(since: Instant) -> f64 {
-    since.elapsed().as_secs_f64() * 1000.0
+    super::evidence::mesh_points(face)
 }

@@ -124,6 +124,11 @@ pub(super) fn iris_openness(e: &EyeLandmarks) -> Option<f64> {
     .ok()
 }
 
+/// The mesh's points in image pixels, as the signals take them.
+pub(super) fn mesh_points(face: &faceproof_vision::Face) -> Vec<[f32; 2]> {
+    face.mesh.points.iter().map(|p| [p.x, p.y]).collect()
+}
+
 /// Eye openness of one frame from the mesh's lids: a fallback that reacts weakly to blinks.
 pub(super) fn openness(points: &[[f32; 2]]) -> Option<f64> {
     let eye = |corners: [usize; 2], upper: &[usize], lower: &[usize]| EyeContour {

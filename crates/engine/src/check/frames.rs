@@ -8,6 +8,7 @@
 
 use super::config::SamplingConfig;
 use super::evidence;
+use super::ms_since;
 use super::regions::{self, FaceColours};
 use faceproof_media::{
     AnalysisFrames, Frame, FrameRole, FullFrames, Limits, MediaError, MediaInfo, SamplingPlan,
@@ -146,10 +147,6 @@ pub(super) struct ModelTimes {
     pub landmarks_ms: f64,
 }
 
-fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1e3
-}
-
 /// Detects with one range and measures every detection (mesh, pose, quality).
 fn faces_in(
     vision: &Vision,
@@ -191,11 +188,12 @@ fn observe(
     // faces are its range.
     let faces_full = if count_faces || faces.is_empty() {
         let full = faces_in(vision, img, Range::Full, times)?;
-        if faces.is_empty() && !full.is_empty() {
+        let counted = count_large(&full, second_face_min_relative_area);
+        if faces.is_empty() {
             // The short-range detector missed a face the full-range one found: use it.
-            faces = full.clone();
+            faces = full;
         }
-        Some(count_large(&full, second_face_min_relative_area))
+        Some(counted)
     } else {
         None
     };
@@ -247,7 +245,7 @@ fn count_large(faces: &[Face], min_relative: f64) -> usize {
 }
 
 fn face_obs(img: &image::RgbImage, face: Face, openness: Option<f64>) -> FaceObs {
-    let points: Vec<[f32; 2]> = face.mesh.points.iter().map(|p| [p.x, p.y]).collect();
+    let points = evidence::mesh_points(&face);
     let colours = regions::face_colours(img, &points);
     let nose_position = nose_position(&face.detection);
     FaceObs {

@@ -43,6 +43,11 @@ use faceproof_media::Limits;
 use faceproof_vision::{Vision, VisionConfig};
 use std::sync::Arc;
 
+/// Milliseconds since `t`, for the verdict's stage times.
+fn ms_since(t: std::time::Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1e3
+}
+
 /// One selfie-video request.
 #[derive(Debug, Clone, Copy)]
 pub struct CheckRequest<'a> {

@@ -9,6 +9,11 @@ use super::regions::colour_distance;
 use super::verdict::{CaptureMeasures, Reason, ReasonCode, Severity};
 use crate::math::stats;
 
+/// Errors before warnings; within each, capture, then liveness, then match (stable otherwise).
+pub(super) fn order(codes: &mut [Reason]) {
+    codes.sort_by_key(|r| (r.severity == Severity::Warning, r.code.stage() as u8));
+}
+
 /// Builds a reason with its hint.
 pub(super) fn reason(
     code: ReasonCode,

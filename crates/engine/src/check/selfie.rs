@@ -10,7 +10,7 @@ use super::rules::{self, reason};
 use super::verdict::{
     AttackType, Deepfake, Liveness, MediaFacts, Reason, ReasonCode, Severity, StageTimes, Verdict,
 };
-use super::{CheckError, CheckRequest, Engine};
+use super::{CheckError, CheckRequest, Engine, ms_since};
 use crate::math::stats;
 use faceproof_media::{MediaError, Warning};
 use std::time::Instant;
@@ -121,7 +121,7 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
             ));
         }
     }
-    order(&mut codes);
+    rules::order(&mut codes);
     times.total_ms = ms_since(started);
     verdict.codes = codes;
     verdict.timings = times;
@@ -314,13 +314,4 @@ fn too_short(seconds: f64, min: f64, started: Instant) -> Verdict {
             ..StageTimes::default()
         },
     }
-}
-
-/// Errors before warnings; within each, capture, then liveness, then match (stable otherwise).
-fn order(codes: &mut [Reason]) {
-    codes.sort_by_key(|r| (r.severity == Severity::Warning, r.code.stage() as u8));
-}
-
-fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1e3
 }
