@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::FILES_PREFIX;
-use super::reply::{AdvanceCode, AdvanceReply, fail};
+use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
 use super::summary::CaptureSummary;
 use super::token::authenticate;
 use crate::request_id::RequestId;
@@ -92,15 +92,9 @@ pub async fn detection_result(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let req: ResultRequest = match serde_json::from_slice(&body) {
+    let req: ResultRequest = match parse_json(&body, &rid) {
         Ok(r) => r,
-        Err(e) => {
-            return fail(
-                AdvanceCode::ParameterError,
-                Some(format!("JSON: {e}")),
-                &rid,
-            );
-        }
+        Err(reply) => return reply,
     };
     let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
     if blank(&req.liveness_id) && blank(&req.signature_id) {

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::reply::{AdvanceCode, AdvanceReply, fail};
+use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
 use crate::request_id::RequestId;
 use crate::state::{AppState, Shared};
 
@@ -47,15 +47,9 @@ pub async fn generate_token(
     Extension(RequestId(rid)): Extension<RequestId>,
     body: Bytes,
 ) -> Response {
-    let req: TokenRequest = match serde_json::from_slice(&body) {
+    let req: TokenRequest = match parse_json(&body, &rid) {
         Ok(r) => r,
-        Err(e) => {
-            return fail(
-                AdvanceCode::ParameterError,
-                Some(format!("JSON: {e}")),
-                &rid,
-            );
-        }
+        Err(reply) => return reply,
     };
     // Clients send the timestamp as a number or as a string of digits.
     let timestamp = match &req.timestamp {
