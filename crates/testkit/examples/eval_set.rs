@@ -173,13 +173,7 @@ fn synthetic_attacks(out: &Path, name: &str, frame: &RgbImage, seed: u64, lines:
         let rel = format!("attack/{name}_{species}.mp4");
         write_video(&frames, FPS, &out.join(&rel));
         eprintln!("attack {rel}");
-        let mut codes = split(codes);
-        if frame.width().min(frame.height()) < HD_SHORT_SIDE {
-            codes.push("low_resolution".into());
-        }
-        if FPS < MIN_FPS {
-            codes.push("low_frame_rate".into());
-        }
+        let codes = synthetic_codes(codes, frame.width().min(frame.height()) < HD_SHORT_SIDE);
         lines.push(Line {
             video: rel,
             id_photo: String::new(),
@@ -188,6 +182,19 @@ fn synthetic_attacks(out: &Path, name: &str, frame: &RgbImage, seed: u64, lines:
             species,
         });
     }
+}
+
+/// The codes a synthetic clip expects: its own, plus the warnings its size and the synthetic
+/// frame rate bring.
+fn synthetic_codes(codes: &str, low_resolution: bool) -> Vec<String> {
+    let mut codes = split(codes);
+    if low_resolution {
+        codes.push("low_resolution".into());
+    }
+    if FPS < MIN_FPS {
+        codes.push("low_frame_rate".into());
+    }
+    codes
 }
 
 /// Live captures with one quality fault each (label live: the person is real).
@@ -229,13 +236,7 @@ fn degraded(out: &Path, src: &Path, lines: &mut Vec<Line>) {
         let rel = format!("degraded/{name}_{kind}.mp4");
         write_video(&clip, FPS, &out.join(&rel));
         eprintln!("degraded {rel}");
-        let mut codes = split(codes);
-        if low {
-            codes.push("low_resolution".into());
-        }
-        if FPS < MIN_FPS {
-            codes.push("low_frame_rate".into());
-        }
+        let codes = synthetic_codes(codes, low);
         lines.push(Line {
             video: rel,
             id_photo: String::new(),
