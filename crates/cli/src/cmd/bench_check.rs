@@ -10,7 +10,6 @@ use super::bench_media::{peak_growth, proc_status_mb, start_peak};
 use super::check::load_engine;
 use crate::output::Output;
 use faceproof_engine::check::{CheckRequest, Engine, StageTimes};
-use faceproof_media::{AnalysisFrames, FullFrames, SamplingPlan};
 use faceproof_vision::{AnalyzeOptions, Range, largest};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -145,13 +144,7 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
     let cfg = engine.config();
     let limits = engine.limits();
     let info = faceproof_media::probe_video(video, limits).map_err(|e| e.to_string())?;
-    let fps = info.fps_real.or(info.fps).unwrap_or(30.0).max(1.0);
-    let stride = (fps / cfg.sampling.analysis_fps).round().max(1.0) as u32;
-    let plan = SamplingPlan {
-        analysis: AnalysisFrames::EveryNth(stride),
-        analysis_long_side: Some(cfg.sampling.analysis_long_side),
-        full: FullFrames::Evenly(cfg.sampling.best_frame_candidates),
-    };
+    let plan = engine.sampling_plan(&info);
     let t0 = Instant::now();
     let decoded = faceproof_media::decode_video(video, &plan, limits).map_err(|e| e.to_string())?;
     let decode_ms = ms(t0);

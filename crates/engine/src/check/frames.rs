@@ -64,6 +64,20 @@ pub(super) enum TrackError {
     Vision(VisionError),
 }
 
+/// The frames a check decodes from a video with these facts: every `stride`-th frame at analysis
+/// size (the configured analysis rate from the real frame rate) and the best-frame candidates.
+/// Returns the plan, the stride and the frame rate it was computed from.
+pub(super) fn plan(info: &MediaInfo, sampling: &SamplingConfig) -> (SamplingPlan, u32, f64) {
+    let fps = info.fps_real.or(info.fps).unwrap_or(30.0).max(1.0);
+    let stride = (fps / sampling.analysis_fps.max(1.0)).round().max(1.0) as u32;
+    let plan = SamplingPlan {
+        analysis: AnalysisFrames::EveryNth(stride),
+        analysis_long_side: Some(sampling.analysis_long_side),
+        full: FullFrames::Evenly(sampling.best_frame_candidates),
+    };
+    (plan, stride, fps)
+}
+
 /// Decodes `video` and measures every analysed frame.
 pub(super) fn track(
     vision: &Vision,
@@ -73,13 +87,7 @@ pub(super) fn track(
     limits: &Limits,
 ) -> Result<Track, TrackError> {
     let info = faceproof_media::probe_video(video, limits).map_err(TrackError::Media)?;
-    let fps = info.fps_real.or(info.fps).unwrap_or(30.0).max(1.0);
-    let stride = (fps / sampling.analysis_fps.max(1.0)).round().max(1.0) as u32;
-    let plan = SamplingPlan {
-        analysis: AnalysisFrames::EveryNth(stride),
-        analysis_long_side: Some(sampling.analysis_long_side),
-        full: FullFrames::Evenly(sampling.best_frame_candidates),
-    };
+    let (plan, stride, fps) = plan(&info, sampling);
     let count_every = (sampling.face_count_interval_s * fps / f64::from(stride))
         .round()
         .max(1.0) as usize;

@@ -142,6 +142,15 @@ impl Engine {
             .unwrap_or(f64::from(self.vision.config().matching.threshold))
     }
 
+    /// The frames [`Engine::check`] decodes from a video with these facts (for benchmarks and
+    /// tools that must decode the same frames).
+    pub fn sampling_plan(
+        &self,
+        info: &faceproof_media::MediaInfo,
+    ) -> faceproof_media::SamplingPlan {
+        frames::plan(info, &self.cfg.sampling).0
+    }
+
     /// Judges a selfie video (and matches it against an ID photo when one is given).
     pub fn check(&self, req: &CheckRequest<'_>) -> Result<Verdict, CheckError> {
         selfie::check(self, req)
