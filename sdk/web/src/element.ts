@@ -6,7 +6,8 @@
  * `sdk-base` (where `ort/` and `models/` are served; default beside this script), `timeout`
  * (seconds per positioning step, default 30).
  * Methods: `start()`, `stop()`. Property `photo`: an ID photo (Blob) for FPT `cmnd` / silent `image`.
- * Events (CustomEvent, bubbling, composed): `state`, `hint`, `error`, `complete`.
+ * Events (CustomEvent, bubbling, composed): `state`, `hint`, `error`, `complete`; also `challenge`
+ * (each challenge step as it is shown) and `alternative` (the user asked for head turns instead of flashes).
  */
 import { ApiError, fetchContext, upload, type CaptureContext, type ChallengeStep, type UploadResult } from "./api.js";
 import type { Face } from "./blazeface.js";
@@ -118,7 +119,7 @@ export class FaceproofCapture extends HTMLElement {
   private deadline = 0;
   private timeoutMs = 30_000;
   private hint: string | null = null;
-  private lastBlocking: Hint | null = null;
+  private blocking: Partial<Record<Hint, number>> = {};
   private onDeviceChange = (): void => this.event("device_change");
   private onVisibility = (): void => {
     if (document.visibilityState === "hidden") this.event("visibility_hidden");
@@ -366,7 +367,7 @@ export class FaceproofCapture extends HTMLElement {
     this.drawOval(target);
     if (step) this.showHint(step === "far" ? "far_step" : "near_step", "info");
     this.deadline = performance.now() + this.timeoutMs;
-    this.lastBlocking = null;
+    this.blocking = {};
     this.el.more.hidden = false;
     let streak = 0;
     let previous: Face | null = null;
@@ -378,7 +379,7 @@ export class FaceproofCapture extends HTMLElement {
         const now = performance.now();
         this.el.timer.textContent = this.deadline - now < 10_000 ? String(Math.ceil((this.deadline - now) / 1000)) : "";
         if (now > this.deadline) {
-          throw new CaptureFailure(timeoutCode(this.lastBlocking), `step not completed in time (last hint: ${this.lastBlocking ?? "none"})`);
+          throw new CaptureFailure(timeoutCode(this.blocking), `step not completed in time (hints seen: ${JSON.stringify(this.blocking)})`);
         }
         if (now - started > 1500 && this.clock.count > 10 && this.clock.fps() < MIN_FPS * FPS_TOLERANCE) {
           throw new CaptureFailure("camera_frame_rate", `camera delivers ${this.clock.fps().toFixed(1)} fps`);
@@ -399,7 +400,7 @@ export class FaceproofCapture extends HTMLElement {
           if (streak >= GOOD_STREAK) return;
         } else {
           streak = 0;
-          if (hint !== "hold_still") this.lastBlocking = hint;
+          if (hint !== "hold_still") this.blocking[hint] = (this.blocking[hint] ?? 0) + 1;
           this.showHint(hint, "warn", hint);
         }
       }
@@ -424,7 +425,8 @@ export class FaceproofCapture extends HTMLElement {
   private stepDisplay(): StepDisplay {
     const stage = this.el.stage;
     return {
-      show: (step: ChallengeStep) => {
+      show: (step: ChallengeStep, index: number) => {
+        this.dispatch("challenge", { index, step });
         if (step.type === "colour") {
           stage.classList.add("flash");
           this.el.outside.style.fill = step.hex;
@@ -563,6 +565,8 @@ export class FaceproofCapture extends HTMLElement {
       this.cameraFacts = { label: this.camera.label, facing_mode: s.facingMode, requested: { ...REQUESTED }, actual: s.actual };
     }
     this.dataset.state = state;
+    if (step) this.dataset.step = step;
+    else delete this.dataset.step;
     const busy = state === "loading" || state === "positioning" || state === "recording";
     this.el.start.hidden = busy || state === "uploading";
     this.el.start.textContent = message(this.lang, state === "error" || state === "done" ? "retry" : "start");

@@ -82,8 +82,24 @@ export function hintFor(f: FrameFacts, target: OvalTarget, previous: Face | null
   return "good";
 }
 
-/** Hints that block a capture when they persist until the time limit (the error code says why). */
-export function timeoutCode(last: Hint | null): string {
+/**
+ * Why a step ran out of time, from the count of each blocking hint seen during it: several faces as
+ * soon as they were seen in a fifth of the frames (the user must fix that first), else the most
+ * frequent blocking hint. The error code says why; `timeout` when nothing specific blocked.
+ */
+export function timeoutCode(counts: Partial<Record<Hint, number>>): string {
+  const total = Object.values(counts).reduce((a, b) => a + (b ?? 0), 0);
+  let last: Hint | null = null;
+  if (total > 0 && (counts.multiple_faces ?? 0) / total >= 0.2) last = "multiple_faces";
+  else {
+    let best = 0;
+    for (const [h, n] of Object.entries(counts) as [Hint, number][]) {
+      if (n > best) {
+        best = n;
+        last = h;
+      }
+    }
+  }
   switch (last) {
     case "no_face":
     case "multiple_faces":
