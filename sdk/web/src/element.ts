@@ -231,6 +231,7 @@ export class FaceproofCapture extends HTMLElement {
     try {
       this.ctx = await fetchContext(this.apiBase(), this.token());
       this.render();
+      if (!this.running) this.setState("ready");
     } catch {
       // start() reports it
     }
@@ -574,6 +575,7 @@ export class FaceproofCapture extends HTMLElement {
     this.el.photo.hidden = !(state === "idle" || state === "ready") || this.ctx?.flow === "advance";
     if (!busy) this.el.switch.hidden = true;
     if (state === "loading") this.showHint("state_loading", "info");
+    if (state === "ready") this.showHint("state_ready", "info");
     if (state === "positioning" && !step) this.showHint("state_positioning", "info");
     this.dispatch("state", { state, step } satisfies StateDetail);
   }

@@ -303,3 +303,36 @@ test("accessibility: axe-core finds no serious or critical violation on the star
     await b.close();
   }
 });
+
+test("the camera is released on Escape (cancel) and when the element leaves the page", async () => {
+  const minted = await mintToken(server, { flow: "fpt" });
+  const b = await browser(camera("noface"));
+  try {
+    await b.page.addInitScript(() => {
+      window.__tracks = [];
+      const orig = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (c) => {
+        const s = await orig(c);
+        window.__tracks.push(...s.getTracks());
+        return s;
+      };
+    });
+    const live = () => b.page.evaluate(() => window.__tracks.filter((t) => t.readyState === "live").length);
+    const positioning = () =>
+      b.page.waitForFunction(() => document.querySelector("faceproof-capture")?.dataset.state === "positioning", null, { timeout: 30_000 });
+    await b.page.goto(`${server.base}/demo/?${new URLSearchParams({ token: minted.capture_token, auto: "1", lang: "en" })}`);
+    await positioning();
+    assert.equal(await live(), 1);
+    await b.page.locator("faceproof-capture button.cancel").focus();
+    await b.page.keyboard.press("Escape");
+    await b.page.waitForFunction(() => document.body.dataset.error === "cancelled");
+    assert.equal(await live(), 0, "Escape cancels and stops the camera");
+    await b.page.evaluate(() => document.querySelector("faceproof-capture").start());
+    await positioning();
+    assert.equal(await live(), 1);
+    await b.page.evaluate(() => document.querySelector("faceproof-capture").remove());
+    await b.page.waitForFunction(() => window.__tracks.every((t) => t.readyState === "ended"), null, { timeout: 5000 });
+  } finally {
+    await b.close();
+  }
+});
