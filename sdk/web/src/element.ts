@@ -574,6 +574,10 @@ export class FaceproofCapture extends HTMLElement {
     this.el.cancel.hidden = !busy;
     this.el.photo.hidden = !(state === "idle" || state === "ready") || this.ctx?.flow === "advance";
     if (!busy) this.el.switch.hidden = true;
+    const idle = state === "idle" || state === "ready";
+    this.el.intro.hidden = !idle;
+    this.el.warning.hidden = !idle || this.ctx?.challenge?.kind !== "colour";
+    this.el.headturn.hidden = this.el.warning.hidden;
     if (state === "loading") this.showHint("state_loading", "info");
     if (state === "ready") this.showHint("state_ready", "info");
     if (state === "positioning" && !step) this.showHint("state_positioning", "info");
@@ -607,8 +611,8 @@ export class FaceproofCapture extends HTMLElement {
     this.el.headturn.textContent = c.use_head_turn;
     this.el.photoLabel.textContent = this.lang === "vi" ? "Ảnh giấy tờ (không bắt buộc)" : "ID photo (optional)";
     const colour = this.ctx?.challenge?.kind === "colour";
-    this.el.warning.hidden = !colour;
-    this.el.headturn.hidden = !colour || this.running;
+    this.el.warning.hidden = !colour || this.running;
+    this.el.headturn.hidden = this.el.warning.hidden;
     this.el.warning.textContent = c.flash_warning;
     this.el.photo.hidden = this.ctx?.flow === "advance" || this.running;
     if (this.hint) this.el.text.textContent = message(this.lang, this.hint);

@@ -2,9 +2,10 @@
 export const STYLES = `
 :host { display: block; position: relative; max-width: 480px; font: 16px/1.4 system-ui, sans-serif; color: #111; }
 :host([hidden]) { display: none; }
+[hidden] { display: none !important; }
 .root { display: flex; flex-direction: column; gap: 12px; }
 h2 { font-size: 1.25rem; margin: 0; }
-.stage { position: relative; aspect-ratio: 3 / 4; background: #1d1d1f; border-radius: 12px; overflow: hidden; }
+.stage { position: relative; aspect-ratio: 4 / 3; background: #1d1d1f; border-radius: 12px; overflow: hidden; }
 video { position: absolute; inset: 0; width: 100%; height: 100%; object-fit: cover; transform: scaleX(-1); }
 svg.mask { position: absolute; inset: 0; width: 100%; height: 100%; }
 svg.mask .outside { fill: rgba(255, 255, 255, 0.82); transition: fill 0.15s linear; }
@@ -27,7 +28,6 @@ svg.mask .ring { fill: none; stroke: #5b5b5f; stroke-width: 4; stroke-dasharray:
 button { font: inherit; padding: 10px 18px; border-radius: 8px; border: 2px solid #1b4fd8; background: #1b4fd8; color: #fff; cursor: pointer; }
 button.secondary { background: #fff; color: #1b4fd8; }
 button:focus-visible, input:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
-button[hidden] { display: none; }
 label.photo { display: flex; flex-direction: column; gap: 4px; }
 @media (prefers-reduced-motion: reduce) {
   svg.mask .outside { transition: none; }

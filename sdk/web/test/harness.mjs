@@ -206,7 +206,10 @@ export async function shot(page, name) {
   if (process.env.SDK_SHOTS === "0") return;
   mkdirSync(SHOTS, { recursive: true });
   const path = join(SHOTS, `${name}.png`);
-  await page.locator("faceproof-capture").screenshot({ path, scale: "css", animations: "disabled" });
+  const raw = join(TMP, `${name}.raw.png`);
+  await page.locator("faceproof-capture").screenshot({ path: raw, scale: "css", animations: "disabled" });
+  // 256-colour palette PNG: the camera picture would make a full-colour PNG several times larger
+  ffmpeg(["-i", raw, "-vf", "scale='min(iw,420)':-2:flags=lanczos,split[a][b];[a]palettegen=max_colors=192[p];[b][p]paletteuse=dither=bayer", "-frames:v", "1", path]);
   const kb = statSync(path).size / 1024;
   if (kb > 200) throw new Error(`${name}.png is ${kb.toFixed(0)} KB (limit 200)`);
 }
