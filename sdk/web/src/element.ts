@@ -435,6 +435,7 @@ export class FaceproofCapture extends HTMLElement {
         } else {
           const key = `turn_${step.direction}`;
           this.el.arrow.textContent = ICONS[key];
+          this.el.arrow.dataset.dir = step.direction;
           this.el.arrow.classList.add("on");
           this.showHint(key, "info", key);
         }

@@ -12,9 +12,10 @@ svg.mask .outside { fill: rgba(255, 255, 255, 0.82); transition: fill 0.15s line
 svg.mask .ring { fill: none; stroke: #5b5b5f; stroke-width: 4; stroke-dasharray: 10 6; }
 .stage[data-hint="good"] svg.mask .ring { stroke: #0a7d32; stroke-dasharray: none; }
 .stage.flash svg.mask .outside { transition: none; }
-.arrow { position: absolute; top: 8%; left: 50%; transform: translateX(-50%); font-size: 3rem; color: #111;
+.arrow { position: absolute; top: 50%; left: 4%; transform: translateY(-50%); font-size: 3rem; color: #111;
   background: #fff; border-radius: 50%; width: 4.5rem; height: 4.5rem; display: none; align-items: center; justify-content: center; }
 .arrow.on { display: flex; }
+.arrow[data-dir="right"] { left: auto; right: 4%; }
 .timer { position: absolute; bottom: 8px; right: 12px; background: #fff; color: #111; padding: 2px 8px; border-radius: 8px; font-variant-numeric: tabular-nums; }
 .timer:empty { display: none; }
 .hint { display: flex; align-items: center; gap: 8px; min-height: 2.8em; padding: 8px 12px; border-radius: 8px; background: #f1f1f4; }
