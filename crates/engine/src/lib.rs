@@ -10,6 +10,8 @@
 //! - [`calibrate`]: logistic fusion with per-signal contributions, false-accept-rate tables from
 //!   measured score distributions, and the calibrated face-match `verification_score`.
 //! - [`metrics`]: ISO/IEC 30107-3 PAD error rates, TAR at fixed FAR, ROC / DET curves, EER.
+//! - [`challenge`]: server-issued colour / head-turn challenges verified in the video, and the
+//!   client telemetry read as injection evidence.
 //! - [`layout`]: which of the 468 face-mesh points each signal reads (for the wiring step).
 //!
 //! See `docs/signals.md` for what each signal can and cannot tell.
@@ -19,6 +21,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod calibrate;
+pub mod challenge;
 pub mod check;
 pub mod dsp;
 pub mod error;

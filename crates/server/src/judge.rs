@@ -66,6 +66,8 @@ pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Jud
                 id_photo: job.id_photo.as_deref(),
                 id_auto_rotate: job.id_auto_rotate,
                 encode_best_frame: job.encode_best_frame,
+                challenge: None,
+                telemetry: None,
             };
             engine.check(&req)
         })
@@ -103,6 +105,8 @@ pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict,
                 near_time_ms: job.near_time_ms,
                 clip: job.clip.as_deref(),
                 encode_best_frame: true,
+                challenge: None,
+                telemetry: None,
             };
             engine.check_capture(&req)
         })

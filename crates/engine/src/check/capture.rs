@@ -40,6 +40,10 @@ pub struct CaptureRequest<'a> {
     pub clip: Option<&'a [u8]>,
     /// Encode the near frame and its face crop as JPEG in the verdict's best frame.
     pub encode_best_frame: bool,
+    /// The server-issued challenge, answered in the clip (no clip: the challenge fails).
+    pub challenge: Option<crate::challenge::ChallengeEvidence<'a>>,
+    /// What the capturing browser reported (injection evidence, never a decision alone).
+    pub telemetry: Option<&'a crate::challenge::ClientTelemetry>,
 }
 
 /// Thresholds of the far / near check that the selfie video's `[engine.capture]` does not cover.
@@ -176,6 +180,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
     let clip = match (req.clip, cfg.use_clip) {
         (Some(bytes), true) if both.is_some() => Some(engine.check(&CheckRequest {
             encode_best_frame: false,
+            challenge: req.challenge,
             ..CheckRequest::video(bytes)
         })?),
         _ => None,
@@ -195,6 +200,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         )),
         _ => None,
     };
+    let mut liveness = liveness;
     if let Some(v) = &clip {
         codes.extend(
             v.codes
@@ -203,6 +209,39 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
                 .cloned(),
         );
     }
+    // The challenge is answered in the clip: its result (and a failure's attack type) comes
+    // from the clip's check; without a clip it was not answered. The telemetry is judged here
+    // once, against the clip's frame rate.
+    let challenge = req.challenge.map(|e| {
+        clip.as_ref()
+            .and_then(|v| v.challenge.clone())
+            .unwrap_or_else(|| crate::challenge::not_answered(e.spec))
+    });
+    if let (Some(l), Some(r)) = (liveness.as_mut(), &challenge) {
+        if !r.passed {
+            l.is_live = false;
+            if let Some(t) = clip
+                .as_ref()
+                .and_then(|v| v.liveness.as_ref())
+                .and_then(|c| c.attack_type)
+            {
+                l.attack_type = Some(t);
+            }
+        }
+    }
+    let clip_fps = clip.as_ref().map(|v| v.media.fps).filter(|f| *f > 0.0);
+    let cues = super::challenge::cues(req.telemetry, clip_fps, &engine.config().challenge);
+    let clip_failed = clip
+        .as_ref()
+        .is_some_and(|v| v.has(ReasonCode::ChallengeFailed));
+    super::challenge::apply(
+        // A clip's failure is already among the copied reasons.
+        challenge.as_ref().filter(|_| !clip_failed),
+        &cues,
+        &engine.config().challenge,
+        &mut codes,
+        liveness.as_mut(),
+    );
     // Errors first, then in decision order (capture, liveness, match); stable within each.
     super::rules::order(&mut codes);
 
@@ -230,6 +269,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
                 + usize::from(near.face().is_some()),
         },
         capture: both.map(|(_, n)| near_measures(n)),
+        challenge,
         timings: times,
     })
 }

@@ -20,6 +20,8 @@ pub struct EngineConfig {
     pub deepfake: DeepfakeConfig,
     pub matching: MatchingConfig,
     pub signals: SignalConfigs,
+    /// Server-issued challenges and client telemetry.
+    pub challenge: crate::challenge::ChallengeConfig,
 }
 
 /// Which frames are analysed.
