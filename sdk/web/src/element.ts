@@ -532,7 +532,8 @@ export class FaceproofCapture extends HTMLElement {
   // ---- telemetry ----
 
   private event(type: TelemetryEvent["type"]): void {
-    this.events.push({ type, at_ms: Math.round(performance.now() - this.t0) });
+    // performance.now() for now; made relative to the recording's start when the telemetry is built
+    this.events.push({ type, at_ms: performance.now() });
   }
 
   private telemetry(rec: Recording, log?: StepShown[]): ClientTelemetry {
@@ -541,7 +542,8 @@ export class FaceproofCapture extends HTMLElement {
     const t: ClientTelemetry = {
       sdk_version: SDK_VERSION,
       frames: this.clock.summary(),
-      events: this.events,
+      // ms since the recording started (negative: before it), as the challenge log
+      events: this.events.map((e) => ({ type: e.type, at_ms: Math.round(e.at_ms - rec.startedAt) })),
       webdriver: navigator.webdriver === true,
       user_agent: navigator.userAgent,
       recording: { mime_type: rec.mimeType, started_at_ms: rec.startedAtEpoch, duration_ms: Math.round(rec.elapsed()) },

@@ -11,6 +11,7 @@ export interface CameraSettings {
   frame_rate?: number;
 }
 
+/** A track or page event; `at_ms` is ms since the recording started (negative: before it). */
 export interface TelemetryEvent {
   type: "device_change" | "track_mute" | "track_unmute" | "track_ended" | "visibility_hidden";
   at_ms: number;
