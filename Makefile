@@ -30,7 +30,7 @@ test: models build
 	cargo test $(CARGO_FLAGS) --workspace
 	bash scripts/test-services.sh install
 	bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) -p faceproof-store -p faceproof-server \
-	  --test store --test advance --test fpt --test silent --test ops
+	  --test store --test advance --test fpt --test silent --test ops --test capture
 
 bench: models build
 	$(BIN) bench check --table --models "$(MODELS)"

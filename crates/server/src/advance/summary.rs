@@ -23,6 +23,10 @@ pub struct CaptureSummary {
     /// Artefact names: the detection image, far, near, audit zip.
     pub detection_artefact: String,
     pub has_clip: bool,
+    /// Extension: the challenge's verification (the engine's `ChallengeResult`), when the capture
+    /// carried one; answered as `data.challenge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<serde_json::Value>,
 }
 
 /// The attack table: engine attack kind -> the seed's `attackType`.
@@ -61,6 +65,10 @@ pub fn summarise(
         hint: first_error.map(|r| r.hint.to_owned()),
         detection_artefact: detection_artefact.to_owned(),
         has_clip,
+        challenge: v
+            .challenge
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok()),
     }
 }
 
