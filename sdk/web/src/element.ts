@@ -69,12 +69,13 @@ class CaptureFailure extends Error {
   }
 }
 
+/** Icons beside every hint (never colour alone): symbols common system fonts carry, no emoji. */
 const ICONS: Record<string, string> = {
   good: "✔",
-  hold_still: "✋",
-  no_face: "👤",
-  multiple_faces: "👥",
-  too_dark: "🌙",
+  hold_still: "◎",
+  no_face: "◌",
+  multiple_faces: "⚇",
+  too_dark: "☾",
   too_bright: "☀",
   move_closer: "⊕",
   move_back: "⊖",

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { build } from "esbuild";
 import * as ort from "onnxruntime-web";
-import { BIN, SHARED, SDK, TMP } from "./harness.mjs";
+import { BIN, SHARED, SDK, TMP } from "../testlib/harness.mjs";
 
 const MODELS = join(process.env.FACEPROOF_HOME || join(homedir(), ".cache/faceproof"), "models");
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { SDK, advanceToken, api, browser, camera, mintToken, runDemo, shot, startServer } from "./harness.mjs";
+import { SDK, advanceToken, api, browser, camera, mintToken, runDemo, shot, startServer } from "../testlib/harness.mjs";
 
 let server;
 const timings = {};
@@ -132,6 +132,9 @@ test("FPT: guided clip uploaded with a capture token; the file-path camera label
     assert.match(r.result.code, /^\d{3}$/, JSON.stringify(r.result));
     assert.ok(["true", "false"].includes(r.result.liveness.is_live), JSON.stringify(r.result));
     console.log(`# fpt liveness ${JSON.stringify(r.result.liveness)}`);
+    // the server reads the telemetry as injection evidence: a review, never a decision on its own
+    assert.equal(r.result.liveness.need_to_review, "true", JSON.stringify(r.result));
+    assert.match(r.result.liveness.warning, /virtual or automated/, JSON.stringify(r.result));
     const [up] = await uploads(b.page);
     assert.equal(up.headers["x-capture-token"], minted.capture_token);
     assert.ok(!JSON.stringify(up.headers).includes(server.apiKey), "no tenant key in the browser");
@@ -330,7 +333,10 @@ test("the camera is released on Escape (cancel) and when the element leaves the 
     await b.page.keyboard.press("Escape");
     await b.page.waitForFunction(() => document.body.dataset.error === "cancelled");
     assert.equal(await live(), 0, "Escape cancels and stops the camera");
-    await b.page.evaluate(() => document.querySelector("faceproof-capture").start());
+    // start() resolves when the capture ends: not awaited here
+    await b.page.evaluate(() => {
+      void document.querySelector("faceproof-capture").start();
+    });
     await positioning();
     assert.equal(await live(), 1);
     await b.page.evaluate(() => document.querySelector("faceproof-capture").remove());

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
-const here = dirname(fileURLToPath(import.meta.url));
+const here = dirname(fileURLToPath(import.meta.url)); // sdk/web/testlib
 export const REPO = resolve(here, "../../..");
 export const SDK = resolve(here, "..");
 export const BIN = process.env.FACEPROOF_BIN ?? join(REPO, "target/release/faceproof");
