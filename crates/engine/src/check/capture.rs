@@ -217,16 +217,16 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
             .and_then(|v| v.challenge.clone())
             .unwrap_or_else(|| crate::challenge::not_answered(e.spec))
     });
-    if let (Some(l), Some(r)) = (liveness.as_mut(), &challenge) {
-        if !r.passed {
-            l.is_live = false;
-            if let Some(t) = clip
-                .as_ref()
-                .and_then(|v| v.liveness.as_ref())
-                .and_then(|c| c.attack_type)
-            {
-                l.attack_type = Some(t);
-            }
+    if let (Some(l), Some(r)) = (liveness.as_mut(), &challenge)
+        && !r.passed
+    {
+        l.is_live = false;
+        if let Some(t) = clip
+            .as_ref()
+            .and_then(|v| v.liveness.as_ref())
+            .and_then(|c| c.attack_type)
+        {
+            l.attack_type = Some(t);
         }
     }
     let clip_fps = clip.as_ref().map(|v| v.media.fps).filter(|f| *f > 0.0);
