@@ -28,6 +28,9 @@ function mount(autoStart) {
     if (!["done", "error"].includes(e.detail.state)) body.dataset.state = e.detail.state;
   });
   el.addEventListener("hint", (e) => log("hint", e.detail.hint));
+  el.addEventListener("challenge", (e) => log("challenge step", e.detail));
+  // a real page would ask its backend for a new token with challenge_kind "head_turn" here
+  el.addEventListener("alternative", (e) => log("alternative requested", e.detail));
   el.addEventListener("complete", (e) => {
     log("complete", { status: e.detail.status, timings: e.detail.timings });
     $("result").textContent = JSON.stringify(e.detail.response, null, 2);

@@ -68,8 +68,9 @@ async function shotWhen(page, name, state, step) {
   await shot(page, name);
 }
 
-test("ADVANCE far/near: stills and clip uploaded, detection-result SUCCESS with images behind the signed URLs", async () => {
-  const minted = await mintToken(server, { flow: "advance" });
+test("ADVANCE far/near with a colour challenge: stills and clip uploaded, detection-result SUCCESS with images behind the signed URLs and the challenge", async () => {
+  const minted = await mintToken(server, { flow: "advance", challenge_kind: "colour" });
+  assert.match(minted.challenge_id ?? "", /.+/);
   assert.match(minted.signature_id ?? "", /.+/, "an advance token reserves a signatureId");
   const b = await browser(camera("farnear"));
   try {
@@ -88,6 +89,8 @@ test("ADVANCE far/near: stills and clip uploaded, detection-result SUCCESS with 
 
     const [up] = await uploads(b.page);
     assert.equal(up.fields.signatureId, minted.signature_id);
+    assert.equal(up.fields.challengeId, minted.challenge_id);
+    assert.ok(telemetryOf(up.fields).challenge_log.length >= 5);
     for (const f of ["far", "near", "clip"]) assert.ok(up.fields[f]?.size > 1000, `${f} uploaded`);
     assert.equal(up.fields.far.type, "image/jpeg");
     const farT = Number(up.fields.farImageTime);
@@ -102,7 +105,9 @@ test("ADVANCE far/near: stills and clip uploaded, detection-result SUCCESS with 
     // a recorded clip played as the camera is itself an injection: the score is the engine's to
     // give (about 52 without telemetry, measured), the test only asserts the result was delivered
     assert.ok(typeof d.livenessScore === "number" && d.livenessScore >= 0 && d.livenessScore <= 100, res.text);
-    console.log(`# advance livenessScore ${d.livenessScore}, attackType ${d.attackType}`);
+    console.log(`# advance livenessScore ${d.livenessScore}, attackType ${d.attackType}, challenge ${JSON.stringify(d.challenge)}`);
+    assert.equal(d.challenge?.kind, "colour", res.text);
+    assert.equal(d.challenge.passed, false, "a file camera cannot see the screen");
     assert.equal(d.farImageTime, farT);
     assert.equal(d.nearImageTime, nearT);
     for (const url of [d.detectionResult, d.imageFarUrl, d.imageNearUrl]) {
@@ -163,9 +168,19 @@ test("a reused capture token is refused, in the browser and on the upload endpoi
   } finally {
     await b.close();
   }
-  const form = new FormData();
-  form.set("video", new Blob([readFileSync(camera("face")).subarray(0, 1000)]), "clip.mp4");
-  const res = await fetch(`${server.base}/vision/ekyc/liveness`, { method: "POST", headers: { "x-capture-token": usedFptToken }, body: form });
+  // one buffer, not a streamed FormData: the server answers a refused credential before reading
+  // the body and closes, so a client still writing sees EPIPE instead of the 401 (reported)
+  const boundary = "----faceproofReuse";
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="video"; filename="clip.mp4"\r\nContent-Type: video/mp4\r\n\r\n`),
+    readFileSync(camera("face")).subarray(0, 1000),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const res = await fetch(`${server.base}/vision/ekyc/liveness`, {
+    method: "POST",
+    headers: { "x-capture-token": usedFptToken, "content-type": `multipart/form-data; boundary=${boundary}` },
+    body,
+  });
   assert.equal(res.status, 401);
   assert.equal((await res.json()).code, "401");
 });
@@ -341,6 +356,74 @@ test("the camera is released on Escape (cancel) and when the element leaves the 
     assert.equal(await live(), 1);
     await b.page.evaluate(() => document.querySelector("faceproof-capture").remove());
     await b.page.waitForFunction(() => window.__tracks.every((t) => t.readyState === "ended"), null, { timeout: 5000 });
+  } finally {
+    await b.close();
+  }
+});
+
+test("head-turn challenge: an arrow and a text per issued direction, in order; the verdict carries `challenge`", async () => {
+  const minted = await mintToken(server, { flow: "fpt", challenge_kind: "head_turn" });
+  const ctx = await api(server, "GET", "/v1/capture/context", undefined, { "x-capture-token": minted.capture_token });
+  const steps = ctx.json.challenge.steps;
+  assert.ok(steps.length >= 2 && steps.every((s) => s.type === "turn"), JSON.stringify(steps));
+  const b = await browser(camera("face"));
+  try {
+    await b.page.addInitScript(spy);
+    await b.page.addInitScript(() => {
+      // what the user sees at each step: the arrow's glyph and side, and the hint text
+      window.__seen = [];
+      document.addEventListener("challenge", () =>
+        requestAnimationFrame(() => {
+          const root = document.querySelector("faceproof-capture").shadowRoot;
+          const arrow = root.querySelector(".arrow");
+          window.__seen.push({
+            arrow: arrow.textContent,
+            visible: getComputedStyle(arrow).display !== "none",
+            side: arrow.dataset.dir,
+            text: root.querySelector("[role=status]").textContent,
+          });
+        }),
+      );
+    });
+    const run = runDemo(b.page, server, { flow: "fpt", token: minted.capture_token, lang: "en" });
+    await b.page.waitForFunction(() => window.__seen?.length >= 1, null, { timeout: 60_000 });
+    await shot(b.page, "recording-head-turn");
+    const r = await run;
+    assert.equal(r.state, "done", `${r.error}: ${JSON.stringify(r.result)}`);
+    const seen = await b.page.evaluate(() => window.__seen);
+    const glyph = { left: "←", right: "→", up: "↑" };
+    const words = { left: /left/, right: /right/, up: /up/ };
+    assert.equal(seen.length, steps.length);
+    steps.forEach((s, i) => {
+      assert.ok(seen[i].visible, `arrow visible at step ${i}`);
+      assert.equal(seen[i].arrow, glyph[s.direction]);
+      assert.equal(seen[i].side, s.direction);
+      assert.match(seen[i].text, words[s.direction]);
+    });
+    const [up] = await uploads(b.page);
+    assert.equal(telemetryOf(up.fields).challenge_log.length, steps.length);
+    assert.equal(r.result.challenge?.kind, "head_turn", JSON.stringify(r.result));
+    assert.equal(r.result.challenge.per_step.length, steps.length);
+    console.log(`# head-turn verdict ${JSON.stringify(r.result.challenge)}`);
+  } finally {
+    await b.close();
+  }
+});
+
+test("a step's time limit can be extended by the user (More time)", async () => {
+  const minted = await mintToken(server, { flow: "fpt" });
+  const b = await browser(camera("noface"));
+  try {
+    const t0 = Date.now();
+    const run = runDemo(b.page, server, { flow: "fpt", token: minted.capture_token, lang: "en", timeout: "5" });
+    const more = b.page.locator("faceproof-capture button.more");
+    await more.waitFor({ state: "visible", timeout: 30_000 });
+    const shown = Date.now();
+    await more.press("Enter");
+    const r = await run;
+    assert.equal(r.error, "no_face");
+    const waited = Date.now() - shown;
+    assert.ok(waited >= 9000, `one extension doubles a 5 s limit (waited ${waited} ms, run ${Date.now() - t0} ms)`);
   } finally {
     await b.close();
   }
