@@ -89,8 +89,8 @@ fn screen_at(steps: &[Shown], t: f64, light: &Light) -> [f64; 3] {
     for k in 0..SUB {
         let ts = t - light.latency_s - light.exposure_s * (k as f64 + 0.5) / SUB as f64;
         if let Some(s) = steps.iter().find(|s| ts >= s.start && ts < s.end) {
-            for c in 0..3 {
-                acc[c] += f64::from(s.rgb[c]) / 255.0 / SUB as f64;
+            for (a, v) in acc.iter_mut().zip(s.rgb) {
+                *a += f64::from(v) / 255.0 / SUB as f64;
             }
         }
     }

@@ -1,12 +1,12 @@
 //! Head-turn challenge verification: did the head turn the issued ways, in the issued order?
 //!
-//! Two mirror-free measures per frame: the nose tip's position along the eye line (0.5 frontal,
-//! larger as the head turns to the user's left, whatever the recording's mirroring) and the nose
+//! Two measures per frame: the nose tip's position along the eye line (0.5 frontal, larger as
+//! the head turns to the user's left in the camera's unmirrored frame, as browsers record) and the nose
 //! tip's drop below the eye line over the eye distance (smaller as the head tilts up). Each is
 //! taken relative to its value before the first step (or its median). In each step's window the
 //! largest excursion towards left, right and up is measured in units of its threshold; a step is
-//! answered when its own direction reaches 1 and beats the other two, and the extremes must come
-//! in the issued order.
+//! answered when its own direction reaches 1 and beats its rivals (a turn the opposite turn, an
+//! upward look both turns), and the extremes must come in the issued order.
 
 use super::{
     ChallengeFrame, ChallengeKind, ChallengeResult, ChallengeSpec, ChallengeStep, StepResult,
@@ -136,7 +136,15 @@ pub(super) fn verify(
         .map(|(index, (&d, w))| {
             let k = direction_index(d);
             let own = w.value[k];
-            let dominant = (0..3).filter(|&j| j != k).all(|j| own > w.value[j]);
+            // A left or right turn must beat the opposite turn; an upward look must beat both
+            // turns. A turn is not asked to beat "up": a strong turn (or the upward glance
+            // people add to it) shortens the nose's drop below the eyes as well.
+            let rivals: &[usize] = match d {
+                TurnDirection::Left => &[1],
+                TurnDirection::Right => &[0],
+                TurnDirection::Up => &[0, 1],
+            };
+            let dominant = rivals.iter().all(|&j| own > w.value[j]);
             let enough = w.frames >= cfg.min_frames_per_step;
             StepResult {
                 index,

@@ -52,8 +52,9 @@ impl ChallengeKind {
     }
 }
 
-/// A head-turn direction, from the user's point of view (their own left), so it does not depend
-/// on whether the preview or the recording is mirrored.
+/// A head-turn direction, from the user's point of view (their own left). Measured in the
+/// camera's unmirrored frame, as browsers record it (the mirrored preview is only CSS): the
+/// user's left is the image's right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TurnDirection {
@@ -164,7 +165,8 @@ pub struct ChallengeFrame {
     pub skin: Option<[f32; 3]>,
     /// Mean RGB of a band of background around the face, away from it.
     pub background: Option<[f32; 3]>,
-    /// Nose tip along the eye line: 0.5 frontal, larger as the head turns to the user's left.
+    /// Nose tip along the eye line (image-left eye 0, image-right eye 1): 0.5 frontal, larger as
+    /// the head turns to the user's left in an unmirrored recording.
     pub nose_position: Option<f64>,
     /// Nose tip below the eye line over the inter-ocular distance: smaller as the head tilts up.
     pub nose_drop: Option<f64>,

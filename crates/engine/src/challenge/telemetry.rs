@@ -232,13 +232,12 @@ impl ClientTelemetry {
                 }
             }
         }
-        if let Some(f) = self.frames {
-            if let (Some(jitter), Some(count)) = (f.jitter_ms, f.count) {
-                if count >= cfg.min_frames_for_jitter && jitter >= 0.0 && jitter < cfg.min_jitter_ms
-                {
-                    cue("frame_interval_jitter_ms", jitter, cfg.min_jitter_ms);
-                }
-            }
+        let timing = self.frames.and_then(|f| f.jitter_ms.zip(f.count));
+        if let Some((jitter, count)) = timing
+            && count >= cfg.min_frames_for_jitter
+            && (0.0..cfg.min_jitter_ms).contains(&jitter)
+        {
+            cue("frame_interval_jitter_ms", jitter, cfg.min_jitter_ms);
         }
         cues
     }
@@ -264,10 +263,9 @@ fn is_virtual_camera(label: &str, names: &[String]) -> bool {
 /// Whether a camera label is a file path or URL (a file fed in as the camera).
 fn is_file_path(label: &str) -> bool {
     let l = label.trim().to_lowercase();
-    let drive = l.as_bytes().len() > 2
-        && l.as_bytes()[0].is_ascii_alphabetic()
-        && l.as_bytes()[1] == b':'
-        && matches!(l.as_bytes()[2], b'\\' | b'/');
+    let b = l.as_bytes();
+    let drive =
+        b.len() > 2 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/');
     let media_ext = [
         ".mp4", ".mov", ".webm", ".mkv", ".avi", ".y4m", ".mjpeg", ".mjpg", ".gif", ".jpg",
         ".jpeg", ".png",
