@@ -13,7 +13,7 @@ use crate::challenge::{
     self, ChallengeConfig, ChallengeEvidence, ChallengeFrame, ChallengeResult, ClientTelemetry,
     InjectionCue,
 };
-use crate::layout;
+use faceproof_vision::layout;
 
 /// Tracks `video` as [`super::Engine::check`] does and returns the challenge's view of its frames.
 pub(super) fn frames(
