@@ -313,6 +313,33 @@ async fn a_capture_token_is_single_use_on_its_flows_upload_only() {
     assert_eq!(h.count("sessions").await, 0);
 }
 
+/// Four uploads racing with one token: exactly one is admitted for analysis, the others are
+/// refused as a reused token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_uploads_spend_a_token_once() {
+    let h = Harness::new().await;
+    let t = h.tenant("race").await;
+    let token = token_of(&mint(&h, &t, json!({"flow": "fpt"})).await);
+    let (a, b, c, d) = tokio::join!(
+        fpt_upload(&h, &token, &[]),
+        fpt_upload(&h, &token, &[]),
+        fpt_upload(&h, &token, &[]),
+        fpt_upload(&h, &token, &[])
+    );
+    let mut statuses: Vec<StatusCode> = [a, b, c, d].into_iter().map(|(s, _)| s).collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::BAD_REQUEST,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED
+        ],
+        "one admitted (its bytes refused by the engine), three refused"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_and_advance_tokens_carry_their_context() {
     let h = Harness::new().await;
