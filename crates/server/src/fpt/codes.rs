@@ -31,6 +31,8 @@ pub fn fpt_code(reason: ReasonCode) -> FptCode {
         StillImage => Error("413", "Video may seem like image"),
         Spoof => Error("301", "Face in video is spoof"),
         Deepfake => Error("302", "Video seems like deepfake"),
+        // The server-issued challenge was not answered: the video is not a live capture of it.
+        ChallengeFailed => Error("301", "Face in video is spoof"),
         // face match
         FaceMismatch => Error("303", "face is not matching with document"),
         NoFaceInDocument => Error("407", "No faces detected in document"),
@@ -46,6 +48,11 @@ pub fn fpt_code(reason: ReasonCode) -> FptCode {
         ),
         DocumentLowResolution => Warning(
             "Resolution of document is too low. Please upload an image of at least 800x600 to ensure accuracy",
+        ),
+        // Client telemetry only: a warning for review; beside a failed liveness the liveness
+        // error (301) is the one named.
+        InjectionSuspected => Warning(
+            "The video may not come from a device camera (virtual camera or automation); it needs review",
         ),
     }
 }
