@@ -230,7 +230,7 @@ fn the_smallest_light_that_passes() {
     let a = colour(0xA11CE);
     let mut smallest = None;
     let mut results = Vec::new();
-    for amplitude in [0.005, 0.01, 0.02, 0.04, 0.08] {
+    for amplitude in [0.005, 0.01, 0.02, 0.03, 0.04, 0.08] {
         let frames = frames_of(&lit(
             src,
             &a,
@@ -458,4 +458,38 @@ fn encode_at(frames: &[RgbImage], fps: f64) -> Vec<u8> {
     let clip = Clip::new("turns.mp4");
     write_video(frames, fps, &clip.path);
     clip.bytes()
+}
+
+#[test]
+fn a_far_near_capture_without_a_clip_cannot_answer_its_challenge() {
+    use faceproof_engine::check::CaptureRequest;
+    let face = std::fs::read(shared_file("faces/obama/1.jpg")).unwrap();
+    let spec = colour(7);
+    let v = engine()
+        .check_capture(&CaptureRequest {
+            far: &face,
+            near: &face,
+            far_time_ms: Some(1_000),
+            near_time_ms: Some(3_000),
+            clip: None,
+            encode_best_frame: false,
+            challenge: Some(ChallengeEvidence {
+                spec: &spec,
+                shown: &[],
+            }),
+            telemetry: None,
+        })
+        .unwrap();
+    let r = v
+        .challenge
+        .as_ref()
+        .expect("the verdict carries the challenge");
+    assert!(!r.passed);
+    assert!(has_error(&v, ReasonCode::ChallengeFailed));
+    assert!(
+        !v.liveness
+            .as_ref()
+            .expect("both stills show a face")
+            .is_live
+    );
 }

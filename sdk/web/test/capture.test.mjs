@@ -108,6 +108,7 @@ test("ADVANCE far/near with a colour challenge: stills and clip uploaded, detect
     console.log(`# advance livenessScore ${d.livenessScore}, attackType ${d.attackType}, challenge ${JSON.stringify(d.challenge)}`);
     assert.equal(d.challenge?.kind, "colour", res.text);
     assert.equal(d.challenge.passed, false, "a file camera cannot see the screen");
+    assert.ok(d.livenessScore < 50 && d.attackType !== null, `a failed challenge fails liveness: ${res.text}`);
     assert.equal(d.farImageTime, farT);
     assert.equal(d.nearImageTime, nearT);
     for (const url of [d.detectionResult, d.imageFarUrl, d.imageNearUrl]) {

@@ -201,11 +201,14 @@ export async function runDemo(page, server, params, timeoutMs = 90_000) {
   return { ...data, result, wallMs: Date.now() - t0 };
 }
 
-/** A small PNG of the capture element into docs/sdk/ (states for docs/sdk.md). */
+/**
+ * A small PNG of the capture element (a state for docs/sdk.md): into docs/sdk/ with SDK_SHOTS=1,
+ * else into the scratch folder (same code and size check, the work tree left clean).
+ */
 export async function shot(page, name) {
-  if (process.env.SDK_SHOTS === "0") return;
-  mkdirSync(SHOTS, { recursive: true });
-  const path = join(SHOTS, `${name}.png`);
+  const dir = process.env.SDK_SHOTS === "1" ? SHOTS : join(TMP, "shots");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${name}.png`);
   const raw = join(TMP, `${name}.raw.png`);
   await page.locator("faceproof-capture").screenshot({ path: raw, scale: "css", animations: "disabled" });
   // 256-colour palette PNG: the camera picture would make a full-colour PNG several times larger

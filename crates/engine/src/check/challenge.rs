@@ -121,12 +121,13 @@ pub(super) fn apply(
             None,
         ));
     }
-    let live = liveness.as_ref().is_some_and(|l| l.is_live) && !failed;
-    // Beside a failed judgement the cues name the attack and are errors; alone they warn.
-    let severity = if live {
-        Severity::Warning
-    } else {
+    // Beside a failed challenge or a failed liveness the cues name the attack and are errors;
+    // alone (a live capture, or one too poor to judge) they warn.
+    let judged_not_live = liveness.as_ref().is_some_and(|l| !l.is_live);
+    let severity = if failed || judged_not_live {
         Severity::Error
+    } else {
+        Severity::Warning
     };
     for c in cues {
         codes.push(reason(

@@ -225,6 +225,7 @@ fn every_warning_code_is_a_warning_and_every_error_code_an_error() {
         LowFrameRate,
         DocumentFaceTooSmall,
         DocumentLowResolution,
+        InjectionSuspected,
     ] {
         assert!(matches!(fpt_code(c), FptCode::Warning(_)), "{c:?}");
     }
@@ -235,6 +236,7 @@ fn every_warning_code_is_a_warning_and_every_error_code_an_error() {
         StillImage,
         FaceMismatch,
         NoFaceInDocument,
+        ChallengeFailed,
     ] {
         assert!(matches!(fpt_code(c), FptCode::Error(..)), "{c:?}");
     }
