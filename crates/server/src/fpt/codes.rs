@@ -31,8 +31,12 @@ pub fn fpt_code(reason: ReasonCode) -> FptCode {
         StillImage => Error("413", "Video may seem like image"),
         Spoof => Error("301", "Face in video is spoof"),
         Deepfake => Error("302", "Video seems like deepfake"),
-        // The server-issued challenge was not answered: the video is not a live capture of it.
-        ChallengeFailed => Error("301", "Face in video is spoof"),
+        // Ours: only a request that used the challenge extension can fail it.
+        ChallengeFailed => Error("304", "Face in video did not answer the challenge"),
+        // Client telemetry alone never decides: a note for the reviewer (need_to_review is set).
+        InjectionSuspected => Warning(
+            "The capture device or browser looks virtual or automated. Please review this capture",
+        ),
         // face match
         FaceMismatch => Error("303", "face is not matching with document"),
         NoFaceInDocument => Error("407", "No faces detected in document"),
@@ -48,11 +52,6 @@ pub fn fpt_code(reason: ReasonCode) -> FptCode {
         ),
         DocumentLowResolution => Warning(
             "Resolution of document is too low. Please upload an image of at least 800x600 to ensure accuracy",
-        ),
-        // Client telemetry only: a warning for review; beside a failed liveness the liveness
-        // error (301) is the one named.
-        InjectionSuspected => Warning(
-            "The video may not come from a device camera (virtual camera or automation); it needs review",
         ),
     }
 }
