@@ -160,3 +160,113 @@ pub(super) fn apply(
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::challenge::{ChallengeKind, StepResult};
+
+    fn live() -> Liveness {
+        Liveness {
+            score: 0.9,
+            spoof_prob: 0.1,
+            is_live: true,
+            threshold: 0.5,
+            need_to_review: false,
+            attack_type: None,
+            signals: vec![],
+        }
+    }
+
+    fn result(passed: bool) -> ChallengeResult {
+        ChallengeResult {
+            kind: ChallengeKind::Colour,
+            passed,
+            score: if passed { 0.95 } else { 0.2 },
+            lag_ms: 100.0,
+            per_step: vec![StepResult {
+                index: 0,
+                passed,
+                score: 0.0,
+                at_seconds: None,
+            }],
+        }
+    }
+
+    const CUE: InjectionCue = InjectionCue {
+        measure: "camera_label_virtual",
+        value: 1.0,
+        threshold: 0.0,
+    };
+
+    fn run(
+        r: Option<ChallengeResult>,
+        cues: &[InjectionCue],
+        l: Option<Liveness>,
+    ) -> (Vec<Reason>, Option<Liveness>) {
+        let mut codes = Vec::new();
+        let mut l = l;
+        apply(
+            r.as_ref(),
+            cues,
+            &ChallengeConfig::default(),
+            &mut codes,
+            l.as_mut(),
+        );
+        (codes, l)
+    }
+
+    #[test]
+    fn a_passed_challenge_changes_nothing() {
+        let (codes, l) = run(Some(result(true)), &[], Some(live()));
+        assert!(codes.is_empty());
+        assert_eq!(l, Some(live()));
+    }
+
+    #[test]
+    fn a_failed_challenge_fails_liveness_as_a_presentation() {
+        let (codes, l) = run(Some(result(false)), &[], Some(live()));
+        assert_eq!(codes.len(), 1);
+        assert_eq!(codes[0].code, ReasonCode::ChallengeFailed);
+        assert_eq!(codes[0].severity, Severity::Error);
+        assert_eq!(codes[0].threshold, 0.7);
+        let l = l.unwrap();
+        assert!(!l.is_live);
+        assert_eq!(l.attack_type, Some(AttackType::Presentation));
+    }
+
+    #[test]
+    fn telemetry_alone_warns_and_asks_for_review() {
+        let (codes, l) = run(None, &[CUE], Some(live()));
+        assert_eq!(codes[0].code, ReasonCode::InjectionSuspected);
+        assert_eq!(codes[0].severity, Severity::Warning);
+        let l = l.unwrap();
+        assert!(l.is_live && l.need_to_review && l.attack_type.is_none());
+        // A capture too poor to judge: still a warning.
+        let (codes, _) = run(None, &[CUE], None);
+        assert_eq!(codes[0].severity, Severity::Warning);
+    }
+
+    #[test]
+    fn telemetry_beside_a_failure_is_an_error_and_names_an_injection() {
+        let (codes, l) = run(Some(result(false)), &[CUE], Some(live()));
+        assert!(codes.iter().all(|r| r.severity == Severity::Error));
+        assert_eq!(l.unwrap().attack_type, Some(AttackType::Injection));
+        let spoofed = Liveness {
+            is_live: false,
+            attack_type: Some(AttackType::Unsure),
+            ..live()
+        };
+        let (codes, l) = run(None, &[CUE], Some(spoofed));
+        assert_eq!(codes[0].severity, Severity::Error);
+        assert_eq!(l.unwrap().attack_type, Some(AttackType::Injection));
+        // A deepfake stays a deepfake.
+        let fake = Liveness {
+            is_live: false,
+            attack_type: Some(AttackType::Deepfake),
+            ..live()
+        };
+        let (_, l) = run(Some(result(false)), &[CUE], Some(fake));
+        assert_eq!(l.unwrap().attack_type, Some(AttackType::Deepfake));
+    }
+}
