@@ -4,15 +4,13 @@
 use faceproof_engine::check::{AttackType, Severity, Verdict};
 use serde::{Deserialize, Serialize};
 
-/// Liveness scores at or above this (0-100) are "normal behaviour" (the seed's 50).
-pub const PASS_SCORE: f64 = 50.0;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CaptureSummary {
     /// 0-100: the engine's liveness score (P(live)) times 100; 0 when nothing could be judged.
     pub liveness_score: f64,
-    /// The seed's 1 (presentation), 2 (injection), 3 (unsure); `None` when the score passes.
+    /// The seed's 1 (presentation), 2 (injection), 3 (unsure); `None` ("normal behaviour") exactly
+    /// when the engine judged the capture live.
     pub attack_type: Option<u8>,
     pub far_image_time: Option<i64>,
     pub near_image_time: Option<i64>,
@@ -48,9 +46,10 @@ pub fn summarise(
         .map_or(0.0, |l| 100.0 * l.score.clamp(0.0, 1.0));
     // Rounded to 2 decimals: the vendor shows scores like 100.0 and 0.0.
     let score = (score * 100.0).round() / 100.0;
-    // The seed: an attack type only below 50.
-    let attack_type =
-        (score < PASS_SCORE).then(|| attack_code(v.liveness.as_ref().and_then(|l| l.attack_type)));
+    // The engine decides (its `liveness.threshold`, its liveness reasons); the seed's "score >= 50"
+    // is what that decision looks like at the default threshold, never a second threshold here.
+    let live = v.liveness.as_ref().is_some_and(|l| l.is_live);
+    let attack_type = (!live).then(|| attack_code(v.liveness.as_ref().and_then(|l| l.attack_type)));
     let first_error = v.codes.iter().find(|r| r.severity == Severity::Error);
     CaptureSummary {
         liveness_score: score,
@@ -90,6 +89,18 @@ mod tests {
         assert_eq!(s.liveness_score, 0.0);
         assert_eq!(s.attack_type, Some(3));
         assert_eq!(s.reasons, ["no_face"]);
+        // The engine's decision, not the score: a live verdict under a moved threshold (0.8) has
+        // no attack type at score 30; a spoof under threshold 0.3 has one at score 60.
+        let mut moved = live();
+        let l = moved.liveness.as_mut().unwrap();
+        (l.spoof_prob, l.score, l.threshold) = (0.7, 0.3, 0.8);
+        let s = summarise(&moved, None, None, "detection", false);
+        assert_eq!((s.liveness_score, s.attack_type), (30.0, None));
+        let mut moved = spoof();
+        let l = moved.liveness.as_mut().unwrap();
+        (l.spoof_prob, l.score, l.threshold) = (0.4, 0.6, 0.3);
+        let s = summarise(&moved, None, None, "detection", false);
+        assert_eq!((s.liveness_score, s.attack_type), (60.0, Some(1)));
         assert_eq!(attack_code(Some(AttackType::Injection)), 2);
         assert_eq!(attack_code(Some(AttackType::Deepfake)), 2);
         assert_eq!(attack_code(Some(AttackType::Unsure)), 3);
