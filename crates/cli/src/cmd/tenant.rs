@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use faceproof_store::{IssuedCredentials, Store, StoreConfig, TenantSettings};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::output::Output;
@@ -43,31 +42,14 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct StoreArgs {
-    /// TOML file whose `[store]` section says where the store is (default: under $FACEPROOF_HOME).
+    /// `faceproof.toml`; its `[store]` says where the store is (default: under $FACEPROOF_HOME).
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct StoreSection {
-    store: StoreConfig,
-}
-
+/// The `[store]` of `faceproof.toml` (the whole file is checked: an unknown key anywhere is refused).
 fn store_config(args: &StoreArgs) -> Result<StoreConfig, String> {
-    let Some(path) = &args.config else {
-        return Ok(StoreConfig::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    // Other sections (server, engine) may be present: only `[store]` is read here.
-    let value: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let section =
-        toml::Table::from_iter(value.get("store").cloned().map(|s| ("store".to_owned(), s)));
-    section
-        .try_into::<StoreSection>()
-        .map(|s| s.store)
-        .map_err(|e| format!("{}: {e}", path.display()))
+    crate::config::FileConfig::load(args.config.as_deref()).map(|c| c.store)
 }
 
 /// The secrets of a new tenant as printed by `add`, `rotate` and `serve`'s demo tenant.
