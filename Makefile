@@ -23,9 +23,10 @@ build: setup
 run: models build
 	$(BIN) --pretty serve
 
-# Every test on the embedded default (SQLite + local files), then the storage and HTTP suites again on
-# PostgreSQL + S3 (moto), both started on loopback by scripts/test-services.sh and stopped after.
-test: models build
+# Lint first (formatting and clippy -D warnings are part of the tests), then every test on the embedded
+# default (SQLite + local files), then the storage and HTTP suites again on PostgreSQL + S3 (moto),
+# both started on loopback by scripts/test-services.sh and stopped after.
+test: lint models build
 	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"
 	cargo test $(CARGO_FLAGS) --workspace
 	bash scripts/test-services.sh install
@@ -37,7 +38,7 @@ bench: models build
 	$(BIN) bench models --models "$(MODELS)"
 	$(BIN) bench media
 
-lint:
+lint: setup
 	cargo fmt --all -- --check
 	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 

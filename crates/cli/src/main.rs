@@ -2,6 +2,7 @@
 //! arguments and prints JSON on stdout (human-readable with `--pretty`).
 
 mod cmd;
+mod config;
 mod output;
 
 use clap::{Parser, Subcommand};

@@ -1,10 +1,11 @@
 //! A minimal line logger for `faceproof serve`: one line per event on stderr,
-//! `time level target message key=value ...`. Spans are not tracked (the request id is a field of
+//! `time level target message key=value ...`, the time in ISO-8601 UTC with milliseconds
+//! (`2026-12-06T09:41:07.123Z`). Spans are not tracked (the request id is a field of
 //! each request's line). Kept by hand: a full subscriber stack is more than one service needs.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -48,11 +49,9 @@ impl Subscriber for LineLogger {
     fn record_follows_from(&self, _span: &Id, _follows: &Id) {}
 
     fn event(&self, event: &Event<'_>) {
-        let ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis());
+        let time = humantime::format_rfc3339_millis(SystemTime::now());
         let m = event.metadata();
-        let mut line = Line(format!("{ms} {} {}", m.level(), m.target()));
+        let mut line = Line(format!("{time} {} {}", m.level(), m.target()));
         event.record(&mut line);
         line.0.push('\n');
         let _ = std::io::stderr().lock().write_all(line.0.as_bytes());

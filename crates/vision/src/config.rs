@@ -33,8 +33,6 @@ pub struct VisionConfig {
     pub mesh: MeshConfig,
     /// Iris and eyelid contour.
     pub iris: IrisConfig,
-    /// Face match (embedding comparison).
-    pub matching: MatchConfig,
     /// Passive anti-spoofing (presentation attack detection) model.
     pub antispoof: AntiSpoofConfig,
     /// Per-face quality measurements.
@@ -53,7 +51,6 @@ impl Default for VisionConfig {
             detector: DetectorConfig::default(),
             mesh: MeshConfig::default(),
             iris: IrisConfig::default(),
-            matching: MatchConfig::default(),
             antispoof: AntiSpoofConfig::default(),
             quality: QualityConfig::default(),
         }
@@ -111,12 +108,6 @@ impl VisionConfig {
             return bad(format!(
                 "mesh.min_presence {} not in [0, 1)",
                 self.mesh.min_presence
-            ));
-        }
-        if !(-1.0..=1.0).contains(&self.matching.threshold) {
-            return bad(format!(
-                "matching.threshold {} is a cosine and must be in [-1, 1]",
-                self.matching.threshold
             ));
         }
         if self.antispoof.crop_scale <= 0.0 {
@@ -273,23 +264,6 @@ impl Default for IrisConfig {
     }
 }
 
-/// Face match settings.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct MatchConfig {
-    /// Cosine similarity of the L2-normalised embeddings at or above which two faces are the same
-    /// person. Chosen on the shared labelled photos (docs/vision.md has the distributions).
-    pub threshold: f32,
-}
-
-impl Default for MatchConfig {
-    fn default() -> Self {
-        // Midway between the highest impostor (0.566) and the lowest genuine pair (0.634) of the
-        // shared labelled photos (docs/vision.md).
-        Self { threshold: 0.60 }
-    }
-}
-
 /// Anti-spoofing settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -298,9 +272,6 @@ pub struct AntiSpoofConfig {
     pub enabled: bool,
     /// The crop side is this factor times the detector box's long side (1.0 = the model's own app).
     pub crop_scale: f32,
-    /// Score at or above which the model itself calls a crop a spoof (the package's own 0.2). Reported
-    /// only; the decision belongs to the engine, which combines several signals.
-    pub spoof_threshold: f32,
 }
 
 impl Default for AntiSpoofConfig {
@@ -308,7 +279,6 @@ impl Default for AntiSpoofConfig {
         Self {
             enabled: true,
             crop_scale: 1.0,
-            spoof_threshold: 0.2,
         }
     }
 }

@@ -83,12 +83,6 @@ pub struct Match {
     pub cosine: f32,
     /// The same on the 0-100 scale ([`embed::percent`]).
     pub similarity: f32,
-    /// `cosine >= threshold`.
-    pub is_match: bool,
-    /// The cosine threshold used.
-    pub threshold: f32,
-    /// The threshold on the 0-100 scale.
-    pub threshold_percent: f32,
 }
 
 /// All models of the pipeline, loaded and verified. `Send + Sync`: share one behind an `Arc`.
@@ -326,16 +320,13 @@ impl Vision {
         self.embedder.embed(img, &face.landmarks)
     }
 
-    /// Compares two embeddings with the configured threshold.
+    /// How similar two embeddings are. Whether that is a match is the engine's decision
+    /// (`engine.matching.threshold`): vision measures, it does not judge.
     pub fn compare(&self, a: &Embedding, b: &Embedding) -> Match {
         let cosine = a.cosine(b);
-        let threshold = self.cfg.matching.threshold;
         Match {
             cosine,
             similarity: embed::percent(cosine),
-            is_match: cosine >= threshold,
-            threshold,
-            threshold_percent: embed::percent(threshold),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{data_dir, images_in, load_rgb, vision};
+use common::{MATCH_THRESHOLD, data_dir, images_in, load_rgb, vision};
 use faceproof_vision::embed::{TEMPLATE, percent};
 use faceproof_vision::image::{RgbImage, imageops};
 use faceproof_vision::{AnalyzeOptions, Embedding, Face, Range, largest};
@@ -195,7 +195,7 @@ fn genuine_pairs_score_above_impostor_pairs() {
         let face = largest(&faces).unwrap_or_else(|| panic!("no face in {}", name(p)));
         embs.push((who.clone(), name(p), v.embed(&img, face).unwrap()));
     }
-    let threshold = v.config().matching.threshold;
+    let threshold = MATCH_THRESHOLD;
     let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
     let mut lines = Vec::new();
     for i in 0..embs.len() {
@@ -460,7 +460,9 @@ fn antispoof_scores_the_shared_attack_photos() {
             .map(|(_, s)| *s)
             .unwrap()
     };
-    let spoof = v.config().antispoof.spoof_threshold;
+    // The anti-spoofing package's own threshold (its authors call a crop a spoof at 0.2): the test
+    // checks the model's scores against what the model claims; the engine fuses, it uses no cut.
+    let spoof = 0.2;
     for n in ["print_or_screen_1", "print_or_screen_2", "replay_a_3"] {
         assert!(
             get(n) >= spoof,

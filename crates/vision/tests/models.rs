@@ -130,9 +130,9 @@ fn raw_runs_check_their_input_size() {
 #[test]
 fn the_config_reads_partially_and_validates() {
     let cfg: VisionConfig =
-        serde_json::from_str(r#"{"threads": 1, "matching": {"threshold": 0.7}}"#).unwrap();
+        serde_json::from_str(r#"{"threads": 1, "mesh": {"roi_scale": 1.7}}"#).unwrap();
     assert_eq!(cfg.threads, 1);
-    assert_eq!(cfg.matching.threshold, 0.7);
+    assert_eq!(cfg.mesh.roi_scale, 1.7);
     assert_eq!(cfg.detector, VisionConfig::default().detector);
     cfg.validate().unwrap();
     let bad = VisionConfig {
@@ -141,4 +141,6 @@ fn the_config_reads_partially_and_validates() {
     };
     assert!(matches!(bad.validate(), Err(VisionError::Config(_))));
     assert!(serde_json::from_str::<VisionConfig>(r#"{"treads": 1}"#).is_err());
+    // The match threshold is the engine's: a `[vision.matching]` section is refused.
+    assert!(serde_json::from_str::<VisionConfig>(r#"{"matching": {"threshold": 0.7}}"#).is_err());
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{data_dir, vision};
+use common::{MATCH_THRESHOLD, data_dir, vision};
 use faceproof_testkit::read_frames;
 use faceproof_vision::{AnalyzeOptions, Range, largest};
 use std::time::Instant;
@@ -11,7 +11,7 @@ use std::time::Instant;
 #[test]
 fn live_clips_show_one_face_per_frame_and_the_same_person_throughout() {
     let v = vision();
-    let threshold = v.config().matching.threshold;
+    let threshold = MATCH_THRESHOLD;
     let opts = AnalyzeOptions {
         range: Range::Auto,
         iris: true,

@@ -52,10 +52,17 @@ pub struct VisionArgs {
 
 impl VisionArgs {
     pub fn config(&self) -> VisionConfig {
-        let mut cfg = VisionConfig {
-            models_dir: Some(self.dir.resolve()),
-            ..VisionConfig::default()
-        };
+        self.apply(VisionConfig::default())
+    }
+
+    /// `cfg` (a config file's `[vision]`) with these flags on top: `--models`, else the file's
+    /// `models_dir`, else `$FACEPROOF_HOME/models`.
+    pub fn apply(&self, mut cfg: VisionConfig) -> VisionConfig {
+        cfg.models_dir = Some(match (&self.dir.models, cfg.models_dir) {
+            (Some(flag), _) => flag.clone(),
+            (None, Some(file)) => file,
+            (None, None) => self.dir.resolve(),
+        });
         if let Some(t) = self.threads {
             cfg.threads = t;
         }

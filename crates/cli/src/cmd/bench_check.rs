@@ -30,6 +30,9 @@ pub struct Args {
     /// Print a table for people instead of JSON.
     #[arg(long)]
     pub table: bool,
+    /// `faceproof.toml` (its `[engine]`, `[vision]` and `[limits]` are read) [default: built-in].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub vision: VisionArgs,
 }
@@ -85,7 +88,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         (Ok(v), Ok(i)) => (v, i),
         (Err(e), _) | (_, Err(e)) => return out.error("io", &e.to_string()),
     };
-    let engine = match load_engine(&args.vision, None, out) {
+    let engine = match load_engine(&args.vision, args.config.as_ref(), out) {
         Ok(e) => e,
         Err(code) => return code,
     };

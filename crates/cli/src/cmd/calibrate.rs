@@ -18,7 +18,6 @@ use crate::output::Output;
 use faceproof_engine::calibrate::fit::{self, HeldOut, Label, Sample};
 use faceproof_engine::calibrate::logistic::LogisticConfig;
 use faceproof_engine::check::{CheckRequest, Engine};
-use faceproof_vision::{AnalyzeOptions, Range, imgops, largest};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -34,6 +33,9 @@ pub struct Args {
     /// Where to write the calibration JSON.
     #[arg(long)]
     pub out: PathBuf,
+    /// `faceproof.toml` (its `[engine]`, `[vision]` and `[limits]` are read) [default: built-in].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub vision: VisionArgs,
 }
@@ -63,7 +65,7 @@ struct ErrorRates {
 }
 
 pub fn run(args: Args, out: &Output) -> ExitCode {
-    let engine = match load_engine(&args.vision, None, out) {
+    let engine = match load_engine(&args.vision, args.config.as_ref(), out) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -206,30 +208,17 @@ fn similarities(engine: &Engine, dir: &Path) -> Result<(Vec<f64>, Vec<f64>), Str
         }
     }
     people.sort();
-    let opts = AnalyzeOptions {
-        range: Range::Auto,
-        iris: false,
-        antispoof: false,
-        embedding: true,
-        refine_mesh: true,
-    };
     let mut embedded = Vec::new();
     for (identity, path) in &people {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let Ok(img) = faceproof_media::decode_image(
-            &bytes,
-            &faceproof_media::ImageOptions { auto_rotate: true },
-            engine.limits(),
-        ) else {
-            continue;
+        // The service's own ID-photo path (`Engine::document`), so the FAR model describes the
+        // similarities the service computes. A photo the media layer refuses is skipped.
+        let doc = match engine.document(&bytes, true) {
+            Ok(d) => d,
+            Err(e) if e.media_error().is_some() => continue,
+            Err(e) => return Err(e.to_string()),
         };
-        let img = imgops::fit_within(&img.image, engine.config().document.max_long_side)
-            .map_or(img.image, |(i, _)| i);
-        let faces = engine
-            .vision()
-            .analyze(&img, &opts)
-            .map_err(|e| e.to_string())?;
-        if let Some(e) = largest(&faces).and_then(|f| f.embedding.clone()) {
+        if let Some(e) = doc.embedding {
             embedded.push((identity.clone(), e));
         }
     }

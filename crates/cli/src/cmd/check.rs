@@ -5,9 +5,9 @@
 //! and its aligned face crop as JPEG.
 
 use super::analyze::VisionArgs;
+use crate::config::FileConfig;
 use crate::output::Output;
-use faceproof_engine::check::{CheckRequest, Engine, EngineConfig};
-use faceproof_media::Limits;
+use faceproof_engine::check::{CheckRequest, Engine};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -22,35 +22,31 @@ pub struct Args {
     /// Write best_frame.jpg and best_face.jpg into this folder.
     #[arg(long)]
     pub save_frames: Option<PathBuf>,
-    /// Engine configuration (TOML, the `[engine]` fields at top level) [default: built-in].
+    /// `faceproof.toml` (its `[engine]`, `[vision]` and `[limits]` are read) [default: built-in].
     #[arg(long)]
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub vision: VisionArgs,
 }
 
-/// Reads an optional engine config file.
-pub fn engine_config(path: Option<&PathBuf>) -> Result<EngineConfig, String> {
-    let Some(path) = path else {
-        return Ok(EngineConfig::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Loads the engine from the CLI's vision arguments and an optional config file.
+/// Loads the engine from an optional `faceproof.toml` (`[engine]`, `[vision]`, `[limits]`), the
+/// command line's vision flags overriding the file's `[vision]`: the service's own construction.
 pub fn load_engine(
     vision: &VisionArgs,
     config: Option<&PathBuf>,
     out: &Output,
 ) -> Result<Engine, ExitCode> {
-    let cfg = engine_config(config).map_err(|e| out.error("invalid_config", &e))?;
-    Engine::load(cfg, &vision.config(), Limits::default())
+    let cfg = FileConfig::load(config.map(PathBuf::as_path))
+        .map_err(|e| out.error("invalid_config", &e))?;
+    Engine::load(cfg.engine, &vision.apply(cfg.vision), cfg.limits)
         .map_err(|e| out.error("model_failure", &e.to_string()))
 }
 
 pub fn run(args: Args, out: &Output) -> ExitCode {
-    let limits = Limits::default();
+    // The file's `[limits]` bound what is read; a broken file is reported by `load_engine` below.
+    let limits = FileConfig::load(args.config.as_deref())
+        .map(|c| c.limits)
+        .unwrap_or_default();
     let read = |p: &PathBuf, max: u64| {
         faceproof_media::read_file(p, max).map_err(|e| (e.code(), format!("{}: {e}", p.display())))
     };

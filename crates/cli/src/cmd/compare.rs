@@ -1,11 +1,13 @@
 //! `faceproof compare A B`: face match between the largest face of each photo.
 //!
 //! `similarity` is `100 * clamp(cosine, 0, 1)` of the two L2-normalised MobileFaceNet embeddings;
-//! `is_match` is `cosine >= threshold` (the vision config's `matching.threshold`).
+//! `is_match` is `cosine >= threshold`, the engine's `matching.threshold` (from `--config`), the same
+//! threshold the service applies.
 
 use super::analyze::{FaceJson, ImageJson, RangeArg, VisionArgs, load_image, vision_error};
 use crate::output::Output;
-use faceproof_vision::{AnalyzeOptions, largest};
+use faceproof_vision::embed::percent;
+use faceproof_vision::{AnalyzeOptions, Vision, largest};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +21,9 @@ pub struct Args {
     /// Detector: `short`, `full` or `auto` (both).
     #[arg(long, value_enum, default_value_t = RangeArg::Auto)]
     pub range: RangeArg,
+    /// `faceproof.toml` (its `[vision]` and `[engine.matching]` are read) [default: built-in].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub vision: VisionArgs,
 }
@@ -53,10 +58,15 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
             Err(e) => return out.error("unreadable_image", &e),
         }
     }
-    let vision = match args.vision.load(out) {
-        Ok(v) => v,
-        Err(code) => return code,
+    let cfg = match crate::config::FileConfig::load(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return out.error("invalid_config", &e),
     };
+    let vision = match Vision::load(&args.vision.apply(cfg.vision)) {
+        Ok(v) => v,
+        Err(e) => return vision_error(out, &e),
+    };
+    let threshold = cfg.engine.matching.threshold as f32;
     let opts = AnalyzeOptions {
         range: args.range.into(),
         iris: false,
@@ -97,9 +107,9 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     out.json(&CompareJson {
         similarity: round(m.similarity, 10.0),
         cosine: round(m.cosine, 10_000.0),
-        is_match: m.is_match,
-        threshold: m.threshold,
-        threshold_similarity: round(m.threshold_percent, 10.0),
+        is_match: m.cosine >= threshold,
+        threshold,
+        threshold_similarity: round(percent(threshold), 10.0),
         faces: [a, b],
     })
 }

@@ -34,7 +34,7 @@ pub struct Args {
     /// Report folder (created).
     #[arg(long, default_value = "eval-report")]
     pub out: PathBuf,
-    /// Engine configuration (TOML, the `[engine]` fields at top level) [default: built-in].
+    /// `faceproof.toml` (its `[engine]`, `[vision]` and `[limits]` are read) [default: built-in].
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// No progress bar on stderr.

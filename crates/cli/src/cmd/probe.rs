@@ -3,7 +3,7 @@
 //! `{"error": {"code", "message"}}` with a failing exit code. It never decodes pixels.
 
 use crate::output::Output;
-use faceproof_media::{Limits, MediaError};
+use faceproof_media::MediaError;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,15 +11,15 @@ use std::process::ExitCode;
 pub struct Args {
     /// Video (mp4, mov, webm, mkv, avi) or image (jpeg, png, webp) to inspect.
     pub file: PathBuf,
-    /// TOML file with the media limits (the `Limits` fields; missing ones keep their defaults).
+    /// `faceproof.toml`; its `[limits]` bound the input (missing keys keep their defaults).
     #[arg(long)]
-    pub limits: Option<PathBuf>,
+    pub config: Option<PathBuf>,
 }
 
 pub fn run(args: Args, out: &Output) -> ExitCode {
-    let limits = match load_limits(args.limits.as_deref()) {
-        Ok(l) => l,
-        Err(message) => return out.error("invalid_limits", &message),
+    let limits = match crate::config::FileConfig::load(args.config.as_deref()) {
+        Ok(c) => c.limits,
+        Err(message) => return out.error("invalid_config", &message),
     };
     // The media crate returns errors for every input; the guard keeps the promise of a JSON answer
     // even if a library bug panics.
@@ -32,12 +32,4 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         Ok(Err(e)) => out.error(e.code(), &e.to_string()),
         Err(_) => out.error("internal", "probing failed unexpectedly"),
     }
-}
-
-fn load_limits(path: Option<&std::path::Path>) -> Result<Limits, String> {
-    let Some(path) = path else {
-        return Ok(Limits::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
 }

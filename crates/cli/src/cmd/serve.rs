@@ -6,14 +6,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use faceproof_engine::check::{Engine, EngineConfig};
-use faceproof_media::Limits;
-use faceproof_server::{AppState, ServerConfig};
-use faceproof_store::{Store, StoreConfig, TenantSettings};
-use faceproof_vision::VisionConfig;
-use serde::Deserialize;
+use faceproof_engine::check::Engine;
+use faceproof_server::AppState;
+use faceproof_store::{Store, TenantSettings};
 use serde_json::json;
 
+use crate::config::FileConfig;
 use crate::output::Output;
 
 #[derive(clap::Args)]
@@ -21,7 +19,7 @@ pub struct Args {
     /// Address to listen on (default 127.0.0.1:8080, or the config file's `server.bind`).
     #[arg(long)]
     pub bind: Option<SocketAddr>,
-    /// TOML file with `[server]`, `[store]`, `[engine]`, `[limits]` sections (all optional).
+    /// `faceproof.toml`: `[server]`, `[store]`, `[engine]`, `[vision]`, `[limits]` (all optional).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Do not create the demo tenant when the store has no tenant yet.
@@ -29,29 +27,13 @@ pub struct Args {
     pub no_demo: bool,
 }
 
-/// The sections `serve` reads; each crate owns its own.
-#[derive(Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-struct FileConfig {
-    server: ServerConfig,
-    store: StoreConfig,
-    engine: EngineConfig,
-    limits: Limits,
-}
-
 /// Name of the tenant created on first start.
 const DEMO_TENANT: &str = "demo";
 
 pub fn run(args: Args, out: &Output) -> ExitCode {
-    let mut cfg = match &args.config {
-        None => FileConfig::default(),
-        Some(path) => match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| toml::from_str::<FileConfig>(&t).map_err(|e| e.to_string()))
-        {
-            Ok(c) => c,
-            Err(e) => return out.error("invalid_config", &format!("{}: {e}", path.display())),
-        },
+    let mut cfg = match FileConfig::load(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => return out.error("invalid_config", &e),
     };
     if let Some(bind) = args.bind {
         cfg.server.bind = bind;
@@ -72,7 +54,7 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
         Ok(s) => s,
         Err(e) => return out.error("store_unavailable", &e.to_string()),
     };
-    let engine = match Engine::load(cfg.engine, &VisionConfig::default(), cfg.limits) {
+    let engine = match Engine::load(cfg.engine, &cfg.vision, cfg.limits) {
         Ok(e) => Arc::new(e),
         Err(e) => {
             return out.error(

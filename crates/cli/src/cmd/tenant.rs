@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use faceproof_server::ServerConfig;
 use faceproof_server::capture::{MintRequest, mint, wire::Refusal};
 use faceproof_store::{IssuedCredentials, Store, StoreConfig, TenantSettings};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::output::Output;
@@ -80,35 +79,24 @@ pub enum Command {
 
 #[derive(clap::Args)]
 pub struct StoreArgs {
-    /// TOML file whose `[store]` section says where the store is (default: under $FACEPROOF_HOME).
+    /// `faceproof.toml`; its `[store]` says where the store is (default: under $FACEPROOF_HOME).
     #[arg(long)]
     pub config: Option<PathBuf>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// The `[store]` and `[server]` sections of `faceproof.toml` (the whole file is checked: an unknown
+/// key anywhere is refused).
+fn sections(args: &StoreArgs) -> Result<Sections, String> {
+    crate::config::FileConfig::load(args.config.as_deref()).map(|c| Sections {
+        store: c.store,
+        server: c.server,
+    })
+}
+
+/// What the tenant commands read of the config file.
 struct Sections {
     store: StoreConfig,
     server: ServerConfig,
-}
-
-/// The `[store]` and `[server]` sections of the config file (defaults without one); other
-/// sections (engine, limits) may be present and are not read here.
-fn sections(args: &StoreArgs) -> Result<Sections, String> {
-    let Some(path) = &args.config else {
-        return Ok(Sections::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let value: toml::Table =
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let section = toml::Table::from_iter(
-        ["store", "server"]
-            .into_iter()
-            .filter_map(|k| value.get(k).cloned().map(|s| (k.to_owned(), s))),
-    );
-    section
-        .try_into::<Sections>()
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The secrets of a new tenant as printed by `add`, `rotate` and `serve`'s demo tenant.

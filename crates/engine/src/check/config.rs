@@ -211,11 +211,20 @@ impl Default for DeepfakeConfig {
 }
 
 /// Face match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchingConfig {
-    /// Cosine threshold of a match. `None`: the vision config's `matching.threshold`.
-    pub threshold: Option<f64>,
+    /// Cosine similarity of the L2-normalised embeddings at or above which two faces are the same
+    /// person (the one owner of this threshold: `faceproof compare` reads it too). Midway between
+    /// the highest impostor (0.566) and the lowest genuine pair (0.634) of the shared labelled
+    /// photos (docs/vision.md has the distributions).
+    pub threshold: f64,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        Self { threshold: 0.60 }
+    }
 }
 
 /// Tuning of each signal (see `docs/signals.md`).

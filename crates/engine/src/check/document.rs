@@ -11,10 +11,25 @@ use faceproof_vision::{AnalyzeOptions, Embedding, Range, Vision, imgops, largest
 
 /// What the ID photo gave.
 #[derive(Debug)]
-pub(super) struct Document {
+pub struct Document {
     /// The embedding of its largest usable face; `None` when it has none.
     pub embedding: Option<Embedding>,
     pub reasons: Vec<Reason>,
+}
+
+impl super::Engine {
+    /// The ID photo exactly as [`super::Engine::check`] reads it (decode, scale, largest usable
+    /// face, embedding, reasons): `faceproof calibrate` measures its impostor and genuine
+    /// similarities through this, so the calibration describes what the service computes.
+    pub fn document(&self, bytes: &[u8], auto_rotate: bool) -> Result<Document, CheckError> {
+        analyse(
+            &self.vision,
+            bytes,
+            auto_rotate,
+            &self.cfg.document,
+            &self.limits,
+        )
+    }
 }
 
 pub(super) fn analyse(

@@ -32,6 +32,7 @@ pub use config::{
     CaptureConfig, CaptureFusionConfig, CapturePairConfig, DeepfakeConfig, DocumentConfig,
     EngineConfig, LivenessConfig, MatchingConfig, SamplingConfig, SignalConfigs,
 };
+pub use document::Document;
 pub use error::CheckError;
 pub use fusion::{Calibration, FusionModels};
 pub use verdict::{
@@ -155,10 +156,7 @@ impl Engine {
 
     /// The cosine threshold of a face match.
     pub fn match_threshold(&self) -> f64 {
-        self.cfg
-            .matching
-            .threshold
-            .unwrap_or(f64::from(self.vision.config().matching.threshold))
+        self.cfg.matching.threshold
     }
 
     /// The frames [`Engine::check`] decodes from a video with these facts (for benchmarks and

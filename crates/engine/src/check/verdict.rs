@@ -224,6 +224,31 @@ pub struct Liveness {
     pub signals: Vec<SignalValue>,
 }
 
+impl Liveness {
+    /// P(live) on a scale whose midpoint is this verdict's decision: at or above 0.5 exactly when
+    /// `is_live`. The threshold maps to 0.5 (piecewise linear on each side, so the order of
+    /// scores is kept), and a capture refused for a reason P(live) does not carry (a failed
+    /// challenge, a still image, a deepfake) stays below 0.5. A vendor scale with a fixed pass
+    /// mark (ADVANCE's `livenessScore` >= 50) reads this, so moving `engine.liveness.threshold`
+    /// moves every API's answer with the engine's decision.
+    pub fn decision_score(&self) -> f64 {
+        let p = self.score.clamp(0.0, 1.0);
+        // P(live) at the boundary: spoof when spoof_prob >= threshold.
+        let boundary = (1.0 - self.threshold).clamp(1e-9, 1.0 - 1e-9);
+        let s = if p >= boundary {
+            0.5 + 0.5 * (p - boundary) / (1.0 - boundary)
+        } else {
+            0.5 * p / boundary
+        };
+        if self.is_live {
+            s.max(0.5)
+        } else {
+            // Below the 2-decimal 0-100 rounding's 50.00.
+            s.min(0.4999)
+        }
+    }
+}
+
 /// The deepfake judgement.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Deepfake {

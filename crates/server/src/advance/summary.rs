@@ -4,20 +4,14 @@
 use faceproof_engine::check::{AttackType, Severity, Verdict};
 use serde::{Deserialize, Serialize};
 
-/// Liveness scores at or above this (0-100) are "normal behaviour" (the seed's 50).
-pub const PASS_SCORE: f64 = 50.0;
-
-/// The score answered when the engine decided "not live" for a reason its P(live) does not carry
-/// (a failed challenge, a still image, a deepfake) while P(live) is at or above 50: the vendor's
-/// only decision field is the score against 50, so the decision is put just below it.
-pub const NOT_LIVE_SCORE: f64 = 49.99;
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CaptureSummary {
-    /// 0-100: the engine's liveness score (P(live)) times 100; 0 when nothing could be judged.
+    /// 0-100: the engine's decision score (`Liveness::decision_score`: P(live) rescaled so the
+    /// engine's threshold sits at the seed's 50) times 100; 0 when nothing could be judged.
     pub liveness_score: f64,
-    /// The seed's 1 (presentation), 2 (injection), 3 (unsure); `None` when the score passes.
+    /// The seed's 1 (presentation), 2 (injection), 3 (unsure); `None` ("normal behaviour") exactly
+    /// when the engine judged the capture live.
     pub attack_type: Option<u8>,
     pub far_image_time: Option<i64>,
     pub near_image_time: Option<i64>,
@@ -54,18 +48,14 @@ pub fn summarise(
     let score = v
         .liveness
         .as_ref()
-        .map_or(0.0, |l| 100.0 * l.score.clamp(0.0, 1.0));
-    // Rounded to 2 decimals: the vendor shows scores like 100.0 and 0.0.
+        .map_or(0.0, |l| 100.0 * l.decision_score());
+    // Rounded to 2 decimals: the vendor shows scores like 100.0 and 0.0. The decision score
+    // keeps a not-live verdict below 50.00 after rounding.
     let score = (score * 100.0).round() / 100.0;
-    let not_live = v.liveness.as_ref().is_some_and(|l| !l.is_live);
-    let score = if not_live && score >= PASS_SCORE {
-        NOT_LIVE_SCORE
-    } else {
-        score
-    };
-    // The seed: an attack type only below 50.
-    let attack_type =
-        (score < PASS_SCORE).then(|| attack_code(v.liveness.as_ref().and_then(|l| l.attack_type)));
+    // The engine decides (its `liveness.threshold`, its liveness reasons): a client reading the
+    // seed's "score >= 50" and one reading `attackType` see the same decision.
+    let live = v.liveness.as_ref().is_some_and(|l| l.is_live);
+    let attack_type = (!live).then(|| attack_code(v.liveness.as_ref().and_then(|l| l.attack_type)));
     let first_error = v.codes.iter().find(|r| r.severity == Severity::Error);
     CaptureSummary {
         liveness_score: score,
@@ -109,16 +99,25 @@ mod tests {
         assert_eq!(s.liveness_score, 0.0);
         assert_eq!(s.attack_type, Some(3));
         assert_eq!(s.reasons, ["no_face"]);
-        // Not live by the engine's decision although P(live) is high (a failed challenge):
-        // answered below 50 with the engine's attack type.
+        // The engine's decision on the seed's scale: a live verdict under a moved threshold (0.8,
+        // P(live) 0.3) answers above 50 with no attack type; a spoof under threshold 0.3
+        // (P(live) 0.6) answers below 50 with one.
+        let mut moved = live();
+        let l = moved.liveness.as_mut().unwrap();
+        (l.spoof_prob, l.score, l.threshold) = (0.7, 0.3, 0.8);
+        let s = summarise(&moved, None, None, "detection", false);
+        assert_eq!((s.liveness_score, s.attack_type), (56.25, None));
+        let mut moved = spoof();
+        let l = moved.liveness.as_mut().unwrap();
+        (l.spoof_prob, l.score, l.threshold) = (0.4, 0.6, 0.3);
+        let s = summarise(&moved, None, None, "detection", false);
+        assert_eq!((s.liveness_score, s.attack_type), (42.86, Some(1)));
+        // Not live for a reason P(live) does not carry (a failed challenge): below 50.
         let mut failed = live();
-        if let Some(l) = failed.liveness.as_mut() {
-            l.is_live = false;
-            l.attack_type = Some(AttackType::Presentation);
-        }
+        let l = failed.liveness.as_mut().unwrap();
+        (l.is_live, l.attack_type) = (false, Some(AttackType::Presentation));
         let s = summarise(&failed, None, None, "detection", true);
-        assert_eq!(s.liveness_score, NOT_LIVE_SCORE);
-        assert_eq!(s.attack_type, Some(1));
+        assert_eq!((s.liveness_score, s.attack_type), (49.99, Some(1)));
         assert_eq!(attack_code(Some(AttackType::Injection)), 2);
         assert_eq!(attack_code(Some(AttackType::Deepfake)), 2);
         assert_eq!(attack_code(Some(AttackType::Unsure)), 3);

@@ -104,12 +104,17 @@ impl Harness {
     }
 
     pub async fn with(cfg: ServerConfig) -> Harness {
+        Harness::with_engine(cfg, engine()).await
+    }
+
+    /// The same over an engine of the caller's (e.g. another `EngineConfig`).
+    pub async fn with_engine(cfg: ServerConfig, engine: Arc<Engine>) -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let clock = Clock::manual(1_800_000_000_000);
         let store = Store::open_with_clock(store_config(dir.path()).await, clock.clone())
             .await
             .unwrap();
-        let state = AppState::new(engine(), store.clone(), cfg);
+        let state = AppState::new(engine, store.clone(), cfg);
         Harness {
             dir,
             store,

@@ -30,7 +30,7 @@ const SEARCH_REACH_TAIL_SCALES: f64 = 50.0;
 
 /// Tuning of [`FarModel::fit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct FarConfig {
     /// Impostor scores at or above the threshold needed for the plain empirical rate: with 10
     /// events its relative standard error is about 30 %.

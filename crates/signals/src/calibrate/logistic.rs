@@ -24,7 +24,7 @@ const MAX_STEP_HALVINGS: usize = 40;
 
 /// Tuning of [`fit_logistic`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LogisticConfig {
     /// L2 penalty on the standardised weights, in units of the summed log-likelihood: 1.0 pulls
     /// about as hard as one extra observation, negligible with hundreds of samples but enough to

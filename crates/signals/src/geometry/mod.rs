@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// distance between the centres (inter-ocular distance) is the face size every signal divides by,
 /// so results do not depend on how far the face is from the camera.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EyeAnchors {
     /// Corners of the eye on the image's left (the subject's right eye in an unmirrored frame).
     pub image_left: [usize; 2],

@@ -35,6 +35,7 @@ pub const MIN_SAMPLES: usize = 10;
 /// One eye's lid contour in image coordinates. `upper[k]` and `lower[k]` face each other (same
 /// position along the eye), so each pair measures the lid gap at one place.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct EyeContour {
     pub corners: [Point2; 2],
     pub upper: Vec<Point2>,
@@ -72,7 +73,7 @@ pub fn face_openness(left: &EyeContour, right: &EyeContour) -> Result<f64, Signa
 
 /// Tuning of [`detect_blinks`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BlinkConfig {
     /// Width of the sliding window the baseline is taken over, seconds. Long enough that a
     /// blink is a small part of it, short enough to follow a change of pose.

@@ -36,6 +36,7 @@ const CHI2_2DOF_MEDIAN: f64 = 2.0 * std::f64::consts::LN_2;
 
 /// Which landmarks form the inner face and the contour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaceRegions {
     pub inner: Vec<usize>,
     pub contour: Vec<usize>,
@@ -53,7 +54,7 @@ impl Default for FaceRegions {
 
 /// Tuning of [`measure_jitter`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct JitterConfig {
     pub eyes: EyeAnchors,
     pub regions: FaceRegions,

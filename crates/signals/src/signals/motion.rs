@@ -45,7 +45,7 @@ pub enum Alignment {
 
 /// Tuning of [`measure_motion`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct MotionConfig {
     pub alignment: Alignment,
     pub eyes: EyeAnchors,

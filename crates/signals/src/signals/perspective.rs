@@ -65,7 +65,7 @@ pub fn centre_points() -> Vec<usize> {
 
 /// Tuning of [`measure_perspective`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PerspectiveConfig {
     pub eyes: EyeAnchors,
     /// Points whose scale is compared with the contour's (default [`centre_points`]).
@@ -91,6 +91,7 @@ pub struct PerspectiveConfig {
 
 /// A distance between two landmarks, by name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NamedSpan {
     pub name: String,
     pub points: [usize; 2],

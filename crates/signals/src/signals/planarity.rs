@@ -48,7 +48,7 @@ const SUMMARY_QUANTILE: f64 = 0.9;
 
 /// Tuning of [`measure_planarity`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlanarityConfig {
     pub eyes: EyeAnchors,
     /// Frame every other frame is compared with; `None` = the middle frame (closest on average

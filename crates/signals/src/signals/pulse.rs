@@ -54,7 +54,7 @@ pub enum PulseMethod {
 
 /// Tuning of [`measure_pulse`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PulseConfig {
     pub method: PulseMethod,
     /// Uniform rate the variable-frame-rate means are resampled to, Hz. 30 Hz keeps the 4 Hz

@@ -41,7 +41,7 @@ const COLOURFULNESS_MEAN_WEIGHT: f64 = 0.3;
 
 /// Tuning of [`measure_screen_cues`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ScreenConfig {
     /// Largest FFT side; larger crops are centre-cropped (never resized: resizing destroys the
     /// grid). 256 covers the face of a 720p selfie.

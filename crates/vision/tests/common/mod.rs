@@ -25,6 +25,11 @@ pub fn load_rgb(path: &Path) -> RgbImage {
 }
 
 /// `shared/data` (see faceproof_testkit::shared_dir).
+/// The face-match threshold these tests check the embedder against: the default of
+/// `engine.matching.threshold` (crates/engine/src/check/config.rs), its one owner. Vision measures
+/// similarities; it does not decide (vision cannot depend on the engine to read it).
+pub const MATCH_THRESHOLD: f32 = 0.60;
+
 pub fn data_dir() -> PathBuf {
     faceproof_testkit::shared_dir().join("data")
 }
