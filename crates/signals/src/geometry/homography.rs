@@ -1,14 +1,14 @@
 //! Plane-to-plane projective map fitted by the normalised direct linear transform (Hartley):
 //! both point sets are shifted to their centroid and scaled to a mean distance of sqrt(2), the
-//! 2N x 9 DLT system is solved in the least-squares sense (smallest eigenvector of A^T A), and the
-//! normalisation is undone. Without the normalisation the system is badly conditioned for pixel
+//! 2N x 9 DLT system is solved in the least-squares sense (the right singular vector of its
+//! smallest singular value, `nalgebra`'s SVD), and the normalisation is undone. Without the normalisation the system is badly conditioned for pixel
 //! coordinates in the hundreds.
 //!
 //! It minimises the algebraic error, not the geometric one; for the near-affine maps between video
 //! frames the two minimisers differ by far less than landmark noise.
 
 use super::transform::PlaneTransform;
-use crate::math::linalg;
+use nalgebra::DMatrix;
 
 /// Row-major 3x3 projective map, normalised so that `m[2][2] = 1` when possible.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,30 +50,32 @@ pub fn fit_homography(src: &[[f64; 2]], dst: &[[f64; 2]]) -> Option<Homography> 
     }
     let (cs, ss) = normaliser(src)?;
     let (cd, sd) = normaliser(dst)?;
-    let mut ata = [0.0; 81];
-    for (s, d) in src.iter().zip(dst) {
+    // The DLT system A h = 0, two rows per correspondence with h the stacked rows of H. A gets
+    // at least 9 rows (zero rows change nothing) so the SVD returns all nine right singular
+    // vectors: h is the one of the smallest singular value.
+    let rows = (2 * src.len()).max(9);
+    let mut a = DMatrix::<f64>::zeros(rows, 9);
+    for (k, (s, d)) in src.iter().zip(dst).enumerate() {
         let (x, y) = ((s[0] - cs[0]) * ss, (s[1] - cs[1]) * ss);
         let (u, v) = ((d[0] - cd[0]) * sd, (d[1] - cd[1]) * sd);
-        // Each correspondence gives two rows of A h = 0 with h the stacked rows of H.
-        let rows = [
-            [-x, -y, -1.0, 0.0, 0.0, 0.0, u * x, u * y, u],
-            [0.0, 0.0, 0.0, -x, -y, -1.0, v * x, v * y, v],
-        ];
-        for r in &rows {
-            for i in 0..9 {
-                for j in 0..9 {
-                    ata[i * 9 + j] += r[i] * r[j];
-                }
-            }
+        let r0 = [-x, -y, -1.0, 0.0, 0.0, 0.0, u * x, u * y, u];
+        let r1 = [0.0, 0.0, 0.0, -x, -y, -1.0, v * x, v * y, v];
+        for j in 0..9 {
+            a[(2 * k, j)] = r0[j];
+            a[(2 * k + 1, j)] = r1[j];
         }
     }
-    let (values, vectors) = linalg::symmetric_eigen(&ata, 9);
-    // A unique solution needs a one-dimensional null space: the second-smallest eigenvalue must
-    // stand clear of the smallest.
-    if values[1].is_nan() || values[1] <= 1e-12 * values[8] {
+    let svd = a.svd(false, true);
+    let v_t = svd.v_t?;
+    let mut order: Vec<usize> = (0..9).collect();
+    order.sort_by(|&i, &j| svd.singular_values[i].total_cmp(&svd.singular_values[j]));
+    // A unique solution needs a one-dimensional null space: the second-smallest singular value
+    // must stand clear of the smallest (compared as eigenvalues of A^T A, sigma^2, as before).
+    let sigma2 = |i: usize| svd.singular_values[order[i]].powi(2);
+    if sigma2(1).is_nan() || sigma2(1) <= 1e-12 * sigma2(8) {
         return None;
     }
-    let h = &vectors[0];
+    let h: Vec<f64> = v_t.row(order[0]).iter().copied().collect();
     let hn = [[h[0], h[1], h[2]], [h[3], h[4], h[5]], [h[6], h[7], h[8]]];
     // Undo the normalisation: H = Td^-1 Hn Ts.
     let ts = [
