@@ -53,6 +53,10 @@ pub(super) struct Track {
     pub frames: Vec<FrameObs>,
     /// Full-resolution best-frame candidates, in time order.
     pub candidates: Vec<Frame>,
+    /// Seconds of the clip that were analysed: the window, or the whole clip when shorter.
+    pub analysed_seconds: f64,
+    /// Frames the decoder produced (the window's, plus the few it decodes ahead).
+    pub frames_decoded: u64,
     pub decode_ms: f64,
     pub times: ModelTimes,
 }
@@ -65,8 +69,9 @@ pub(super) enum TrackError {
 }
 
 /// The frames a check decodes from a video with these facts: every `stride`-th frame at analysis
-/// size (the configured analysis rate from the real frame rate) and the best-frame candidates.
-/// Returns the plan, the stride and the frame rate it was computed from.
+/// size (the configured analysis rate from the real frame rate) and the best-frame candidates, all
+/// within the analysis window (see [`SamplingConfig::analysis_window_s`]). Returns the plan, the
+/// stride and the frame rate it was computed from.
 pub(super) fn plan(info: &MediaInfo, sampling: &SamplingConfig) -> (SamplingPlan, u32, f64) {
     let fps = info.fps_real.or(info.fps).unwrap_or(30.0).max(1.0);
     let stride = (fps / sampling.analysis_fps.max(1.0)).round().max(1.0) as u32;
@@ -74,8 +79,17 @@ pub(super) fn plan(info: &MediaInfo, sampling: &SamplingConfig) -> (SamplingPlan
         analysis: AnalysisFrames::EveryNth(stride),
         analysis_long_side: Some(sampling.analysis_long_side),
         full: FullFrames::Evenly(sampling.best_frame_candidates),
+        window_seconds: Some(window_seconds(fps, stride, sampling)),
     };
     (plan, stride, fps)
+}
+
+/// Seconds analysed from the start of a clip at `fps` sampled every `stride`-th frame: the
+/// configured window, shortened so that it holds at most `max_analysis_frames` analysis frames.
+fn window_seconds(fps: f64, stride: u32, sampling: &SamplingConfig) -> f64 {
+    let rate = fps / f64::from(stride.max(1));
+    let by_count = f64::from(sampling.max_analysis_frames.max(1)) / rate;
+    sampling.analysis_window_s.max(0.0).min(by_count)
 }
 
 /// Decodes `video` and measures every analysed frame.
@@ -138,7 +152,10 @@ pub(super) fn track(
         }
     };
     let summary = summary.map_err(TrackError::Media)?;
+    let duration = summary.info.duration_seconds.unwrap_or(0.0);
     Ok(Track {
+        analysed_seconds: plan.window_seconds.map_or(duration, |w| w.min(duration)),
+        frames_decoded: summary.frames_decoded,
         info: summary.info,
         frames,
         candidates,
