@@ -33,8 +33,13 @@ test: lint models build
 	bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) -p faceproof-store -p faceproof-server \
 	  --test store --test advance --test fpt --test silent --test ops --test capture
 
+# Each stage beside its floor and concurrent throughput (in process), then whole processes:
+# `faceproof check` against the Python reference pipeline and a long clip against its first 6 s,
+# alternating A and B (bench/ab.py), then per model and decode alone.
 bench: models build
-	$(BIN) bench check --table --models "$(MODELS)"
+	$(BIN) bench check --table --concurrency 4 --models "$(MODELS)"
+	$(FACEPROOF_HOME)/venv/bin/python bench/ab.py --bin $(BIN) --models "$(MODELS)" \
+	  --python $(FACEPROOF_HOME)/venv/bin/python --shared "$(SHARED)"
 	$(BIN) bench models --models "$(MODELS)"
 	$(BIN) bench media
 

@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
         analysis: AnalysisFrames::AtMost(6),
         analysis_long_side: Some(64),
         full: FullFrames::AtTimestamps(vec![0.0, 0.5, 1e9, f64::NAN]),
+        window_seconds: Some(1.5),
     };
     if let Ok(video) = faceproof_media::decode_video(data, &plan, &limits) {
         assert!(video.frames_decoded > 0);

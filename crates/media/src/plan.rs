@@ -21,6 +21,11 @@ pub struct SamplingPlan {
     pub analysis_long_side: Option<u32>,
     /// Frames also delivered at full resolution (capped by `Limits::max_full_frames`).
     pub full: FullFrames,
+    /// Only frames presented within this many seconds of the first one are delivered (both roles;
+    /// `FullFrames::Evenly` spreads over this window), and decoding stops as soon as the decoder
+    /// has output a frame past it: the cost of a long clip is the cost of its window. `None`: the
+    /// whole clip.
+    pub window_seconds: Option<f64>,
 }
 
 /// Which frames to deliver at analysis size.
@@ -54,6 +59,7 @@ impl Default for SamplingPlan {
             analysis: AnalysisFrames::All,
             analysis_long_side: None,
             full: FullFrames::Evenly(8),
+            window_seconds: None,
         }
     }
 }

@@ -74,6 +74,7 @@ fn all_frames_plan(full: u32) -> SamplingPlan {
         analysis: AnalysisFrames::All,
         analysis_long_side: None,
         full: FullFrames::Evenly(full),
+        window_seconds: None,
     }
 }
 
@@ -166,6 +167,7 @@ fn every_container_and_codec_decodes_with_exact_timestamps() {
                 analysis: AnalysisFrames::None,
                 analysis_long_side: None,
                 full: FullFrames::AtTimestamps(vec![0.0]),
+                window_seconds: None,
             },
             &limits,
         )
@@ -190,6 +192,7 @@ fn analysis_frames_are_downscaled_in_the_same_step() {
             analysis: AnalysisFrames::EveryNth(5),
             analysis_long_side: Some(320),
             full: FullFrames::EveryNth(25),
+            window_seconds: None,
         },
         &Limits::default(),
     )
@@ -225,6 +228,7 @@ fn analysis_frames_are_downscaled_in_the_same_step() {
             analysis: AnalysisFrames::AtMost(10),
             analysis_long_side: None,
             full: FullFrames::None,
+            window_seconds: None,
         },
         &Limits::default(),
     )
@@ -268,6 +272,7 @@ fn display_matrix_rotation_comes_out_upright() {
                 analysis: AnalysisFrames::EveryNth(1000),
                 analysis_long_side: None,
                 full: FullFrames::AtTimestamps(vec![0.0]),
+                window_seconds: None,
             },
             &limits,
         )
@@ -479,6 +484,7 @@ fn phone_portrait_video_is_upright() {
             analysis: AnalysisFrames::AtMost(60),
             analysis_long_side: None,
             full: FullFrames::AtTimestamps(vec![0.0]),
+            window_seconds: None,
         },
         &limits,
     )
@@ -681,6 +687,7 @@ fn every_shared_video_decodes() {
                     analysis: AnalysisFrames::AtMost(20),
                     analysis_long_side: Some(256),
                     full: FullFrames::Evenly(1),
+                    window_seconds: None,
                 },
                 &limits,
             )
@@ -742,9 +749,57 @@ fn edit_list_trimmed_mp4_starts_at_the_cut() {
             analysis: AnalysisFrames::None,
             analysis_long_side: None,
             full: FullFrames::AtTimestamps(vec![0.0]),
+            window_seconds: None,
         },
         &Limits::default(),
     )
     .unwrap();
     assert!(mean_abs_diff(first.full[0].image.as_raw(), &cli[0]) < 2.5);
+}
+
+/// A window delivers only its frames and stops decoding soon after it: the cost of a long clip is
+/// the cost of its window. B-frames (veryfast preset) make the decoder output frames out of
+/// decoding order, the case where stopping early is easiest to get wrong.
+#[test]
+fn a_window_delivers_its_frames_and_stops_decoding_after_it() {
+    let mut a = pattern("320x240", 25, 10.0);
+    a.extend(args(&[
+        "-c:v", "libx264", "-preset", "veryfast", "-bf", "3",
+    ]));
+    a.extend(args(&["-pix_fmt", "yuv420p"]));
+    let path = ffmpeg_fixture("ten_seconds_bframes.mp4", &strs(&a));
+    let bytes = read(&path);
+    let plan = |window_seconds| SamplingPlan {
+        analysis: AnalysisFrames::EveryNth(2),
+        analysis_long_side: None,
+        full: FullFrames::Evenly(4),
+        window_seconds,
+    };
+    let whole = decode_video(&bytes, &plan(None), &Limits::default()).unwrap();
+    assert_eq!(whole.frames_decoded, 250);
+    assert_eq!(whole.analysis.len(), 125);
+
+    let window = decode_video(&bytes, &plan(Some(4.0)), &Limits::default()).unwrap();
+    // 100 frames in [0, 4 s): 50 analysis frames, every one inside the window, in order.
+    assert_eq!(window.analysis.len(), 50);
+    let times: Vec<f64> = window.analysis.iter().map(|f| f.pts_seconds).collect();
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    assert_eq!(times[0], 0.0);
+    assert!((times[49] - 3.92).abs() < 1e-9, "{}", times[49]);
+    // The same frames as the whole decode's first 50.
+    for (w, a) in window.analysis.iter().zip(&whole.analysis) {
+        assert_eq!(w.pts_seconds, a.pts_seconds);
+        assert_eq!(w.image, a.image);
+    }
+    // Candidates spread over the window, not the clip.
+    assert_eq!(window.full.len(), 4);
+    assert!(window.full.iter().all(|f| f.pts_seconds < 4.0));
+    assert!(window.full[3].pts_seconds > 3.0);
+    // Decoding stopped: the window's 100 frames plus what the decoder held ahead (reordering,
+    // frame threads), far from the clip's 250.
+    assert!(
+        (100..=120).contains(&window.frames_decoded),
+        "{} frames decoded for a 100-frame window",
+        window.frames_decoded
+    );
 }

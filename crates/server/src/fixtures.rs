@@ -56,6 +56,7 @@ pub fn live() -> Verdict {
             fps: 30.0,
             frames_analysed: 80,
             frames_with_face: 80,
+            ..MediaFacts::default()
         },
         capture: None,
         challenge: None,

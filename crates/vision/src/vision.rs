@@ -283,6 +283,21 @@ impl Vision {
         if self.cfg.detector.require_mesh_presence && mesh.presence < self.cfg.mesh.min_presence {
             return Ok(None);
         }
+        self.measure_mesh(img, thumb, det, mesh, opts).map(Some)
+    }
+
+    /// Measures a face whose mesh was computed elsewhere (a video tracker runs the mesh on the
+    /// previous frame's landmarks instead of on a fresh detection): 5 points, pose, quality and
+    /// what `opts` asks for (no embedding). `det` gives the face box the quality measures read;
+    /// `thumb` is this image's [`Thumbnail`] at `quality.background_size`.
+    pub fn measure_mesh(
+        &self,
+        img: &RgbImage,
+        thumb: &Thumbnail,
+        det: Detection,
+        mesh: FaceMesh,
+        opts: &AnalyzeOptions,
+    ) -> Result<Face> {
         let landmarks = Landmarks5::from_mesh(&mesh);
         let pose = Pose::from_mesh(&mesh);
         let quality = quality::measure(
@@ -303,7 +318,7 @@ impl Vision {
             (Some(a), true) => Some(a.score(img, &det)?),
             _ => None,
         };
-        Ok(Some(Face {
+        Ok(Face {
             detection: det,
             mesh,
             landmarks,
@@ -312,7 +327,12 @@ impl Vision {
             eyes,
             pad_score,
             embedding: None,
-        }))
+        })
+    }
+
+    /// The background thumbnail [`Vision::measure_mesh`] needs, once per image.
+    pub fn thumbnail(&self, img: &RgbImage) -> Thumbnail {
+        Thumbnail::new(img, self.cfg.quality.background_size)
     }
 
     /// Embedding of one face.

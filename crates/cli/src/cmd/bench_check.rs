@@ -33,6 +33,10 @@ pub struct Args {
     /// `faceproof.toml` (its `[engine]`, `[vision]` and `[limits]` are read) [default: built-in].
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Also measure throughput: this many threads each run `--runs` checks at once on the one
+    /// engine (as `faceproof serve` does under load); 0 or 1 skips it.
+    #[arg(long, default_value_t = 0)]
+    pub concurrency: usize,
     #[command(flatten)]
     pub vision: VisionArgs,
 }
@@ -44,6 +48,9 @@ struct Report {
     runs: usize,
     /// Medians over the runs, ms.
     check: StageTimes,
+    /// Frames the decoder produced and frames analysed per check (the analysis budget).
+    frames_decoded: u64,
+    frames_analysed: usize,
     floor: Floor,
     /// `check.total_ms / floor.total_ms`.
     ratio_to_floor: f64,
@@ -51,17 +58,38 @@ struct Report {
     check_peak_growth_mb: f64,
     /// Peak resident memory of the process (models loaded, after every run), MB.
     process_peak_mb: f64,
+    /// Concurrent checks, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    throughput: Option<Throughput>,
+}
+
+#[derive(Serialize)]
+struct Throughput {
+    concurrency: usize,
+    checks: usize,
+    wall_s: f64,
+    checks_per_s: f64,
+    /// Median and slowest single-check total under that load, ms.
+    p50_ms: f64,
+    max_ms: f64,
+    /// Process peak resident memory after the concurrent runs, MB.
+    process_peak_mb: f64,
 }
 
 #[derive(Serialize)]
 struct Floor {
+    /// Frames the sampling plan's decode produced (the check's window, not the whole clip).
+    frames_decoded: u64,
     decode_ms: f64,
     models_ms: f64,
     total_ms: f64,
 }
 
 pub fn run(args: Args, out: &Output) -> ExitCode {
-    let shared = PathBuf::from("../shared/data");
+    let shared = std::env::var_os("FACEPROOF_SHARED")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("../shared"), PathBuf::from)
+        .join("data");
     let tmp = tempdir();
     let video_path = match &args.video {
         Some(p) => p.clone(),
@@ -98,10 +126,14 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     }
     let mut runs = Vec::new();
     let mut growth: f64 = 0.0;
+    let mut frames = (0, 0);
     for _ in 0..args.runs.max(1) {
         let base = start_peak();
         match engine.check(&req) {
-            Ok(v) => runs.push(v.timings),
+            Ok(v) => {
+                frames = (v.media.frames_decoded, v.media.frames_analysed);
+                runs.push(v.timings)
+            }
             Err(e) => return out.error("check_failed", &e.to_string()),
         }
         growth = growth.max(peak_growth(base));
@@ -124,15 +156,27 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         signals_ms: med(|t| t.signals_ms),
         total_ms: med(|t| t.total_ms),
     };
+    let process_peak_mb = round1(proc_status_mb("VmHWM:"));
+    let throughput = if args.concurrency > 1 {
+        match throughput(&engine, &req, args.concurrency, args.runs.max(1)) {
+            Ok(t) => Some(t),
+            Err(e) => return out.error("check_failed", &e),
+        }
+    } else {
+        None
+    };
     let report = Report {
         video: video_path.display().to_string(),
         video_bytes: video.len(),
         runs: runs.len(),
         ratio_to_floor: ((check.total_ms / floor.total_ms) * 100.0).round() / 100.0,
         check,
+        frames_decoded: frames.0,
+        frames_analysed: frames.1,
         floor,
         check_peak_growth_mb: round1(growth),
-        process_peak_mb: round1(proc_status_mb("VmHWM:")),
+        process_peak_mb,
+        throughput,
     };
     let _ = std::fs::remove_dir_all(&tmp);
     if args.table {
@@ -140,6 +184,49 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     out.json(&report)
+}
+
+/// `concurrency` threads each running `runs` checks of `req` on the one engine.
+fn throughput(
+    engine: &Engine,
+    req: &CheckRequest<'_>,
+    concurrency: usize,
+    runs: usize,
+) -> Result<Throughput, String> {
+    let started = Instant::now();
+    let totals = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..concurrency)
+            .map(|_| {
+                scope.spawn(move || {
+                    (0..runs)
+                        .map(|_| engine.check(req).map(|v| v.timings.total_ms))
+                        .collect::<Result<Vec<f64>, _>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| "a check thread panicked".to_string()))
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let mut all: Vec<f64> = totals
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .flatten()
+        .collect();
+    all.sort_by(f64::total_cmp);
+    Ok(Throughput {
+        concurrency,
+        checks: all.len(),
+        wall_s: round2(wall_s),
+        checks_per_s: round2(all.len() as f64 / wall_s),
+        p50_ms: round1(all[all.len() / 2]),
+        max_ms: round1(*all.last().unwrap_or(&0.0)),
+        process_peak_mb: round1(proc_status_mb("VmHWM:")),
+    })
 }
 
 /// Decode alone, then the engine's model calls alone on the decoded frames.
@@ -151,6 +238,7 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
     let t0 = Instant::now();
     let decoded = faceproof_media::decode_video(video, &plan, limits).map_err(|e| e.to_string())?;
     let decode_ms = ms(t0);
+    let frames_decoded = decoded.frames_decoded;
 
     let vision = engine.vision();
     let t1 = Instant::now();
@@ -204,6 +292,7 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
         .map_err(|e| e.to_string())?;
     let models_ms = ms(t1);
     Ok(Floor {
+        frames_decoded,
         decode_ms: round1(decode_ms),
         models_ms: round1(models_ms),
         total_ms: round1(decode_ms + models_ms),
@@ -229,13 +318,32 @@ fn print_table(r: &Report) {
         println!("| {name} | {v:.1} |");
     }
     println!(
-        "floor: decode {:.1} + models {:.1} = {:.1} ms; check / floor = {:.2}",
-        r.floor.decode_ms, r.floor.models_ms, r.floor.total_ms, r.ratio_to_floor
+        "floor: decode {:.1} ({} frames decoded for {} analysed) + models {:.1} = {:.1} ms; \
+         check / floor = {:.2}",
+        r.floor.decode_ms,
+        r.floor.frames_decoded,
+        r.frames_analysed,
+        r.floor.models_ms,
+        r.floor.total_ms,
+        r.ratio_to_floor
     );
     println!(
         "peak memory: +{:.1} MB during a check, process peak {:.1} MB",
         r.check_peak_growth_mb, r.process_peak_mb
     );
+    if let Some(t) = &r.throughput {
+        println!(
+            "throughput: {} checks on {} threads in {:.1} s = {:.1} checks/s; per check p50 {:.0} \
+             ms, max {:.0} ms; process peak {:.1} MB",
+            t.checks,
+            t.concurrency,
+            t.wall_s,
+            t.checks_per_s,
+            t.p50_ms,
+            t.max_ms,
+            t.process_peak_mb
+        );
+    }
 }
 
 fn tempdir() -> PathBuf {
@@ -250,4 +358,8 @@ fn ms(t: Instant) -> f64 {
 
 fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
 }

@@ -229,6 +229,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
             frames_analysed: 2,
             frames_with_face: usize::from(far.face().is_some())
                 + usize::from(near.face().is_some()),
+            ..MediaFacts::default()
         },
         capture: both.map(|(_, n)| near_measures(n)),
         challenge,

@@ -1,15 +1,19 @@
 //! Video -> per-frame observations of the main face.
 //!
 //! FFmpeg decodes on the calling thread while a second thread runs the per-frame models, so on two
-//! cores decoding hides behind inference. Every analysed frame gets the short-range detector, one
-//! mesh pass and the quality measures of its largest face; every `face_count_interval_s` the
-//! full-range detector also counts faces (the short-range one misses small faces behind the
-//! customer). Full-resolution frames are kept only as best-frame candidates.
+//! cores decoding hides behind inference. The short-range detector runs on every
+//! `redetect_frames`-th frame, on every face-count frame and whenever the face is lost; between
+//! detections the main face's box is carried along by its own mesh (`tracker`). Every analysed
+//! frame with a face gets one mesh pass, the quality measures and the iris of the larger eye;
+//! every `face_count_interval_s` the full-range detector also counts faces (the short-range one
+//! misses small faces behind the customer). Full-resolution frames are kept only as best-frame
+//! candidates.
 
 use super::config::SamplingConfig;
 use super::evidence;
 use super::ms_since;
 use super::regions::{self, FaceColours};
+use super::tracker::Tracker;
 use faceproof_media::{
     AnalysisFrames, Frame, FrameRole, FullFrames, Limits, MediaError, MediaInfo, SamplingPlan,
 };
@@ -40,8 +44,9 @@ pub(super) struct FrameObs {
     pub t: f64,
     /// The largest face, if any.
     pub face: Option<FaceObs>,
-    /// Faces the short-range pass saw that are large enough to be a second person.
-    pub faces_short: usize,
+    /// Faces the short-range pass saw that are large enough to be a second person, on the frames
+    /// it ran.
+    pub faces_short: Option<usize>,
     /// Faces the full-range pass counted, on the frames it ran.
     pub faces_full: Option<usize>,
 }
@@ -53,6 +58,10 @@ pub(super) struct Track {
     pub frames: Vec<FrameObs>,
     /// Full-resolution best-frame candidates, in time order.
     pub candidates: Vec<Frame>,
+    /// Seconds of the clip that were analysed: the window, or the whole clip when shorter.
+    pub analysed_seconds: f64,
+    /// Frames the decoder produced (the window's, plus the few it decodes ahead).
+    pub frames_decoded: u64,
     pub decode_ms: f64,
     pub times: ModelTimes,
 }
@@ -65,8 +74,9 @@ pub(super) enum TrackError {
 }
 
 /// The frames a check decodes from a video with these facts: every `stride`-th frame at analysis
-/// size (the configured analysis rate from the real frame rate) and the best-frame candidates.
-/// Returns the plan, the stride and the frame rate it was computed from.
+/// size (the configured analysis rate from the real frame rate) and the best-frame candidates, all
+/// within the analysis window (see [`SamplingConfig::analysis_window_s`]). Returns the plan, the
+/// stride and the frame rate it was computed from.
 pub(super) fn plan(info: &MediaInfo, sampling: &SamplingConfig) -> (SamplingPlan, u32, f64) {
     let fps = info.fps_real.or(info.fps).unwrap_or(30.0).max(1.0);
     let stride = (fps / sampling.analysis_fps.max(1.0)).round().max(1.0) as u32;
@@ -74,8 +84,17 @@ pub(super) fn plan(info: &MediaInfo, sampling: &SamplingConfig) -> (SamplingPlan
         analysis: AnalysisFrames::EveryNth(stride),
         analysis_long_side: Some(sampling.analysis_long_side),
         full: FullFrames::Evenly(sampling.best_frame_candidates),
+        window_seconds: Some(window_seconds(fps, stride, sampling)),
     };
     (plan, stride, fps)
+}
+
+/// Seconds analysed from the start of a clip at `fps` sampled every `stride`-th frame: the
+/// configured window, shortened so that it holds at most `max_analysis_frames` analysis frames.
+fn window_seconds(fps: f64, stride: u32, sampling: &SamplingConfig) -> f64 {
+    let rate = fps / f64::from(stride.max(1));
+    let by_count = f64::from(sampling.max_analysis_frames.max(1)) / rate;
+    sampling.analysis_window_s.max(0.0).min(by_count)
 }
 
 /// Decodes `video` and measures every analysed frame.
@@ -96,17 +115,49 @@ pub(super) fn track(
     let (tx, rx) = mpsc::sync_channel::<Frame>(4);
     let mut candidates = Vec::new();
     let (summary, worker) = std::thread::scope(|scope| {
-        let worker = scope.spawn(move || {
+        let two = sampling.frame_threads >= 2;
+        // Detectors and mesh (the tracker is sequential), then the per-face measures: inline,
+        // or on a second thread fed through a short queue.
+        let (tx_seen, rx_seen) = mpsc::sync_channel::<(Frame, Seen)>(4);
+        let measures = two.then(|| {
+            scope.spawn(move || -> Result<_, VisionError> {
+                let mut out = Vec::new();
+                let mut times = ModelTimes::default();
+                for (frame, seen) in rx_seen {
+                    out.push(finish(vision, &frame, seen, &mut times)?);
+                }
+                Ok((out, times))
+            })
+        });
+        let worker = scope.spawn(move || -> Result<_, VisionError> {
             let mut out = Vec::new();
             let mut times = ModelTimes::default();
+            let mut tracker = Tracker::new(vision, sampling.redetect_frames);
             for (index, frame) in rx.into_iter().enumerate() {
-                out.push(observe(
+                let seen = see(
                     vision,
-                    &frame,
+                    &frame.image,
                     index % count_every == 0,
                     second_face_min_relative_area,
+                    &mut tracker,
                     &mut times,
-                )?);
+                )?;
+                if two {
+                    // A closed queue means the measures failed: stop, their error wins.
+                    if tx_seen.send((frame, seen)).is_err() {
+                        break;
+                    }
+                } else {
+                    out.push(finish(vision, &frame, seen, &mut times)?);
+                }
+            }
+            drop(tx_seen);
+            if let Some(m) = measures {
+                // A panic there is this thread's panic (reported as such below).
+                let (frames, more) = m.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+                out = frames;
+                times.detect_ms += more.detect_ms;
+                times.landmarks_ms += more.landmarks_ms;
             }
             Ok((out, times))
         });
@@ -138,7 +189,10 @@ pub(super) fn track(
         }
     };
     let summary = summary.map_err(TrackError::Media)?;
+    let duration = summary.info.duration_seconds.unwrap_or(0.0);
     Ok(Track {
+        analysed_seconds: plan.window_seconds.map_or(duration, |w| w.min(duration)),
+        frames_decoded: summary.frames_decoded,
         info: summary.info,
         frames,
         candidates,
@@ -162,20 +216,13 @@ fn faces_in(
     range: Range,
     times: &mut ModelTimes,
 ) -> Result<Vec<Face>, VisionError> {
-    let opts = AnalyzeOptions {
-        range,
-        iris: false,
-        antispoof: false,
-        embedding: false,
-        refine_mesh: false,
-    };
     let t0 = Instant::now();
     let dets = vision.detect(img, range)?;
     times.detect_ms += ms_since(t0);
     let t1 = Instant::now();
     let mut faces = Vec::with_capacity(dets.len());
     for det in dets {
-        if let Some(face) = vision.analyze_detection(img, det, &opts)? {
+        if let Some(face) = vision.analyze_detection(img, det, &MESH_ONLY)? {
             faces.push(face);
         }
     }
@@ -183,14 +230,65 @@ fn faces_in(
     Ok(faces)
 }
 
-fn observe(
+/// One mesh pass, pose and quality: what every analysed face gets.
+const MESH_ONLY: AnalyzeOptions = AnalyzeOptions {
+    range: Range::Short,
+    iris: false,
+    antispoof: false,
+    embedding: false,
+    refine_mesh: false,
+};
+
+/// The main face followed from the previous frame, without the detector: the mesh runs on the
+/// previous frame's box; `None` when nothing is followed, a detection is due, or the mesh lost
+/// the face (then this frame detects).
+fn followed_face(
     vision: &Vision,
-    frame: &Frame,
+    img: &image::RgbImage,
+    count_faces: bool,
+    tracker: &mut Tracker,
+    times: &mut ModelTimes,
+) -> Result<Option<Face>, VisionError> {
+    if count_faces || tracker.detection_due() {
+        return Ok(None);
+    }
+    let t0 = Instant::now();
+    let face = match tracker.follow(vision, img)? {
+        Some((mesh, det)) => {
+            let thumb = vision.thumbnail(img);
+            Some(vision.measure_mesh(img, &thumb, det, mesh, &MESH_ONLY)?)
+        }
+        None => None,
+    };
+    times.landmarks_ms += ms_since(t0);
+    Ok(face)
+}
+
+/// What the detectors and the mesh saw in one frame, before the per-face measures.
+struct Seen {
+    faces: Vec<Face>,
+    faces_short: Option<usize>,
+    faces_full: Option<usize>,
+}
+
+/// Detectors and meshes of one frame: the followed main face, or every short-range face and,
+/// on face-count frames (or when the short range sees nothing), the full-range count.
+fn see(
+    vision: &Vision,
+    img: &image::RgbImage,
     count_faces: bool,
     second_face_min_relative_area: f64,
+    tracker: &mut Tracker,
     times: &mut ModelTimes,
-) -> Result<FrameObs, VisionError> {
-    let img = &frame.image;
+) -> Result<Seen, VisionError> {
+    if let Some(face) = followed_face(vision, img, count_faces, tracker, times)? {
+        tracker.followed(&face.detection);
+        return Ok(Seen {
+            faces: vec![face],
+            faces_short: None,
+            faces_full: None,
+        });
+    }
     let mut faces = faces_in(vision, img, Range::Short, times)?;
     // The full-range pass also runs wherever the short-range one found nothing: small or far
     // faces are its range.
@@ -205,8 +303,28 @@ fn observe(
     } else {
         None
     };
-    let faces_short = count_large(&faces, second_face_min_relative_area);
-    let face = match faces
+    let faces_short = Some(count_large(&faces, second_face_min_relative_area));
+    match faces.iter().max_by(|a, b| a.area().total_cmp(&b.area())) {
+        Some(main) => tracker.detected(&main.mesh, &main.detection),
+        None => tracker.drop_track(),
+    }
+    Ok(Seen {
+        faces,
+        faces_short,
+        faces_full,
+    })
+}
+
+/// The per-face measures of the largest face: iris, colours, nose position.
+fn finish(
+    vision: &Vision,
+    frame: &Frame,
+    seen: Seen,
+    times: &mut ModelTimes,
+) -> Result<FrameObs, VisionError> {
+    let img = &frame.image;
+    let face = match seen
+        .faces
         .into_iter()
         .max_by(|a, b| a.area().total_cmp(&b.area()))
     {
@@ -224,8 +342,8 @@ fn observe(
     Ok(FrameObs {
         t: frame.pts_seconds,
         face,
-        faces_short,
-        faces_full,
+        faces_short: seen.faces_short,
+        faces_full: seen.faces_full,
     })
 }
 

@@ -25,6 +25,7 @@ mod matching;
 mod regions;
 mod rules;
 mod selfie;
+mod tracker;
 mod verdict;
 
 pub use capture::CaptureRequest;

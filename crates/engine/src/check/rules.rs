@@ -278,7 +278,7 @@ pub(super) fn presence_reasons(
             multi.first().copied(),
         )
     };
-    let short = share_of(&|f| Some(f.faces_short));
+    let short = share_of(&|f| f.faces_short);
     let full = share_of(&|f| f.faces_full);
     let (multi_share, first) = if full.0 > short.0 { full } else { short };
     if multi_share > cfg.multiple_faces_fraction {

@@ -48,8 +48,8 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
         landmarks_ms: track.times.landmarks_ms,
         ..StageTimes::default()
     };
-    let duration = track.info.duration_seconds.unwrap_or(0.0);
-    let mut codes = rules::presence_reasons(&track.frames, duration, &cfg.capture);
+    // Presence is judged over the analysed window (a face "lost" after it is not seen at all).
+    let mut codes = rules::presence_reasons(&track.frames, track.analysed_seconds, &cfg.capture);
     // Too few frames with a face (no face, or a crowd of small ones): nothing to judge liveness on.
     let usable = rules::face_share(&track.frames) >= cfg.capture.min_face_frames;
     if usable {
@@ -303,6 +303,8 @@ fn media_facts(track: &Track) -> MediaFacts {
         height,
         duration_seconds: track.info.duration_seconds.unwrap_or(0.0),
         fps: track.info.fps_real.or(track.info.fps).unwrap_or(0.0),
+        analysed_seconds: track.analysed_seconds,
+        frames_decoded: track.frames_decoded,
         frames_analysed: track.frames.len(),
         frames_with_face: track.frames.iter().filter(|f| f.face.is_some()).count(),
     }
@@ -329,6 +331,7 @@ fn too_short(seconds: f64, min: f64, started: Instant) -> Verdict {
             fps: 0.0,
             frames_analysed: 0,
             frames_with_face: 0,
+            ..MediaFacts::default()
         },
         capture: None,
         challenge: None,

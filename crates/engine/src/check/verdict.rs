@@ -315,6 +315,10 @@ pub struct MediaFacts {
     pub height: u32,
     pub duration_seconds: f64,
     pub fps: f64,
+    /// Seconds analysed from the start (the engine's analysis window, or the whole clip).
+    pub analysed_seconds: f64,
+    /// Frames the decoder produced: what the request cost in decoding.
+    pub frames_decoded: u64,
     pub frames_analysed: usize,
     pub frames_with_face: usize,
 }

@@ -558,11 +558,34 @@ struct Selection {
     full_targets: Vec<(i64, bool)>,
     full_cap: u64,
     tolerance: i64,
+    /// Frames presented at or after this timestamp (time-base units) are not delivered, and
+    /// decoding stops at the first one output; `i64::MAX` when the plan has no window.
+    window_end_ts: i64,
+    /// Frames of the clip inside the window (every frame without one).
+    window_frames: u64,
 }
 
 impl Selection {
     fn new(scan: &Scan, plan: &SamplingPlan, limits: &Limits) -> Self {
-        let frames = scan.info.frames.unwrap_or(0).max(1);
+        let window_end_ts = match plan.window_seconds {
+            Some(w) if w.is_finite() && w > 0.0 => {
+                let end = scan.first_ts as f64 + w / scan.time_base;
+                if end >= i64::MAX as f64 {
+                    i64::MAX
+                } else {
+                    end.ceil() as i64
+                }
+            }
+            Some(_) => scan.first_ts,
+            None => i64::MAX,
+        };
+        let in_window = scan.sorted_ts.partition_point(|t| *t < window_end_ts) as u64;
+        let window_frames = if window_end_ts == i64::MAX {
+            scan.info.frames.unwrap_or(0)
+        } else {
+            in_window
+        };
+        let frames = window_frames.max(1);
         let (analysis_stride, analysis_cap) = match plan.analysis {
             AnalysisFrames::None => (0, 0),
             AnalysisFrames::All => (1, u64::MAX),
@@ -606,7 +629,12 @@ impl Selection {
             FullFrames::Evenly(n) => {
                 let n = u64::from(*n).min(full_cap).min(frames);
                 let first = scan.first_ts as f64;
-                let last = *scan.sorted_ts.last().unwrap_or(&scan.first_ts) as f64;
+                // The last frame inside the window (the clip's last without one).
+                let last = scan
+                    .sorted_ts
+                    .get((in_window as usize).max(1) - 1)
+                    .copied()
+                    .unwrap_or(scan.first_ts) as f64;
                 for j in 0..n {
                     let t = first + (last - first) * (2 * j + 1) as f64 / (2 * n) as f64;
                     targets.push(nearest(t));
@@ -614,7 +642,7 @@ impl Selection {
             }
         }
         let mut seen = std::collections::HashSet::new();
-        targets.retain(|t| seen.insert(*t));
+        targets.retain(|t| *t < window_end_ts && seen.insert(*t));
         targets.truncate(full_cap as usize);
         Selection {
             analysis_stride,
@@ -625,7 +653,14 @@ impl Selection {
             full_targets: targets.into_iter().map(|t| (t, false)).collect(),
             full_cap,
             tolerance: scan.median_delta / 2,
+            window_end_ts,
+            window_frames,
         }
+    }
+
+    /// Whether a frame presented at `ts` lies past the window.
+    fn past_window(&self, ts: i64) -> bool {
+        ts >= self.window_end_ts
     }
 
     /// Bytes of RGB output this selection will produce for frames of the given size.
@@ -692,8 +727,9 @@ where
             min: limits.min_duration_seconds,
         });
     }
-    let frames = scan.info.frames.unwrap_or(0);
     let mut selection = Selection::new(&scan, plan, limits);
+    // The frames the decode is expected to produce: those of the window.
+    let frames = selection.window_frames;
     if let Some(limit) = output_limit {
         let bytes = selection.output_bytes(frames, scan.info.width, scan.info.height);
         if bytes > limit {
@@ -730,6 +766,8 @@ where
         median_delta: scan.median_delta,
         packets: scan.packets.len() as u64,
         decoded: 0,
+        past_window: false,
+        decoded_past_window: 0,
         errors: 0,
         last_ts: None,
         analysis_sent: 0,
@@ -755,19 +793,26 @@ where
             Err(_) => state.count_error()?,
         }
         state.drain(&mut decoder, &mut selection, &mut sink)?;
+        if state.past_window {
+            // Frames come out in presentation order: everything the plan wants is delivered.
+            break;
+        }
     }
     drop(packets);
-    // Ignoring a failed EOF: draining still returns whatever the decoder holds.
-    let _ = decoder.send_eof();
-    state.drain(&mut decoder, &mut selection, &mut sink)?;
+    if !state.past_window {
+        // Ignoring a failed EOF: draining still returns whatever the decoder holds.
+        let _ = decoder.send_eof();
+        state.drain(&mut decoder, &mut selection, &mut sink)?;
+    }
+    // Frames output past the window were decoded but are not frames of the window.
+    let decoded_in_window = state.decoded - state.decoded_past_window;
 
     if state.decoded == 0 {
         return Err(MediaError::corrupt("no frame could be decoded"));
     }
-    if state.decoded * 2 < frames {
+    if decoded_in_window * 2 < frames {
         return Err(MediaError::corrupt(format!(
-            "only {} of {} frames could be decoded",
-            state.decoded, frames
+            "only {decoded_in_window} of {frames} frames could be decoded"
         )));
     }
     let mut info = scan.info;
@@ -806,6 +851,10 @@ struct DecodeState<'l> {
     median_delta: i64,
     packets: u64,
     decoded: u64,
+    /// Set once the decoder has output a frame past the plan's window: decoding stops there.
+    past_window: bool,
+    /// Frames output past the window (decoded ahead by reordering and frame threads).
+    decoded_past_window: u64,
     errors: u32,
     last_ts: Option<i64>,
     analysis_sent: u64,
@@ -880,6 +929,11 @@ impl DecodeState<'_> {
                 .map_or(self.first_ts, |t| t.saturating_add(self.median_delta)),
         };
         self.last_ts = Some(ts);
+        if selection.past_window(ts) {
+            self.past_window = true;
+            self.decoded_past_window += 1;
+            return Ok(());
+        }
         let pts_seconds = to_seconds(ts.saturating_sub(self.first_ts), self.time_base_q);
 
         if selection.wants_analysis(index, self.analysis_sent) {
