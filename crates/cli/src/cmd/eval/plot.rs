@@ -265,6 +265,9 @@ pub fn det_plot(outcomes: &[Outcome]) -> Plot {
     plot
 }
 
+/// A legend name, positive and negative scores, and a colour.
+type Curve = (String, Vec<f64>, Vec<f64>, Rgb<u8>);
+
 /// The ROC plot: PAD per attack species and, when there are pairs, face match.
 pub fn roc_plot(outcomes: &[Outcome]) -> Plot {
     let ticks = [
@@ -277,7 +280,7 @@ pub fn roc_plot(outcomes: &[Outcome]) -> Plot {
     let mut plot = Plot::new((0.0, 1.0), &ticks);
     let (species, bona_fide) = per_species(outcomes);
     let (genuine, impostors) = match_scores(outcomes);
-    let mut curves_to_draw: Vec<(String, Vec<f64>, Vec<f64>, Rgb<u8>)> = species
+    let mut curves_to_draw: Vec<Curve> = species
         .into_iter()
         .zip(SPECIES_COLOURS.iter().cycle())
         .map(|((name, attacks), colour)| {
