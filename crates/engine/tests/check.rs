@@ -136,17 +136,93 @@ fn a_still_frame_encoded_as_video_is_a_still_image() {
     assert!(!v.liveness.unwrap().is_live);
 }
 
+/// A photo of `faces/`, upright. The shipped calibration's liveness fit never saw these people
+/// (its attacks are made from `videos/` and `attacks/`; `faces/` only feeds the face-match FAR
+/// model), and the seeds below are not the evaluation set's: the attacks here are held out by
+/// source, so the tests measure the shipped fusion on faces it was not fitted on.
+fn held_out_photo(relative: &str) -> RgbImage {
+    let bytes = std::fs::read(shared_file(relative)).unwrap();
+    faceproof_media::decode_image(
+        &bytes,
+        &faceproof_media::ImageOptions { auto_rotate: true },
+        &Limits::default(),
+    )
+    .unwrap()
+    .image
+}
+
+/// Portraits whose face fills a valid capture (`faces/kit_harington/1.jpg`, a wide shot, shows the
+/// face at 4 % of the frame: `face_too_small`, and its print reads spoof_prob 0.494, a miss the
+/// held-out evaluation counts among its print APCER).
+const HELD_OUT_PHOTOS: [&str; 2] = ["faces/robert_downey_jr/1.jpg", "faces/rose_leslie/1.jpg"];
+
+/// The still rule's gap as docs/engine.md publishes it: the stillest live clips read non-rigid
+/// motion 0.019 (`wolfhuo_1`) and 0.0196 (the shared selfie), a still of a selfie frame at most
+/// 0.0059, and the threshold (0.01) sits between them.
+#[test]
+fn the_published_still_rule_gap_holds_on_the_stillest_live_clips() {
+    let nonrigid = |v: &Verdict| {
+        let l = v.liveness.as_ref().expect("a face to judge");
+        let s = l
+            .signals
+            .iter()
+            .find(|s| s.name == "nonrigid_log10_iod")
+            .and_then(|s| s.value)
+            .expect("motion measured");
+        10f64.powf(s)
+    };
+    let threshold = EngineConfig::default().liveness.still_nonrigid_iod;
+    for (clip, published) in [
+        ("videos/live_selfie_portrait.mp4", 0.0196),
+        ("real/bona_fide/wolfhuo_1.mp4", 0.019),
+    ] {
+        let v = check(&cut(clip, 6.0));
+        let m = nonrigid(&v);
+        println!("{clip}: non-rigid {m:.4} (published {published})");
+        assert!(
+            (m / published - 1.0).abs() < 0.2,
+            "{clip}: {m} vs published {published}"
+        );
+        assert!(m > 1.5 * threshold && !errors(&v).contains(&ReasonCode::StillImage));
+    }
+    // The evaluation set's still: the clip's frame at 1 s.
+    let frame = read_frames(&shared_file("videos/live_selfie_portrait.mp4"), 1.05, 1.0)
+        .pop()
+        .unwrap();
+    let v = check(&encode(&attacks::still(&frame, 6.0, 15.0), 15.0));
+    let m = nonrigid(&v);
+    println!("still of the selfie: non-rigid {m:.4}");
+    assert!(m <= 0.0059 * 1.2 && m < threshold / 1.5, "{m}");
+    assert!(errors(&v).contains(&ReasonCode::StillImage));
+}
+
 #[test]
 fn a_photo_moved_by_hand_is_not_live() {
-    let frame = &live_frames(1.0)[0];
-    for seed in [1, 2] {
+    for (i, photo) in HELD_OUT_PHOTOS.iter().enumerate() {
+        let frame = held_out_photo(photo);
+        let seed = 1000 + i as u64;
         let v = check(&encode(
-            &attacks::planar_replay(frame, 6.0, 15.0, seed),
+            &attacks::planar_replay(&frame, 6.0, 15.0, seed),
             15.0,
         ));
-        println!("{}", summary(&format!("planar {seed}"), &v));
+        println!("{}", summary(&format!("print {photo} {seed}"), &v));
         let l = v.liveness.expect("a face to judge");
-        assert!(!l.is_live, "a rigid photo was judged live");
+        assert!(!l.is_live, "a rigid photo of {photo} was judged live");
+    }
+}
+
+#[test]
+fn a_photo_shown_on_a_screen_is_not_live() {
+    for (i, photo) in HELD_OUT_PHOTOS.iter().enumerate() {
+        let frame = held_out_photo(photo);
+        let seed = 2000 + i as u64;
+        let v = check(&encode(
+            &attacks::screen_replay(&frame, 6.0, 15.0, seed),
+            15.0,
+        ));
+        println!("{}", summary(&format!("screen {photo} {seed}"), &v));
+        let l = v.liveness.expect("a face to judge");
+        assert!(!l.is_live, "a screen replay of {photo} was judged live");
     }
 }
 

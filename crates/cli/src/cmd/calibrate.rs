@@ -5,10 +5,15 @@
 //! 2. Fits the liveness fusion (spoof vs live) and the deepfake fusion (deepfake vs live).
 //! 3. Embeds every labelled photo under `--faces` (one folder per identity, plus `single/` with one
 //!    photo per person named by file) and keeps all genuine and impostor cosines for the FAR model.
-//! 4. Prints leave-one-out error rates and writes the calibration JSON (the engine compiles
-//!    `crates/engine/calibration/default.json` in).
+//! 4. Prints leave-one-source-out error rates (every row of a held-out source left out at once,
+//!    L2 chosen on the others) and writes the calibration JSON (the engine compiles
+//!    `crates/engine/calibration/default.json` in); the shipped models' L2 strength is chosen by
+//!    the same leave-one-source-out log loss over all sources.
 //!
-//! The manifest is the `eval` one (`video,id_photo,label,codes[,species]`). Still-image attacks
+//! `--scores FILE` takes the features from an earlier `faceproof eval` run's `scores.csv` instead
+//! of running the models (they do not depend on the calibration).
+//!
+//! The manifest is the `eval` one (`video,id_photo,label,codes[,species[,source]]`). Still-image attacks
 //! are decided by the `still_image` rule and left out of the liveness fit (see
 //! `fit::RULE_DECIDED_SPECIES`); every row counts for the deepfake fit.
 
@@ -36,6 +41,9 @@ pub struct Args {
     /// `faceproof.toml` (its `[engine]`, `[vision]` and `[limits]` are read) [default: built-in].
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Features from an earlier `faceproof eval` run's `scores.csv` (no model runs for the clips).
+    #[arg(long)]
+    pub scores: Option<PathBuf>,
     #[command(flatten)]
     pub vision: VisionArgs,
 }
@@ -49,8 +57,11 @@ struct Summary {
     skipped: Vec<String>,
     genuine_pairs: usize,
     impostor_pairs: usize,
-    liveness_leave_one_out: ErrorRates,
-    deepfake_leave_one_out: ErrorRates,
+    sources: usize,
+    liveness_leave_one_source_out: ErrorRates,
+    deepfake_leave_one_source_out: ErrorRates,
+    liveness_l2: f64,
+    deepfake_l2: f64,
     held_out: Vec<HeldOut>,
 }
 
@@ -75,13 +86,27 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     };
     let mut samples = Vec::new();
     let mut skipped = Vec::new();
+    let cached = match &args.scores {
+        Some(path) => match super::eval::cache::read(path, &rows) {
+            Ok(o) => Some(o),
+            Err(e) => return out.error("invalid_scores", &e),
+        },
+        None => None,
+    };
     for (i, row) in rows.iter().enumerate() {
-        eprint!("\rcalibrate: sample {}/{}", i + 1, rows.len());
-        match features(&engine, &row.video) {
+        let measured = match &cached {
+            Some(outcomes) => cached_features(&outcomes[i]),
+            None => {
+                eprint!("\rcalibrate: sample {}/{}", i + 1, rows.len());
+                features(&engine, &row.video)
+            }
+        };
+        match measured {
             Some(features) => samples.push(Sample {
                 id: row.video.display().to_string(),
                 label: row.label,
                 species: row.species.clone(),
+                group: row.source.clone(),
                 features,
             }),
             None => skipped.push(row.video.display().to_string()),
@@ -99,7 +124,8 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     let count = |l: Label| samples.iter().filter(|s| s.label == l).count();
     let provenance = format!(
         "faceproof calibrate: {} live, {} spoof, {} deepfake samples from {}; FAR from {} genuine \
-         and {} impostor photo pairs; L2-regularised logistic fusion",
+         and {} impostor photo pairs; L2-regularised logistic fusion, L2 chosen by \
+         leave-one-source-out log loss",
         count(Label::Live),
         count(Label::Spoof),
         count(Label::Deepfake),
@@ -115,10 +141,10 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     };
     let cfg = LogisticConfig::default();
     let loo = |features: &[&str], positive: Label| {
-        fit::leave_one_out(&samples, features, positive, Label::Live, &cfg)
+        fit::leave_one_source_out(&samples, features, positive, Label::Live, &cfg)
     };
     let (live_loo, df_loo) = match (
-        fit::leave_one_out(
+        fit::leave_one_source_out(
             &fit::liveness_samples(&samples),
             &fit::LIVENESS_FEATURES,
             Label::Spoof,
@@ -149,8 +175,16 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         skipped,
         genuine_pairs: genuine.len(),
         impostor_pairs: impostors.len(),
-        liveness_leave_one_out: rates(&live_loo),
-        deepfake_leave_one_out: rates(&df_loo),
+        sources: {
+            let mut g: Vec<&str> = samples.iter().map(|s| s.group.as_str()).collect();
+            g.sort_unstable();
+            g.dedup();
+            g.len()
+        },
+        liveness_leave_one_source_out: rates(&live_loo),
+        deepfake_leave_one_source_out: rates(&df_loo),
+        liveness_l2: calibration.fusion.liveness.l2,
+        deepfake_l2: calibration.fusion.deepfake.l2,
         held_out,
     })
 }
@@ -164,6 +198,20 @@ fn rates(held: &[HeldOut]) -> ErrorRates {
         live_rejected: live.clone().filter(|h| h.prob >= 0.5).count(),
         live: live.count(),
     }
+}
+
+/// The features of a cached outcome, or `None` when it had no liveness judgement.
+fn cached_features(o: &super::eval::report::Outcome) -> Option<Vec<(String, Option<f64>)>> {
+    if o.error.is_some() || o.spoof_prob.is_none() {
+        return None;
+    }
+    let mut features = o.liveness_signals.clone();
+    for d in &o.deepfake_signals {
+        if !features.iter().any(|f| f.0 == d.0) {
+            features.push(d.clone());
+        }
+    }
+    Some(features)
 }
 
 /// The features of one video, or `None` when the engine could not judge its liveness.

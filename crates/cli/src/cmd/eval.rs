@@ -9,11 +9,19 @@
 //! codes include `face_mismatch` is an impostor pair, any other row with an ID photo a genuine one.
 //!
 //! Writes `DIR/scores.csv` (one row per sample with every signal as a column: what the fusion is
-//! fitted on), `DIR/summary.json` (also printed), `DIR/det.png` and `DIR/roc.png`.
+//! fitted on), `DIR/summary.json` (also printed), `DIR/det.png` and `DIR/roc.png` (one curve per
+//! attack species), and `DIR/table.md` (the per-species table and every rejected bona fide row).
+//!
+//! `--scores FILE` takes the rows' verdicts from an earlier run's `scores.csv` instead of running
+//! the models (the features do not depend on the calibration). `--held-out` replaces the shipped
+//! fusion's probabilities by leave-one-source-out ones (see `held_out`): the honest numbers.
 
+pub(crate) mod cache;
+mod held_out;
 pub(crate) mod manifest;
 mod plot;
-mod report;
+pub(crate) mod report;
+mod separation;
 
 use super::analyze::VisionArgs;
 use super::check::load_engine;
@@ -40,6 +48,12 @@ pub struct Args {
     /// No progress bar on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// Take the verdicts from this earlier `scores.csv` instead of running the models.
+    #[arg(long)]
+    pub scores: Option<PathBuf>,
+    /// Score every row by fusion models fitted without its source (leave one source out).
+    #[arg(long)]
+    pub held_out: bool,
     #[command(flatten)]
     pub vision: VisionArgs,
 }
@@ -52,33 +66,84 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&args.out) {
         return out.error("io", &format!("{}: {e}", args.out.display()));
     }
-    let engine = match load_engine(&args.vision, args.config.as_ref(), out) {
-        Ok(e) => e,
-        Err(code) => return code,
+    let config = match crate::config::FileConfig::load(args.config.as_deref()) {
+        Ok(c) => c.engine,
+        Err(e) => return out.error("invalid_config", &e),
     };
-    let start = Instant::now();
-    let mut outcomes = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        if !args.quiet {
-            progress(i, rows.len(), start, &row.video.display().to_string());
+    let mut outcomes = match &args.scores {
+        Some(path) => match cache::read(path, &rows) {
+            Ok(mut o) => {
+                media_facts(&mut o);
+                o
+            }
+            Err(e) => return out.error("invalid_scores", &e),
+        },
+        None => {
+            let engine = match load_engine(&args.vision, args.config.as_ref(), out) {
+                Ok(e) => e,
+                Err(code) => return code,
+            };
+            run_engine(&engine, &rows, args.quiet)
         }
-        outcomes.push(evaluate(&engine, row));
-    }
-    if !args.quiet {
-        progress(rows.len(), rows.len(), start, "done");
-        eprintln!();
-    }
-    let summary = report::summarise(&outcomes, engine.config().liveness.threshold);
+    };
+    let held_out = if args.held_out {
+        match held_out::apply(
+            &mut outcomes,
+            config.liveness.threshold,
+            config.deepfake.threshold,
+        ) {
+            Ok(note) => Some(note),
+            Err(e) => return out.error("fit_failed", &e),
+        }
+    } else {
+        None
+    };
+    let mut summary = report::summarise(&outcomes, config.liveness.threshold);
+    summary.held_out = held_out;
+    summary.separation = separation::separation(&outcomes);
     let written = report::write_scores(&args.out.join("scores.csv"), &outcomes)
         .and_then(|_| {
             let text = serde_json::to_string_pretty(&summary).map_err(std::io::Error::other)?;
             std::fs::write(args.out.join("summary.json"), text)
         })
+        .and_then(|_| std::fs::write(args.out.join("table.md"), report::table(&summary)))
         .and_then(|_| plot::write_plots(&args.out, &outcomes));
     if let Err(e) = written {
         return out.error("io", &format!("{}: {e}", args.out.display()));
     }
     out.json(&summary)
+}
+
+/// Fills the short side and frame rate of cached rows written without them (by probing the file:
+/// no decoding, no models).
+fn media_facts(outcomes: &mut [Outcome]) {
+    let limits = Limits::default();
+    for o in outcomes.iter_mut().filter(|o| o.short_side.is_none()) {
+        let Ok(bytes) = faceproof_media::read_file(&o.row.video, limits.max_video_bytes) else {
+            continue;
+        };
+        if let Ok(info) = faceproof_media::probe(&bytes, &limits) {
+            o.short_side = Some(info.width.min(info.height));
+            o.fps = info.fps;
+        }
+    }
+}
+
+/// Runs the engine on every row, with a progress bar unless `quiet`.
+fn run_engine(engine: &Engine, rows: &[Row], quiet: bool) -> Vec<Outcome> {
+    let start = Instant::now();
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        if !quiet {
+            progress(i, rows.len(), start, &row.video.display().to_string());
+        }
+        outcomes.push(evaluate(engine, row));
+    }
+    if !quiet {
+        progress(rows.len(), rows.len(), start, "done");
+        eprintln!();
+    }
+    outcomes
 }
 
 /// Runs the engine on one row; a refused input or a failure becomes the outcome's error.

@@ -1,4 +1,6 @@
-//! The evaluation manifest: `video,id_photo,label,codes[,species]`, one sample per line.
+//! The evaluation manifest: `video,id_photo,label,codes[,species[,source]]`, one sample per line.
+//! `source` names the clip, person or generator output a row was made from (default: the video's
+//! file stem): the held-out fits leave out every row of a source at once.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,8 @@ pub struct Row {
     pub codes: Vec<String>,
     /// Attack species for APCER (default: the label).
     pub species: String,
+    /// The hold-out group (default: the video's file stem).
+    pub source: String,
 }
 
 impl Row {
@@ -54,9 +58,9 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for (n, line) in lines {
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-        if cells.len() < 4 || cells.len() > names.len().max(5) {
+        if cells.len() < 4 || cells.len() > names.len().max(6) {
             return Err(format!(
-                "line {}: {} fields, expected 4 or 5",
+                "line {}: {} fields, expected 4 to 6",
                 n + 1,
                 cells.len()
             ));
@@ -79,7 +83,14 @@ pub fn parse(text: &str, base: &Path) -> Result<Vec<Row>, String> {
             Some(s) if label != Label::Live => s.to_string(),
             _ => label.as_str().to_string(),
         };
+        let source = match cells.get(5).filter(|s| !s.is_empty()) {
+            Some(s) => s.to_string(),
+            None => Path::new(cells[0])
+                .file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned()),
+        };
         rows.push(Row {
+            source,
             video: resolve(cells[0]),
             id_photo: (!cells[1].is_empty()).then(|| resolve(cells[1])),
             label,
@@ -104,7 +115,7 @@ mod tests {
         let text = "video,id_photo,label,codes,species\n\
                     a.mp4,id/a.jpg,live,low_resolution\n\
                     # a comment\n\
-                    /abs/b.mp4,,spoof,still_image;spoof,still\n\
+                    /abs/b.mp4,,spoof,still_image;spoof,still,a\n\
                     c.mp4,id/x.jpg,live,face_mismatch\n";
         let rows = parse(text, Path::new("set")).unwrap();
         assert_eq!(rows.len(), 3);
@@ -121,6 +132,10 @@ mod tests {
             (Label::Spoof, "still")
         );
         assert!(rows[2].is_impostor());
+        assert_eq!(
+            (rows[0].source.as_str(), rows[1].source.as_str()),
+            ("a", "a")
+        );
         let bad = parse(
             "video,id_photo,label,codes\nx.mp4,,maybe,\n",
             Path::new("."),

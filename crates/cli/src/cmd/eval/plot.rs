@@ -1,10 +1,10 @@
 //! DET and ROC plots as PNG, drawn pixel by pixel with the `image` crate: axes, a grid at the
-//! labelled ticks, and tick labels in a built-in 3x5 digit font (no font crate).
+//! labelled ticks, tick labels, axis labels and a legend in a built-in 3x5 font (no font crate).
 //!
-//! - `det.png`: PAD DET curve, BPCER (x) against pooled APCER (y), both on the normal-deviate
-//!   (probit) scale from 0.1 % to 90 %, the usual way to show both error rates at once.
-//! - `roc.png`: PAD ROC (x BPCER, y share of attacks caught) in red and, when the set has genuine
-//!   and impostor pairs, the face-match ROC (x FAR, y TAR) in blue, on linear axes.
+//! - `det.png`: one PAD DET curve per attack species, BPCER (x) against that species' APCER (y),
+//!   both on the normal-deviate (probit) scale from 0.1 % to 90 %.
+//! - `roc.png`: one PAD ROC per attack species (x BPCER, y share of the species caught) and, when
+//!   the set has genuine and impostor pairs, the face-match ROC (x FAR, y TAR), on linear axes.
 
 use super::report::{Outcome, match_scores, pad_samples};
 use faceproof_engine::metrics::{curves, pad};
@@ -18,6 +18,15 @@ const AXIS: Rgb<u8> = Rgb([0, 0, 0]);
 const GRID: Rgb<u8> = Rgb([220, 220, 220]);
 pub const PAD_COLOUR: Rgb<u8> = Rgb([200, 30, 30]);
 pub const MATCH_COLOUR: Rgb<u8> = Rgb([30, 60, 200]);
+/// Colours of the attack species, in name order (the first is `PAD_COLOUR`).
+const SPECIES_COLOURS: [Rgb<u8>; 6] = [
+    PAD_COLOUR,
+    Rgb([20, 140, 60]),
+    Rgb([230, 130, 0]),
+    Rgb([130, 50, 170]),
+    Rgb([0, 150, 170]),
+    Rgb([120, 90, 40]),
+];
 /// DET axes span the deviates of 0.1 % and 90 %.
 const DET_RANGE: (f64, f64) = (-3.090_232, 1.281_552);
 
@@ -85,10 +94,32 @@ impl Plot {
         }
     }
 
+    /// Axis names: `x` centred under the tick labels, `y` above the y axis.
+    pub fn axis_labels(&mut self, x: &str, y: &str) {
+        let w = text_width(x);
+        self.text((SIZE - w) / 2, SIZE - MARGIN + 24, x);
+        self.text(4, MARGIN - 20, y);
+    }
+
+    /// A legend of (name, colour), top right inside the plot area.
+    pub fn legend(&mut self, entries: &[(String, Rgb<u8>)]) {
+        let width = entries.iter().map(|e| text_width(&e.0)).max().unwrap_or(0) + 24;
+        let x0 = SIZE - MARGIN - width - 4;
+        for (i, (name, colour)) in entries.iter().enumerate() {
+            let y = MARGIN + 8 + 14 * i as u32;
+            for dx in 0..16 {
+                for dy in 4..6 {
+                    self.img.put_pixel(x0 + dx, y + dy, *colour);
+                }
+            }
+            self.text(x0 + 22, y, name);
+        }
+    }
+
     fn text(&mut self, x: u32, y: u32, s: &str) {
         let mut cx = x;
         for ch in s.chars() {
-            if let Some(rows) = glyph(ch) {
+            if let Some(rows) = glyph(ch.to_ascii_uppercase()) {
                 for (r, bits) in rows.iter().enumerate() {
                     for c in 0..3 {
                         if bits & (0b100 >> c) != 0 {
@@ -126,11 +157,70 @@ fn glyph(c: char) -> Option<[u8; 5]> {
         '9' => [7, 5, 7, 1, 7],
         '.' => [0, 0, 0, 0, 2],
         '%' => [5, 1, 2, 4, 5],
+        'A' => [2, 5, 7, 5, 5],
+        'B' => [6, 5, 6, 5, 6],
+        'C' => [3, 4, 4, 4, 3],
+        'D' => [6, 5, 5, 5, 6],
+        'E' => [7, 4, 6, 4, 7],
+        'F' => [7, 4, 6, 4, 4],
+        'G' => [3, 4, 5, 5, 3],
+        'H' => [5, 5, 7, 5, 5],
+        'I' => [7, 2, 2, 2, 7],
+        'J' => [1, 1, 1, 5, 2],
+        'K' => [5, 5, 6, 5, 5],
+        'L' => [4, 4, 4, 4, 7],
+        'M' => [5, 7, 7, 5, 5],
+        'N' => [6, 5, 5, 5, 5],
+        'O' => [2, 5, 5, 5, 2],
+        'P' => [6, 5, 6, 4, 4],
+        'Q' => [2, 5, 5, 6, 3],
+        'R' => [6, 5, 6, 5, 5],
+        'S' => [3, 4, 2, 1, 6],
+        'T' => [7, 2, 2, 2, 2],
+        'U' => [5, 5, 5, 5, 7],
+        'V' => [5, 5, 5, 5, 2],
+        'W' => [5, 5, 7, 7, 5],
+        'X' => [5, 5, 2, 5, 5],
+        'Y' => [5, 5, 2, 2, 2],
+        'Z' => [7, 1, 2, 4, 7],
+        '(' => [1, 2, 2, 2, 1],
+        ')' => [4, 2, 2, 2, 4],
+        '-' => [0, 0, 7, 0, 0],
+        '/' => [1, 1, 2, 4, 4],
+        ',' => [0, 0, 0, 2, 4],
+        ' ' => [0, 0, 0, 0, 0],
         _ => return None,
     })
 }
 
-/// The DET plot of the PAD scores.
+/// Attack scores per species (name order) and the bona fide scores.
+fn per_species(outcomes: &[Outcome]) -> (Vec<(String, Vec<f64>)>, Vec<f64>) {
+    let samples = pad_samples(outcomes);
+    let (_, bona_fide) = pad::pooled_scores(&samples);
+    let mut species: Vec<String> = samples
+        .iter()
+        .filter_map(|s| match &s.presentation {
+            pad::Presentation::Attack(name) => Some(name.clone()),
+            pad::Presentation::BonaFide => None,
+        })
+        .collect();
+    species.sort();
+    species.dedup();
+    let scores = species
+        .into_iter()
+        .map(|name| {
+            let v = samples
+                .iter()
+                .filter(|s| s.presentation == pad::Presentation::Attack(name.clone()))
+                .map(|s| s.score)
+                .collect();
+            (name, v)
+        })
+        .collect();
+    (scores, bona_fide)
+}
+
+/// The DET plot of the PAD scores, one curve per attack species.
 pub fn det_plot(outcomes: &[Outcome]) -> Plot {
     let ticks: Vec<(f64, &str)> = [
         (0.001, "0.1%"),
@@ -144,8 +234,12 @@ pub fn det_plot(outcomes: &[Outcome]) -> Plot {
     .map(|&(r, l)| (faceproof_engine::math::normal::quantile(r), l))
     .collect();
     let mut plot = Plot::new(DET_RANGE, &ticks);
-    let (attacks, bona_fide) = pad::pooled_scores(&pad_samples(outcomes));
-    if let Ok(det) = curves::det_curve(&attacks, &bona_fide) {
+    let (species, bona_fide) = per_species(outcomes);
+    let mut legend = Vec::new();
+    for ((name, attacks), colour) in species.iter().zip(SPECIES_COLOURS.iter().cycle()) {
+        let Ok(det) = curves::det_curve(attacks, &bona_fide) else {
+            continue;
+        };
         // Rates of 0 or 1 have no deviate: pinned to the border, where the plot clamps them.
         let edge = |rate: f64, d: Option<f64>| {
             d.unwrap_or(if rate <= 0.0 {
@@ -163,12 +257,18 @@ pub fn det_plot(outcomes: &[Outcome]) -> Plot {
                 )
             })
             .collect();
-        plot.curve(&points, PAD_COLOUR);
+        plot.curve(&points, *colour);
+        legend.push((format!("{name} ({})", attacks.len()), *colour));
     }
+    plot.legend(&legend);
+    plot.axis_labels("BPCER (bona fide rejected)", "APCER (attacks accepted)");
     plot
 }
 
-/// The ROC plot: PAD and, when there are pairs, face match.
+/// A legend name, positive and negative scores, and a colour.
+type Curve = (String, Vec<f64>, Vec<f64>, Rgb<u8>);
+
+/// The ROC plot: PAD per attack species and, when there are pairs, face match.
 pub fn roc_plot(outcomes: &[Outcome]) -> Plot {
     let ticks = [
         (0.0, "0"),
@@ -178,20 +278,30 @@ pub fn roc_plot(outcomes: &[Outcome]) -> Plot {
         (1.0, "1"),
     ];
     let mut plot = Plot::new((0.0, 1.0), &ticks);
-    let (attacks, bona_fide) = pad::pooled_scores(&pad_samples(outcomes));
+    let (species, bona_fide) = per_species(outcomes);
     let (genuine, impostors) = match_scores(outcomes);
-    for ((pos, neg), colour) in [
-        ((attacks, bona_fide), PAD_COLOUR),
-        ((genuine, impostors), MATCH_COLOUR),
-    ] {
+    let mut curves_to_draw: Vec<Curve> = species
+        .into_iter()
+        .zip(SPECIES_COLOURS.iter().cycle())
+        .map(|((name, attacks), colour)| {
+            let n = attacks.len();
+            (format!("{name} ({n})"), attacks, bona_fide.clone(), *colour)
+        })
+        .collect();
+    curves_to_draw.push(("face match".into(), genuine, impostors, MATCH_COLOUR));
+    let mut legend = Vec::new();
+    for (name, pos, neg, colour) in curves_to_draw {
         if let Ok(roc) = curves::roc_curve(&pos, &neg) {
             let points: Vec<(f64, f64)> = roc
                 .iter()
                 .map(|p| (p.false_positive_rate, p.true_positive_rate))
                 .collect();
             plot.curve(&points, colour);
+            legend.push((name, colour));
         }
     }
+    plot.legend(&legend);
+    plot.axis_labels("BPCER or FAR", "attacks caught or TAR");
     plot
 }
 

@@ -2,7 +2,8 @@
 //! at FAR, reason-code confusion).
 //!
 //! The PAD attack score of a sample is `max(liveness.spoof_prob, deepfake.prob)`: the service
-//! rejects either, so an attack is caught by either. A verdict without a liveness judgement (no
+//! rejects either, so an attack is caught by either; a `still_image` verdict scores 1 (the rule
+//! rejects it whatever the fusion says). A verdict without a liveness judgement (no
 //! face, too short: the capture was unusable) scores 1: it was rejected, which is a BPCER error
 //! for a live sample and a caught attack for an attack. Rows the engine could not judge at all
 //! (refused file, model failure) are listed with their error and left out of every rate.
@@ -29,6 +30,9 @@ pub struct Outcome {
     /// `liveness.signals[*]` and `deepfake.signals[*]` values by name.
     pub liveness_signals: Vec<(String, Option<f64>)>,
     pub deepfake_signals: Vec<(String, Option<f64>)>,
+    /// The clip's upright short side and frame rate (to check a feature against them).
+    pub short_side: Option<u32>,
+    pub fps: Option<f64>,
 }
 
 impl Outcome {
@@ -42,6 +46,8 @@ impl Outcome {
             codes: Vec::new(),
             liveness_signals: Vec::new(),
             deepfake_signals: Vec::new(),
+            short_side: None,
+            fps: None,
         };
         match verdict {
             Err(e) => o.error = Some(e),
@@ -60,6 +66,8 @@ impl Outcome {
                     .as_ref()
                     .map_or(Vec::new(), |d| values(&d.signals));
                 o.similarity = v.face_match.as_ref().map(|m| m.similarity);
+                o.short_side = Some(v.media.width.min(v.media.height));
+                o.fps = Some(v.media.fps);
                 o.codes = v
                     .codes
                     .iter()
@@ -74,6 +82,9 @@ impl Outcome {
     pub fn attack_score(&self) -> Option<f64> {
         if self.error.is_some() {
             return None;
+        }
+        if self.codes.iter().any(|c| c == "still_image") {
+            return Some(1.0);
         }
         Some(match self.spoof_prob {
             Some(s) => s.max(self.deepfake_prob.unwrap_or(0.0)),
@@ -159,6 +170,23 @@ pub struct Summary {
     pub codes: Vec<CodeStats>,
     /// Rows by expected code (`-` for none) and produced code (`-` for none).
     pub confusion: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Every bona fide row the PAD decision rejected, with the codes that say why.
+    pub bona_fide_rejected: Vec<Rejected>,
+    /// Every attack the PAD decision accepted.
+    pub attacks_accepted: Vec<Rejected>,
+    /// How the probabilities were held out (`--held-out`), or `None`: the shipped calibration.
+    pub held_out: Option<super::held_out::HeldOutNote>,
+    /// Each signal alone, per attack species.
+    pub separation: Vec<super::separation::Separation>,
+}
+
+/// One row and why the decision went the way it did.
+#[derive(Debug, Serialize)]
+pub struct Rejected {
+    pub video: String,
+    pub species: String,
+    pub attack_score: f64,
+    pub codes: Vec<String>,
 }
 
 pub fn summarise(outcomes: &[Outcome], threshold: f64) -> Summary {
@@ -201,7 +229,71 @@ pub fn summarise(outcomes: &[Outcome], threshold: f64) -> Summary {
         matching,
         codes: code_stats(&judged),
         confusion: confusion(&judged),
+        bona_fide_rejected: decided(&judged, threshold, true),
+        attacks_accepted: decided(&judged, threshold, false),
+        held_out: None,
+        separation: Vec::new(),
     }
+}
+
+/// Bona fide rows at or above `threshold` (`live`), or attacks below it.
+fn decided(outcomes: &[&Outcome], threshold: f64, live: bool) -> Vec<Rejected> {
+    outcomes
+        .iter()
+        .filter(|o| (o.row.label == Label::Live) == live)
+        .filter_map(|o| {
+            let score = o.attack_score()?;
+            ((score >= threshold) == live).then(|| Rejected {
+                video: o.row.video.display().to_string(),
+                species: o.row.species.clone(),
+                attack_score: score,
+                codes: o.codes.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The per-species table and the decided rows as Markdown (`table.md`).
+pub fn table(s: &Summary) -> String {
+    let mut t = String::new();
+    let how = if s.held_out.is_some() {
+        "leave one source out"
+    } else {
+        "the shipped calibration (in-sample for rows it was fitted on)"
+    };
+    t.push_str(&format!("Scored by {how}; threshold {}.\n\n", s.threshold));
+    t.push_str("| presentations | n | errors | rate |\n|---|---|---|---|\n");
+    if let Some(p) = &s.pad {
+        t.push_str(&format!(
+            "| bona fide (BPCER) | {} | {} | {:.3} |\n",
+            p.bona_fide, p.rejected_bona_fide, p.bpcer
+        ));
+        for a in &p.apcer_per_species {
+            t.push_str(&format!(
+                "| {} (APCER) | {} | {} | {:.3} |\n",
+                a.species, a.attacks, a.accepted, a.apcer
+            ));
+        }
+    }
+    if let Some(e) = &s.equal_error_rate {
+        t.push_str(&format!("\nEER (pooled attacks): {:.3}\n", e.rate));
+    }
+    for (title, rows) in [
+        ("Bona fide rejected", &s.bona_fide_rejected),
+        ("Attacks accepted", &s.attacks_accepted),
+    ] {
+        t.push_str(&format!("\n{title}:\n\n"));
+        for r in rows.iter() {
+            let name = r.video.rsplit('/').next().unwrap_or(&r.video);
+            t.push_str(&format!(
+                "- {name} ({}) {:.3}: {}\n",
+                r.species,
+                r.attack_score,
+                r.codes.join(", ")
+            ));
+        }
+    }
+    t
 }
 
 fn code_stats(outcomes: &[&Outcome]) -> Vec<CodeStats> {
@@ -292,6 +384,9 @@ pub fn scores_csv(outcomes: &[Outcome]) -> String {
         "id_photo",
         "label",
         "species",
+        "source",
+        "short_side",
+        "fps",
         "attack_score",
         "spoof_prob",
         "deepfake_prob",
@@ -318,6 +413,9 @@ pub fn scores_csv(outcomes: &[Outcome]) -> String {
                 .map_or(String::new(), |p| p.display().to_string()),
             o.row.label.as_str().into(),
             o.row.species.clone(),
+            o.row.source.clone(),
+            o.short_side.map_or(String::new(), |v| v.to_string()),
+            num(o.fps),
             num(o.attack_score()),
             num(o.spoof_prob),
             num(o.deepfake_prob),
@@ -331,6 +429,27 @@ pub fn scores_csv(outcomes: &[Outcome]) -> String {
         out.push_str(&csv_line(&cells));
     }
     out
+}
+
+/// Splits one CSV line written by [`csv_line`] (RFC 4180 quoting) into its cells.
+pub fn split_csv_line(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => cells.push(std::mem::take(&mut cell)),
+            _ => cell.push(c),
+        }
+    }
+    cells.push(cell);
+    cells
 }
 
 /// One CSV line; fields with a comma, quote or line break are quoted (RFC 4180).
@@ -365,6 +484,7 @@ pub(crate) mod tests {
                 label,
                 codes: Vec::new(),
                 species: species.into(),
+                source: species.into(),
             },
             error: None,
             spoof_prob: spoof,
@@ -373,6 +493,8 @@ pub(crate) mod tests {
             codes: codes.iter().map(|c| c.to_string()).collect(),
             liveness_signals: vec![("pad_model".into(), spoof), ("nonrigid".into(), Some(0.1))],
             deepfake_signals: Vec::new(),
+            short_side: None,
+            fps: None,
         }
     }
 
@@ -486,11 +608,15 @@ pub(crate) mod tests {
         assert!(
             lines[0].ends_with("error,liveness.pad_model,liveness.nonrigid,liveness.blink_rate")
         );
-        assert!(lines[1].starts_with("live.mp4,,live,live,0.25,0.25,,,,low_resolution,,0.25,0.1,"));
+        assert!(
+            lines[1]
+                .starts_with("live.mp4,,live,live,live,,,0.25,0.25,,,,low_resolution,,0.25,0.1,")
+        );
+        assert_eq!(split_csv_line(lines[2])[13], "refused: size 1,000");
         assert!(lines[2].contains("\"refused: size 1,000\""), "{}", lines[2]);
         // The errored row has no attack score; its missing signal is an empty cell.
         assert!(
-            lines[2].starts_with("still.mp4,,spoof,still,,0.75,"),
+            lines[2].starts_with("still.mp4,,spoof,still,still,,,,0.75,"),
             "{}",
             lines[2]
         );
