@@ -7,7 +7,7 @@ CARGO_FLAGS := --release --locked
 BIN := target/release/faceproof
 SHARED ?= $(abspath ../shared)
 
-.PHONY: run test setup models build bench lint fmt
+.PHONY: run test test-scale validate-deploy setup models build bench lint fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -29,8 +29,19 @@ test: models build
 	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"
 	cargo test $(CARGO_FLAGS) --workspace
 	bash scripts/test-services.sh install
-	bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) -p faceproof-store -p faceproof-server \
-	  --test store --test advance --test fpt --test silent --test ops
+	FACEPROOF_TEST_REQUIRE=postgres,s3 bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) \
+	  -p faceproof-store -p faceproof-server --test store --test advance --test fpt --test silent --test ops \
+	  --test hardening
+
+# Three `faceproof serve` replicas on one PostgreSQL + one S3 (moto) behind HAProxy, on loopback:
+# cross-replica reads, single use across replicas, kill -9 under load, rolling restart, retention
+# (scripts/test-scale.sh, about 3-4 minutes; docs/scaling.md).
+test-scale: models build
+	bash scripts/test-scale.sh
+
+# The Kubernetes manifests against the API's JSON schemas, the ConfigMap's TOML against the binary.
+validate-deploy: build
+	bash scripts/validate-deploy.sh
 
 bench: models build
 	$(BIN) bench check --table --models "$(MODELS)"
