@@ -681,4 +681,6 @@ def main():
 
 
 if __name__ == "__main__":
+    # A timeout's SIGTERM still stops the replicas and HAProxy (the finally block in main).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     main()
