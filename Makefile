@@ -31,7 +31,7 @@ test: models build
 	bash scripts/test-services.sh install
 	FACEPROOF_TEST_REQUIRE=postgres,s3 bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) \
 	  -p faceproof-store -p faceproof-server --test store --test advance --test fpt --test silent --test ops \
-	  --test hardening
+	  --test capture --test hardening
 
 # Three `faceproof serve` replicas on one PostgreSQL + one S3 (moto) behind HAProxy, on loopback:
 # cross-replica reads, single use across replicas, kill -9 under load, rolling restart, retention

@@ -1,5 +1,5 @@
-//! `faceproof tenant add|list|revoke|rotate` on a temporary store: secrets printed once, listed
-//! without secrets, typed errors for duplicates and unknown tenants.
+//! `faceproof tenant add|list|set|revoke|rotate|capture-token` on a temporary store: secrets printed
+//! once, listed without secrets, typed errors for duplicates and unknown tenants, capture tokens.
 
 use std::process::Command;
 
@@ -65,4 +65,86 @@ fn add_list_rotate_revoke() {
     let (ok, missing) = run(&config, &["revoke", "nobody"]);
     assert!(!ok);
     assert_eq!(missing["error"]["code"], "not_found");
+}
+
+#[test]
+fn capture_tokens_and_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let config = dir.path().join("faceproof.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\ncapture_token_ttl_secs = 120\n\n[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\n\
+             artefacts = \"{d}/artefacts\"\n\n[store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
+        ),
+    )
+    .unwrap();
+    let (ok, _) = run(&config, &["add", "shop"]);
+    assert!(ok);
+
+    let (ok, t) = run(&config, &["capture-token", "shop", "--flow", "fpt"]);
+    assert!(ok, "{t:#}");
+    assert!(t["capture_token"].as_str().unwrap().starts_with("fct_"));
+    assert_eq!(t["flow"], "fpt");
+    assert!(t["challenge_id"].is_null());
+    let span = t["expires_at_ms"].as_i64().unwrap() - now_ms();
+    assert!(
+        (110_000..=120_000).contains(&span),
+        "[server] ttl read: {span}"
+    );
+
+    let (ok, t) = run(
+        &config,
+        &[
+            "capture-token",
+            "shop",
+            "--flow",
+            "advance",
+            "--challenge",
+            "head-turn",
+        ],
+    );
+    assert!(ok, "{t:#}");
+    assert!(
+        t["signature_id"].is_string(),
+        "a session was reserved: {t:#}"
+    );
+    assert!(t["challenge_id"].as_str().unwrap().starts_with("chl_"));
+
+    let (ok, e) = run(
+        &config,
+        &[
+            "capture-token",
+            "shop",
+            "--flow",
+            "fpt",
+            "--signature-id",
+            "x",
+        ],
+    );
+    assert!(!ok);
+    assert_eq!(e["error"]["code"], "invalid");
+    let (ok, e) = run(&config, &["capture-token", "nobody", "--flow", "fpt"]);
+    assert!(!ok);
+    assert_eq!(e["error"]["code"], "not_found");
+
+    // A tenant that requires a challenge gets one in every token.
+    let (ok, set) = run(&config, &["set", "shop", "--require-challenge", "true"]);
+    assert!(ok, "{set:#}");
+    assert_eq!(set["settings"]["require_challenge"], true);
+    assert_eq!(set["settings"]["silent_accept_plain"], false);
+    let (ok, t) = run(&config, &["capture-token", "shop", "--flow", "silent"]);
+    assert!(ok);
+    assert!(
+        t["challenge_id"].as_str().unwrap().starts_with("chl_"),
+        "{t:#}"
+    );
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }

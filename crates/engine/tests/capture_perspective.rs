@@ -109,6 +109,8 @@ fn score(engine: &Engine, name: &'static str, far: &RgbImage, near: &RgbImage) -
             near_time_ms: Some(3_000),
             clip: None,
             encode_best_frame: true,
+            challenge: None,
+            telemetry: None,
         })
         .unwrap();
     let liveness = verdict.liveness.expect("both stills show a face");
@@ -201,6 +203,8 @@ fn capture_rules_name_the_still_and_the_measurement() {
         near_time_ms: Some(2_000),
         clip: None,
         encode_best_frame: false,
+        challenge: None,
+        telemetry: None,
     };
     let (face, cat): (&'static [u8], &'static [u8]) = (face.leak(), cat.leak());
 
@@ -351,6 +355,8 @@ fn a_clip_between_the_stills_is_folded_in() {
             near_time_ms: Some(3_000),
             clip: Some(&clip),
             encode_best_frame: false,
+            challenge: None,
+            telemetry: None,
         })
         .unwrap();
     let alone = engine

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Why a check did not run.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -61,6 +61,13 @@ impl CheckPool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
+        self.admit().await?.run(work).await
+    }
+
+    /// Takes a running slot (waiting in the queue if needed) without running anything yet, so
+    /// the caller can do the last steps that must happen only once the request is sure to be
+    /// analysed (spending a single-use capture token) before [`Admission::run`].
+    pub async fn admit(&self) -> Result<Admission, RunError> {
         let admitted = self
             .admitted
             .clone()
@@ -75,6 +82,25 @@ impl CheckPool {
                 waited_secs: self.queue_timeout.as_secs(),
             })?
             .map_err(|e| RunError::TaskFailed(e.to_string()))?;
+        Ok(Admission { admitted, slot })
+    }
+}
+
+/// A taken check slot; dropping it unused frees it.
+#[derive(Debug)]
+pub struct Admission {
+    admitted: OwnedSemaphorePermit,
+    slot: OwnedSemaphorePermit,
+}
+
+impl Admission {
+    /// Runs `work` on the blocking pool in this slot.
+    pub async fn run<T, F>(self, work: F) -> Result<T, RunError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let Admission { admitted, slot } = self;
         // The permits move into the task: if the client goes away the CPU is still busy until the
         // check ends, so the slot must stay taken until then.
         tokio::task::spawn_blocking(move || {

@@ -1,6 +1,7 @@
 //! `ServerConfig`: the `[server]` section. Every limit the HTTP layer applies lives here.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -70,7 +71,19 @@ pub struct ServerConfig {
     /// When set, `GET /metrics` requires `Authorization: Bearer <token>` (compared in constant
     /// time); otherwise it is open (keep it on a private network).
     pub metrics_token: Option<String>,
+    /// Default lifetime of a server-issued challenge, seconds (`POST /v1/challenges` may ask for
+    /// less or more, up to [`MAX_GRANT_TTL_SECS`]). Short: a challenge known long before the
+    /// capture gives a forger time to render an answer.
+    pub challenge_ttl_secs: u64,
+    /// Default lifetime of a browser capture token, seconds (at most [`MAX_GRANT_TTL_SECS`]).
+    pub capture_token_ttl_secs: u64,
+    /// The web SDK's folder: `/sdk/` serves `<sdk_dir>/dist/`, `/demo/` serves
+    /// `<sdk_dir>/dist/demo/`. Relative to the working directory. A missing folder answers 404.
+    pub sdk_dir: PathBuf,
 }
+
+/// Longest lifetime a challenge or a capture token may be given, seconds.
+pub const MAX_GRANT_TTL_SECS: u64 = 3600;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -96,6 +109,9 @@ impl Default for ServerConfig {
             max_connections: 1024,
             allowed_hosts: Vec::new(),
             metrics_token: None,
+            challenge_ttl_secs: 180,
+            capture_token_ttl_secs: 600,
+            sdk_dir: PathBuf::from("sdk/web"),
         }
     }
 }

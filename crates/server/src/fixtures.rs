@@ -58,6 +58,7 @@ pub fn live() -> Verdict {
             frames_with_face: 80,
         },
         capture: None,
+        challenge: None,
         timings: StageTimes::default(),
     }
 }

@@ -27,8 +27,8 @@ pub enum FormError {
     Malformed { detail: String },
 }
 
-/// Longest accepted text field (timestamps, ids).
-const MAX_TEXT: u64 = 1024;
+/// Longest accepted short text field (timestamps, ids).
+pub const SHORT_TEXT: u64 = 1024;
 
 /// The fields that were read.
 #[derive(Debug, Default)]
@@ -47,14 +47,15 @@ fn from_multipart(e: MultipartError, body_limit: usize) -> FormError {
     }
 }
 
-/// Reads `files` (name, byte limit) as bytes and `texts` as short strings; other fields are read
-/// and dropped (they still count against the body limit).
+/// Reads `files` (name, byte limit) as bytes and `texts` (name, byte limit) as UTF-8 strings;
+/// other fields are read and dropped (they still count against the body limit).
 pub async fn read_form(
     mut mp: Multipart,
     files: &[(&str, u64)],
-    texts: &[&str],
+    texts: &[(&str, u64)],
     body_limit: usize,
 ) -> Result<Form, FormError> {
+    let is_text = |name: &str| texts.iter().any(|(n, _)| *n == name);
     let mut form = Form::default();
     while let Some(mut field) = mp
         .next_field()
@@ -64,9 +65,9 @@ pub async fn read_form(
         let name = field.name().unwrap_or_default().to_owned();
         let limit = files
             .iter()
+            .chain(texts.iter())
             .find(|(n, _)| *n == name)
-            .map(|(_, l)| *l)
-            .or_else(|| texts.contains(&name.as_str()).then_some(MAX_TEXT));
+            .map(|(_, l)| *l);
         let mut buf = Vec::new();
         while let Some(chunk) = field
             .chunk()
@@ -75,7 +76,7 @@ pub async fn read_form(
         {
             if let Some(limit) = limit {
                 if buf.len() as u64 + chunk.len() as u64 > limit {
-                    if texts.contains(&name.as_str()) {
+                    if is_text(&name) {
                         return Err(FormError::BadText { field: name });
                     }
                     return Err(FormError::FieldTooLarge { field: name, limit });
@@ -89,7 +90,7 @@ pub async fn read_form(
         if form.files.contains_key(&name) || form.texts.contains_key(&name) {
             return Err(FormError::Duplicate { field: name });
         }
-        if texts.contains(&name.as_str()) {
+        if is_text(&name) {
             let text = String::from_utf8(buf).map_err(|_| FormError::BadText {
                 field: name.clone(),
             })?;

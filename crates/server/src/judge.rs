@@ -1,12 +1,16 @@
 //! Runs one engine check in the check pool: the media layer's probe first (header-level refusals
 //! cost milliseconds and need no model), then the engine. Vendor adapters map the outcome.
+//!
+//! A capture token and a challenge are spent once a check slot is taken for the request and
+//! before the engine starts: a request refused earlier (auth, form, overload) leaves them usable.
 
 use std::sync::Arc;
 
 use faceproof_engine::check::{CaptureRequest, CheckError, CheckRequest, Engine, Verdict};
 use faceproof_media::{Limits, MediaError, MediaKind};
 
-use crate::checks::RunError;
+use crate::capture::{Evidence, SpendError};
+use crate::checks::{Admission, RunError};
 use crate::state::AppState;
 
 /// Why no verdict came back.
@@ -18,6 +22,18 @@ pub enum JudgeError {
     /// The check pool refused or failed it.
     #[error(transparent)]
     Pool(#[from] RunError),
+    /// The capture token or the challenge could not be spent (used meanwhile, or the store).
+    #[error(transparent)]
+    Spend(#[from] SpendError),
+}
+
+/// Takes a check slot, then spends the request's single-use grants.
+async fn admit(state: &AppState, evidence: &Evidence) -> Result<Admission, JudgeError> {
+    let admission = state.checks.admit().await?;
+    if let Some(spend) = &evidence.spend {
+        spend.spend().await?;
+    }
+    Ok(admission)
 }
 
 /// Refuses bytes that are not a video (an image sent as the video is a refused format, not a
@@ -49,12 +65,14 @@ pub struct VideoJob {
     pub id_photo: Option<Vec<u8>>,
     pub id_auto_rotate: bool,
     pub encode_best_frame: bool,
+    /// The challenge, the telemetry and the grants spent on admission.
+    pub evidence: Evidence,
 }
 
 pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, JudgeError> {
     let engine: Arc<Engine> = state.engine.clone();
-    let out = state
-        .checks
+    let out = admit(state, &job.evidence)
+        .await?
         .run(move || {
             let limits = engine.limits();
             probe_video(&job.video, limits).map_err(CheckError::Video)?;
@@ -66,6 +84,8 @@ pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Jud
                 id_photo: job.id_photo.as_deref(),
                 id_auto_rotate: job.id_auto_rotate,
                 encode_best_frame: job.encode_best_frame,
+                challenge: job.evidence.challenge_evidence(),
+                telemetry: job.evidence.telemetry.as_ref(),
             };
             engine.check(&req)
         })
@@ -81,12 +101,14 @@ pub struct CaptureJob {
     pub far_time_ms: Option<i64>,
     pub near_time_ms: Option<i64>,
     pub clip: Option<Vec<u8>>,
+    /// The challenge (answered in the clip), the telemetry and the grants spent on admission.
+    pub evidence: Evidence,
 }
 
 pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict, JudgeError> {
     let engine: Arc<Engine> = state.engine.clone();
-    let out = state
-        .checks
+    let out = admit(state, &job.evidence)
+        .await?
         .run(move || {
             let limits = engine.limits();
             for (which, bytes) in [("far", &job.far), ("near", &job.near)] {
@@ -103,6 +125,8 @@ pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict,
                 near_time_ms: job.near_time_ms,
                 clip: job.clip.as_deref(),
                 encode_best_frame: true,
+                challenge: job.evidence.challenge_evidence(),
+                telemetry: job.evidence.telemetry.as_ref(),
             };
             engine.check_capture(&req)
         })

@@ -3,14 +3,18 @@
 //! - FPT.AI Liveness v3 ([`fpt`]): `POST /vision/ekyc/liveness`.
 //! - Silent video + photo compare ([`silent`]): `POST /v1/silent/video-compare`, HPKE envelopes.
 //! - ADVANCE.AI Liveness v3 ([`advance`]): token, capture session, detection result, signed URLs.
+//! - Browser capture ([`capture`]): capture tokens, server-issued challenges, the capture context;
+//!   the web SDK and its demo ([`static_files`]).
 //!
 //! Adapters only translate the engine's [`faceproof_engine::check::Verdict`] (or its typed
 //! refusal) into each vendor's JSON; they never compute a score. See `docs/api.md`.
 
 pub mod advance;
 pub mod auth;
+pub mod capture;
 pub mod checks;
 pub mod config;
+pub mod cors;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod form;
@@ -25,6 +29,7 @@ pub mod request_id;
 mod shutdown;
 pub mod silent;
 pub mod state;
+pub mod static_files;
 #[cfg(test)]
 mod testutil;
 
@@ -32,6 +37,7 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn;
 use axum::routing::{get, post};
 
 pub use config::ServerConfig;
@@ -42,17 +48,25 @@ pub use state::{AppState, Shared};
 pub fn router(state: Shared) -> Router {
     let cfg = &state.cfg;
     let fpt = Router::new()
-        .route("/vision/ekyc/liveness", post(fpt::liveness))
+        .route(
+            "/vision/ekyc/liveness",
+            post(fpt::liveness).layer(from_fn(cors::middleware)),
+        )
         .layer(DefaultBodyLimit::max(cfg.fpt_body_limit()));
     let silent = Router::new()
-        .route("/v1/silent/video-compare", post(silent::video_compare))
+        .route(
+            "/v1/silent/video-compare",
+            post(silent::video_compare).layer(from_fn(cors::middleware)),
+        )
         .layer(DefaultBodyLimit::max(cfg.silent_body_limit()))
         .route("/v1/silent/public-key", get(silent::public_key))
         .route("/v1/silent/thresholds", get(silent::thresholds));
     let advance = Router::new()
         .route(
             "/openapi/liveness/v3/capture",
-            post(advance::capture).layer(DefaultBodyLimit::max(cfg.capture_body_limit())),
+            post(advance::capture)
+                .layer(DefaultBodyLimit::max(cfg.capture_body_limit()))
+                .layer(from_fn(cors::middleware)),
         )
         .route(
             "/openapi/auth/ticket/v1/generate-token",
@@ -74,6 +88,22 @@ pub fn router(state: Shared) -> Router {
             &format!("{}{{*key}}", advance::FILES_PREFIX),
             get(advance::file),
         );
+    let capture = Router::new()
+        .route("/v1/capture-tokens", post(capture::create_capture_token))
+        .route("/v1/challenges", post(capture::create_challenge))
+        .route(
+            "/v1/capture/context",
+            get(capture::context).layer(from_fn(cors::middleware)),
+        )
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    let web = Router::new()
+        .route(
+            "/sdk/{*path}",
+            get(static_files::sdk).layer(from_fn(cors::middleware)),
+        )
+        .route("/demo", get(static_files::demo_redirect))
+        .route("/demo/", get(static_files::demo_index))
+        .route("/demo/{*path}", get(static_files::demo));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -83,6 +113,8 @@ pub fn router(state: Shared) -> Router {
         .merge(fpt)
         .merge(silent)
         .merge(advance)
+        .merge(capture)
+        .merge(web)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

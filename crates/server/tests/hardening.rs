@@ -352,14 +352,10 @@ async fn every_route_refuses_a_bad_key_before_reading_an_oversized_body() {
         ("GET", "/v1/silent/public-key", ""),
         (
             "POST",
-            "/openapi/liveness/v3/signature-id",
-            "application/json",
-        ),
-        (
-            "POST",
             "/openapi/liveness/v3/capture",
             "multipart/form-data; boundary=x",
         ),
+        ("GET", "/v1/capture/context", ""),
     ])
     .await;
 }
@@ -373,6 +369,13 @@ async fn every_route_refuses_a_bad_key_before_reading_an_oversized_body() {
 async fn routes_reading_the_body_before_the_key() {
     refuse_from_headers(&[
         ("POST", "/v1/silent/video-compare", "application/json"),
+        (
+            "POST",
+            "/openapi/liveness/v3/signature-id",
+            "application/json",
+        ),
+        ("POST", "/v1/capture-tokens", "application/json"),
+        ("POST", "/v1/challenges", "application/json"),
         (
             "POST",
             "/openapi/liveness/v3/detection-result",

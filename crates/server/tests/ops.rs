@@ -158,6 +158,13 @@ async fn openapi_document_matches_the_router() {
         "GET /metrics",
         "GET /openapi.json",
         "GET /docs",
+        "POST /v1/capture-tokens",
+        "POST /v1/challenges",
+        "GET /v1/capture/context",
+        "GET /sdk/{path}",
+        "GET /demo",
+        "GET /demo/",
+        "GET /demo/{path}",
     ];
     routed.sort();
     assert_eq!(listed, routed);

@@ -189,6 +189,7 @@ async fn plain_media_when_the_tenant_allows_it() {
             "plain",
             TenantSettings {
                 silent_accept_plain: true,
+                ..TenantSettings::default()
             },
         )
         .await

@@ -46,7 +46,10 @@ fn migrations() -> Vec<Migration> {
             false,
         )
     };
-    vec![m(1, "init", include_str!("../migrations/0001_init.sql"))]
+    vec![
+        m(1, "init", include_str!("../migrations/0001_init.sql")),
+        m(2, "capture", include_str!("../migrations/0002_capture.sql")),
+    ]
 }
 
 /// Number of migrations this build knows.

@@ -20,9 +20,13 @@ pub enum StoreError {
         now_ms: i64,
     },
 
-    /// A single-use session was already used.
-    #[error("session {id:?} already consumed at {consumed_at_ms}")]
-    Consumed { id: String, consumed_at_ms: i64 },
+    /// A single-use thing (session, challenge, capture token) was already used.
+    #[error("{what} {id:?} already used at {consumed_at_ms}")]
+    Consumed {
+        what: &'static str,
+        id: String,
+        consumed_at_ms: i64,
+    },
 
     /// Credentials, a signature or a token were not accepted, or the tenant is revoked.
     #[error("forbidden: {reason}")]

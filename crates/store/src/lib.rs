@@ -11,6 +11,8 @@
 //!   transaction (see `docs/storage.md`); nothing of a failed or crashed request is ever visible.
 //! - Signed artefact URLs and access tokens are HMAC-SHA256 under keys derived from a master key;
 //!   tenant secrets are sealed with ChaCha20-Poly1305 under another derived key.
+//! - Single-use grants: server-issued challenges and browser capture tokens (only their hash is
+//!   stored), each used once by a conditional update.
 //! - [`Store::purge`] (and [`Store::spawn_retention`]) enforce retention.
 
 mod clock;
@@ -18,6 +20,7 @@ mod config;
 mod crypto;
 mod db;
 mod error;
+mod grants;
 mod objects;
 mod retention;
 mod sessions;
@@ -34,6 +37,10 @@ pub use clock::Clock;
 pub use config::{MasterKeyConfig, ResultLimits, S3Config, StoreConfig, faceproof_home};
 pub use db::{Dialect, migration_count};
 pub use error::{BackendError, Result, StoreError};
+pub use grants::{
+    CAPTURE_TOKEN_PREFIX, CHALLENGE_ID_PREFIX, CaptureGrant, Challenge, IssuedCaptureToken,
+    NewCaptureToken, NewChallenge,
+};
 pub use objects::ArtefactLocation;
 pub use retention::{PurgeReport, RetentionTask};
 pub use sessions::{Api, Artefact, NewSession, Session, SessionStatus, Upload};

@@ -1,6 +1,7 @@
 //! Retention: artefacts after `artefact_ttl_secs`, sessions and their results after
 //! `result_ttl_secs`, unfilled pending sessions at their expiry, and uploads that never committed
-//! after `upload_grace_secs`. Logs carry ids and counts only.
+//! after `upload_grace_secs`, challenges and capture tokens at their expiry. Logs carry ids and
+//! counts only.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub struct PurgeReport {
     pub sessions: u64,
     /// Uncommitted uploads swept (crash or error leftovers).
     pub uploads: u64,
+    /// Challenges and capture tokens deleted past their expiry (used or not).
+    pub grants: u64,
     /// Items skipped because the backend failed; they are retried by the next purge.
     pub failures: u64,
 }
@@ -61,7 +64,8 @@ impl Store {
         let run = async {
             self.purge_artefacts(&mut r).await?;
             self.purge_sessions(&mut r).await?;
-            self.sweep_uploads(&mut r).await
+            self.sweep_uploads(&mut r).await?;
+            self.purge_grants(&mut r).await
         }
         .await;
         if let Some(tx) = lock {
@@ -75,6 +79,7 @@ impl Store {
                 objects = r.objects,
                 sessions = r.sessions,
                 uploads = r.uploads,
+                grants = r.grants,
                 failures = r.failures,
                 "retention purge"
             );
@@ -239,6 +244,23 @@ impl Store {
                 return Ok(());
             }
         }
+    }
+
+    /// Challenges and capture tokens past their expiry can never be used again: their rows go.
+    async fn purge_grants(&self, r: &mut PurgeReport) -> Result<()> {
+        let now = self.now();
+        for sql in [
+            "DELETE FROM challenges WHERE expires_at <= $1",
+            "DELETE FROM capture_tokens WHERE expires_at <= $1",
+        ] {
+            let done = sqlx::query(sql)
+                .bind(now)
+                .execute(self.db())
+                .await
+                .op("delete expired grants")?;
+            r.grants += done.rows_affected();
+        }
+        Ok(())
     }
 
     /// Runs [`Store::purge`] every `interval` on the current Tokio runtime until stopped.

@@ -44,7 +44,7 @@ impl Api {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "fpt" => Api::Fpt,
             "silent" => Api::Silent,
@@ -387,6 +387,7 @@ impl TenantStore {
     fn check_fillable(&self, s: &Session, now: i64) -> Result<()> {
         if let Some(at) = s.consumed_at_ms {
             return Err(StoreError::Consumed {
+                what: "session",
                 id: s.id.clone(),
                 consumed_at_ms: at,
             });

@@ -54,6 +54,8 @@ impl CredentialKind {
 pub struct TenantSettings {
     /// Accept plain base64 `video` / `image` on the silent-compare API besides HPKE envelopes.
     pub silent_accept_plain: bool,
+    /// Refuse uploads (FPT, silent, ADVANCE capture) that do not carry a server-issued challenge.
+    pub require_challenge: bool,
 }
 
 /// A tenant as listed by the admin API: never any secret.

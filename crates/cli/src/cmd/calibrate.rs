@@ -15,8 +15,8 @@
 use super::analyze::VisionArgs;
 use super::check::load_engine;
 use crate::output::Output;
+use faceproof_engine::calibrate::fit::{self, HeldOut, Label, Sample};
 use faceproof_engine::calibrate::logistic::LogisticConfig;
-use faceproof_engine::check::fit::{self, HeldOut, Label, Sample};
 use faceproof_engine::check::{CheckRequest, Engine};
 use faceproof_vision::{AnalyzeOptions, Range, imgops, largest};
 use serde::Serialize;

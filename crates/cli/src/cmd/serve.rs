@@ -122,6 +122,7 @@ async fn ensure_demo_tenant(store: &Store) -> faceproof_store::Result<Option<ser
     // The demo accepts plain base64 on the silent API so it can be tried with curl.
     let settings = TenantSettings {
         silent_accept_plain: true,
+        ..TenantSettings::default()
     };
     let c = store.create_tenant(DEMO_TENANT, settings).await?;
     Ok(Some(super::tenant::credentials_json(&c)))

@@ -1,8 +1,11 @@
-//! `faceproof tenant add|list|revoke|rotate`: tenants and their credentials in the store.
+//! `faceproof tenant add|list|set|revoke|rotate|capture-token`: tenants, their credentials and
+//! settings in the store, and browser capture tokens.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use faceproof_server::ServerConfig;
+use faceproof_server::capture::{MintRequest, mint, wire::Refusal};
 use faceproof_store::{IssuedCredentials, Store, StoreConfig, TenantSettings};
 use serde::Deserialize;
 use serde_json::json;
@@ -19,6 +22,40 @@ pub enum Command {
         /// Accept plain base64 `video` / `image` on the silent API besides HPKE envelopes.
         #[arg(long)]
         silent_accept_plain: bool,
+        /// Refuse uploads without a server-issued challenge.
+        #[arg(long)]
+        require_challenge: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Change a tenant's settings (by id or name); prints the tenant.
+    Set {
+        tenant: String,
+        /// Accept plain base64 on the silent API.
+        #[arg(long)]
+        silent_accept_plain: Option<bool>,
+        /// Refuse uploads without a server-issued challenge.
+        #[arg(long)]
+        require_challenge: Option<bool>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Mint a short-lived, single-use capture token for a browser (JSON with `capture_token`).
+    CaptureToken {
+        /// Tenant id or name.
+        tenant: String,
+        /// The upload endpoint that accepts it.
+        #[arg(long, value_parser = ["advance", "fpt", "silent"])]
+        flow: String,
+        /// Issue a challenge of this kind and bind it to the token.
+        #[arg(long, value_parser = ["colour", "head-turn"])]
+        challenge: Option<String>,
+        /// ADVANCE: an existing pending capture session (default: a new one is reserved).
+        #[arg(long)]
+        signature_id: Option<String>,
+        /// Lifetime in seconds (default `server.capture_token_ttl_secs`, 600; at most 3600).
+        #[arg(long)]
+        ttl_secs: Option<u64>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -50,23 +87,27 @@ pub struct StoreArgs {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct StoreSection {
+struct Sections {
     store: StoreConfig,
+    server: ServerConfig,
 }
 
-fn store_config(args: &StoreArgs) -> Result<StoreConfig, String> {
+/// The `[store]` and `[server]` sections of the config file (defaults without one); other
+/// sections (engine, limits) may be present and are not read here.
+fn sections(args: &StoreArgs) -> Result<Sections, String> {
     let Some(path) = &args.config else {
-        return Ok(StoreConfig::default());
+        return Ok(Sections::default());
     };
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    // Other sections (server, engine) may be present: only `[store]` is read here.
     let value: toml::Table =
         toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let section =
-        toml::Table::from_iter(value.get("store").cloned().map(|s| ("store".to_owned(), s)));
+    let section = toml::Table::from_iter(
+        ["store", "server"]
+            .into_iter()
+            .filter_map(|k| value.get(k).cloned().map(|s| (k.to_owned(), s))),
+    );
     section
-        .try_into::<StoreSection>()
-        .map(|s| s.store)
+        .try_into::<Sections>()
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -87,10 +128,15 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
     let store_args = match &command {
         Command::Add { store, .. }
         | Command::List { store }
+        | Command::Set { store, .. }
         | Command::Revoke { store, .. }
-        | Command::Rotate { store, .. } => store,
+        | Command::Rotate { store, .. }
+        | Command::CaptureToken { store, .. } => store,
     };
-    let cfg = match store_config(store_args) {
+    let Sections {
+        store: cfg,
+        server: server_cfg,
+    } = match sections(store_args) {
         Ok(c) => c,
         Err(e) => return out.error("invalid_config", &e),
     };
@@ -110,16 +156,49 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
             Command::Add {
                 name,
                 silent_accept_plain,
+                require_challenge,
                 ..
             } => store
                 .create_tenant(
                     &name,
                     TenantSettings {
                         silent_accept_plain,
+                        require_challenge,
                     },
                 )
                 .await
                 .map(|c| credentials_json(&c)),
+            Command::Set {
+                tenant,
+                silent_accept_plain,
+                require_challenge,
+                ..
+            } => set_settings(&store, &tenant, silent_accept_plain, require_challenge).await,
+            Command::CaptureToken {
+                tenant,
+                flow,
+                challenge,
+                signature_id,
+                ttl_secs,
+                ..
+            } => {
+                let req = MintRequest {
+                    flow,
+                    signature_id,
+                    challenge_kind: challenge.map(|c| match c.as_str() {
+                        "head-turn" => faceproof_engine::challenge::ChallengeKind::HeadTurn,
+                        _ => faceproof_engine::challenge::ChallengeKind::Colour,
+                    }),
+                    challenge_id: None,
+                    ttl_secs,
+                };
+                let minted = capture_token(&store, &tenant, req, &server_cfg).await;
+                store.close().await;
+                return match minted {
+                    Ok(v) => out.json(&v),
+                    Err((code, message)) => out.error(code, &message),
+                };
+            }
             Command::List { .. } => store.list_tenants().await.map(|t| json!(t)),
             Command::Revoke { tenant, .. } => store.revoke_tenant(&tenant).await.map(|t| json!(t)),
             Command::Rotate { tenant, .. } => store
@@ -132,6 +211,45 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
             Ok(v) => out.json(&v),
             Err(e) => out.error(store_error_code(&e), &e.to_string()),
         }
+    })
+}
+
+async fn set_settings(
+    store: &Store,
+    tenant: &str,
+    silent_accept_plain: Option<bool>,
+    require_challenge: Option<bool>,
+) -> faceproof_store::Result<serde_json::Value> {
+    let mut settings = store.tenant(tenant).await?.settings;
+    if let Some(v) = silent_accept_plain {
+        settings.silent_accept_plain = v;
+    }
+    if let Some(v) = require_challenge {
+        settings.require_challenge = v;
+    }
+    store.set_tenant_settings(tenant, &settings).await?;
+    store.tenant(tenant).await.map(|t| json!(t))
+}
+
+/// Mints for an active tenant exactly as `POST /v1/capture-tokens` does.
+async fn capture_token(
+    store: &Store,
+    tenant: &str,
+    req: MintRequest,
+    cfg: &ServerConfig,
+) -> Result<serde_json::Value, (&'static str, String)> {
+    let info = store
+        .tenant(tenant)
+        .await
+        .map_err(|e| (store_error_code(&e), e.to_string()))?;
+    let scope = store
+        .tenant_scope(&info.id)
+        .await
+        .map_err(|e| (store_error_code(&e), e.to_string()))?;
+    mint(&scope, req, cfg).await.map_err(|r| match r {
+        Refusal::Unauthorized => ("forbidden", "the tenant is revoked".to_owned()),
+        Refusal::Invalid(m) => ("invalid", m),
+        Refusal::Internal => ("store_unavailable", "the store failed".to_owned()),
     })
 }
 

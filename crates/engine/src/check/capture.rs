@@ -11,18 +11,18 @@
 
 mod fusion;
 
+use super::config::CapturePairConfig;
 use super::ms_since;
 use super::rules::reason;
 use super::{
     AttackType, BestFrame, CheckError, CheckRequest, Engine, Liveness, MediaFacts, Reason,
     ReasonCode, Severity, StageTimes, Verdict,
 };
-use crate::signals::perspective::{PerspectiveConfig, PerspectiveReport, measure_perspective};
+use crate::signals::perspective::{PerspectiveReport, measure_perspective};
 use faceproof_media::{ImageOptions, Warning, decode_image};
 use faceproof_vision::image::RgbImage;
 use faceproof_vision::{AnalyzeOptions, Face, Range, imgops, largest};
-use fusion::{CaptureFusionConfig, Evidence};
-use serde::{Deserialize, Serialize};
+use fusion::Evidence;
 use std::time::Instant;
 
 /// A far / near capture: two stills of the same face taken as the phone comes closer, their
@@ -40,44 +40,10 @@ pub struct CaptureRequest<'a> {
     pub clip: Option<&'a [u8]>,
     /// Encode the near frame and its face crop as JPEG in the verdict's best frame.
     pub encode_best_frame: bool,
-}
-
-/// Thresholds of the far / near check that the selfie video's `[engine.capture]` does not cover.
-/// The per-still quality rules (frame, pose, light, focus, second faces) use `engine.capture`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CapturePairConfig {
-    /// The near face must be at least this many times the far face's size (similarity scale over
-    /// the mesh). The SDK asks for arm's length then about half of it (~2x); 1.2 leaves room for
-    /// short arms while keeping a change the perspective can be measured on (below ~1.15 the
-    /// relief index is noise: `perspective.min_scale_change`).
-    pub min_near_far_scale: f64,
-    /// Largest time between the two stills, milliseconds. The SDK takes both within a few
-    /// seconds; a pair minutes apart was not captured in one session.
-    pub max_capture_gap_ms: i64,
-    /// Stills with a longer side are scaled down once before analysis (phone photos are 12 MP;
-    /// the mesh runs at 192 px, and 2048 keeps the far face above that).
-    pub max_long_side: u32,
-    /// Run the clip (when given) through the video check and fold its liveness in.
-    pub use_clip: bool,
-    /// Quality of the JPEGs of the best frame.
-    pub jpeg_quality: u8,
-    pub perspective: PerspectiveConfig,
-    pub fusion: CaptureFusionConfig,
-}
-
-impl Default for CapturePairConfig {
-    fn default() -> Self {
-        Self {
-            min_near_far_scale: 1.2,
-            max_capture_gap_ms: 15_000,
-            max_long_side: 2048,
-            use_clip: true,
-            jpeg_quality: 90,
-            perspective: PerspectiveConfig::default(),
-            fusion: CaptureFusionConfig::default(),
-        }
-    }
+    /// The server-issued challenge, answered in the clip (no clip: the challenge fails).
+    pub challenge: Option<crate::challenge::ChallengeEvidence<'a>>,
+    /// What the capturing browser reported (injection evidence, never a decision alone).
+    pub telemetry: Option<&'a crate::challenge::ClientTelemetry>,
 }
 
 /// One analysed still.
@@ -176,6 +142,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
     let clip = match (req.clip, cfg.use_clip) {
         (Some(bytes), true) if both.is_some() => Some(engine.check(&CheckRequest {
             encode_best_frame: false,
+            challenge: req.challenge,
             ..CheckRequest::video(bytes)
         })?),
         _ => None,
@@ -195,6 +162,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         )),
         _ => None,
     };
+    let mut liveness = liveness;
     if let Some(v) = &clip {
         codes.extend(
             v.codes
@@ -203,6 +171,39 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
                 .cloned(),
         );
     }
+    // The challenge is answered in the clip: its result (and a failure's attack type) comes
+    // from the clip's check; without a clip it was not answered. The telemetry is judged here
+    // once, against the clip's frame rate.
+    let challenge = req.challenge.map(|e| {
+        clip.as_ref()
+            .and_then(|v| v.challenge.clone())
+            .unwrap_or_else(|| crate::challenge::not_answered(e.spec))
+    });
+    if let (Some(l), Some(r)) = (liveness.as_mut(), &challenge)
+        && !r.passed
+    {
+        l.is_live = false;
+        if let Some(t) = clip
+            .as_ref()
+            .and_then(|v| v.liveness.as_ref())
+            .and_then(|c| c.attack_type)
+        {
+            l.attack_type = Some(t);
+        }
+    }
+    let clip_fps = clip.as_ref().map(|v| v.media.fps).filter(|f| *f > 0.0);
+    let cues = super::challenge::cues(req.telemetry, clip_fps, &engine.config().challenge);
+    let clip_failed = clip
+        .as_ref()
+        .is_some_and(|v| v.has(ReasonCode::ChallengeFailed));
+    super::challenge::apply(
+        // A clip's failure is already among the copied reasons.
+        challenge.as_ref().filter(|_| !clip_failed),
+        &cues,
+        &engine.config().challenge,
+        &mut codes,
+        liveness.as_mut(),
+    );
     // Errors first, then in decision order (capture, liveness, match); stable within each.
     super::rules::order(&mut codes);
 
@@ -230,6 +231,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
                 + usize::from(near.face().is_some()),
         },
         capture: both.map(|(_, n)| near_measures(n)),
+        challenge,
         timings: times,
     })
 }

@@ -14,11 +14,11 @@
 
 mod best;
 mod capture;
+mod challenge;
 mod config;
 mod document;
 mod error;
-mod evidence;
-pub mod fit;
+pub(crate) mod evidence;
 mod frames;
 mod fusion;
 mod matching;
@@ -27,10 +27,10 @@ mod rules;
 mod selfie;
 mod verdict;
 
-pub use capture::{CapturePairConfig, CaptureRequest};
+pub use capture::CaptureRequest;
 pub use config::{
-    CaptureConfig, DeepfakeConfig, DocumentConfig, EngineConfig, LivenessConfig, MatchingConfig,
-    SamplingConfig, SignalConfigs,
+    CaptureConfig, CaptureFusionConfig, CapturePairConfig, DeepfakeConfig, DocumentConfig,
+    EngineConfig, LivenessConfig, MatchingConfig, SamplingConfig, SignalConfigs,
 };
 pub use error::CheckError;
 pub use fusion::{Calibration, FusionModels};
@@ -39,6 +39,7 @@ pub use verdict::{
     Reason, ReasonCode, Severity, SignalValue, Stage, StageTimes, Verdict,
 };
 
+use crate::challenge::{ChallengeEvidence, ClientTelemetry};
 use faceproof_media::Limits;
 use faceproof_vision::{Vision, VisionConfig};
 use std::sync::Arc;
@@ -59,6 +60,10 @@ pub struct CheckRequest<'a> {
     pub id_auto_rotate: bool,
     /// Encode the best frame and its face crop as JPEG in the verdict.
     pub encode_best_frame: bool,
+    /// The server-issued challenge the video must answer, with the SDK's step log.
+    pub challenge: Option<ChallengeEvidence<'a>>,
+    /// What the capturing browser reported (injection evidence, never a decision alone).
+    pub telemetry: Option<&'a ClientTelemetry>,
 }
 
 impl<'a> CheckRequest<'a> {
@@ -69,12 +74,26 @@ impl<'a> CheckRequest<'a> {
             id_photo: None,
             id_auto_rotate: true,
             encode_best_frame: true,
+            challenge: None,
+            telemetry: None,
         }
     }
 
     /// The same with an ID photo.
     pub fn with_id_photo(mut self, photo: &'a [u8]) -> Self {
         self.id_photo = Some(photo);
+        self
+    }
+
+    /// The same with a challenge to verify.
+    pub fn with_challenge(mut self, challenge: ChallengeEvidence<'a>) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
+    /// The same with the client's telemetry.
+    pub fn with_telemetry(mut self, telemetry: &'a ClientTelemetry) -> Self {
+        self.telemetry = Some(telemetry);
         self
     }
 }
@@ -154,6 +173,16 @@ impl Engine {
     /// Judges a selfie video (and matches it against an ID photo when one is given).
     pub fn check(&self, req: &CheckRequest<'_>) -> Result<Verdict, CheckError> {
         selfie::check(self, req)
+    }
+
+    /// What the challenge verification reads from each analysed frame of `video` (the frames
+    /// [`Engine::check`] analyses): for tools and tests that verify many challenges against one
+    /// recording with [`crate::challenge::verify`].
+    pub fn challenge_frames(
+        &self,
+        video: &[u8],
+    ) -> Result<Vec<crate::challenge::ChallengeFrame>, CheckError> {
+        challenge::frames(self, video)
     }
 
     /// Judges a far / near still capture from the capture SDK (and an optional short clip).

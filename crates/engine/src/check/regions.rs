@@ -1,7 +1,7 @@
 //! Mean colours of mesh-defined face regions: skin for the pulse, lower face against the forehead
 //! for occlusion.
 
-use crate::layout;
+use faceproof_vision::layout;
 use image::RgbImage;
 
 /// Pixels with a channel at or beyond these levels are left out: clipped values carry no pulse and
@@ -22,6 +22,9 @@ pub struct FaceColours {
     pub lower: Option<[f32; 3]>,
     /// Inside the outer lip contour.
     pub lips: Option<[f32; 3]>,
+    /// A band of background around the face, away from it (the colour challenge's reference:
+    /// a global light or white-balance change moves it with the face, the screen's light barely).
+    pub background: Option<[f32; 3]>,
 }
 
 /// Measures the regions of one face (`points`: the 468 mesh points in `img` pixels).
@@ -40,7 +43,57 @@ pub fn face_colours(img: &RgbImage, points: &[[f32; 2]]) -> FaceColours {
         forehead: forehead.mean(),
         lower: lower.mean(),
         lips: lips.mean(),
+        background: background(img, points).mean(),
     }
+}
+
+/// Inner and outer edge of the background band, in half face-box sizes from the face's centre:
+/// beyond the hair and ears (1.6), near enough to stay in frame on a selfie (2.2).
+const BAND_INNER: f32 = 1.6;
+const BAND_OUTER: f32 = 2.2;
+/// At most about this many band pixels are read (a strided grid): a mean of a few thousand
+/// pixels is as steady as one of all of them.
+const BAND_MAX_SAMPLES: f32 = 3000.0;
+
+/// Sums a square band around the face box of the mesh, above the chin line (below it are the
+/// neck and shoulders, which the screen lights like the face).
+fn background(img: &RgbImage, points: &[[f32; 2]]) -> Sum {
+    let mut sum = Sum::default();
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for p in points {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    if !(x1 > x0 && y1 > y0) {
+        return sum;
+    }
+    let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+    let (hw, hh) = ((x1 - x0) / 2.0, (y1 - y0) / 2.0);
+    let area = 4.0 * hw * hh * (BAND_OUTER * BAND_OUTER - BAND_INNER * BAND_INNER);
+    let step = ((area / BAND_MAX_SAMPLES).sqrt().floor() as usize).max(1);
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let xa = (cx - BAND_OUTER * hw).max(0.0) as u32;
+    let xb = (cx + BAND_OUTER * hw).min(w - 1.0).max(0.0) as u32;
+    let ya = (cy - BAND_OUTER * hh).max(0.0) as u32;
+    let yb = y1.min(h - 1.0).max(0.0) as u32;
+    for y in (ya..=yb).step_by(step) {
+        for x in (xa..=xb).step_by(step) {
+            let (dx, dy) = ((x as f32 - cx).abs() / hw, (y as f32 - cy).abs() / hh);
+            if dx.max(dy) < BAND_INNER {
+                continue;
+            }
+            let p = img.get_pixel(x, y).0;
+            if p.iter().all(|&v| v > CLIP_LOW && v < CLIP_HIGH) {
+                for c in 0..3 {
+                    sum.rgb[c] += f64::from(p[c]);
+                }
+                sum.n += 1;
+            }
+        }
+    }
+    sum
 }
 
 /// Distance between two colours as a face-occlusion measure: Euclidean distance of their (r, g)
@@ -147,6 +200,24 @@ mod tests {
         let s = Sum::polygon(&img, &square);
         assert_eq!(s.n, 100);
         assert_eq!(s.mean(), Some([200.0, 100.0, 50.0]));
+    }
+
+    #[test]
+    fn background_band_reads_around_the_face_not_on_it() {
+        // A face box 40x40 at the centre of 200x200; the band (1.6-2.2 half sizes) is grey, the
+        // face and everything else red.
+        let mut img = RgbImage::from_pixel(200, 200, image::Rgb([200, 30, 30]));
+        for y in 0..200u32 {
+            for x in 0..200u32 {
+                let d = ((x as f32 - 100.0).abs()).max((y as f32 - 100.0).abs()) / 20.0;
+                if (1.6..=2.2).contains(&d) {
+                    img.put_pixel(x, y, image::Rgb([90, 90, 90]));
+                }
+            }
+        }
+        let points = [[80.0, 80.0], [120.0, 120.0], [100.0, 90.0]];
+        let mean = background(&img, &points).mean().unwrap();
+        assert!(mean.iter().all(|&c| (c - 90.0).abs() < 1.0), "{mean:?}");
     }
 
     #[test]

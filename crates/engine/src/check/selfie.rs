@@ -1,6 +1,7 @@
 //! [`Engine::check`]: one selfie video (and an optional ID photo) to one verdict.
 
 use super::best::{self, CandidateEvidence};
+use super::challenge;
 use super::document;
 use super::evidence::{self, Feature, Temporal, log10_floor, names};
 use super::frames::{self, Track, TrackError};
@@ -27,7 +28,16 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
     ) {
         Ok(t) => t,
         Err(TrackError::Media(MediaError::TooShort { seconds, min })) => {
-            return Ok(too_short(seconds, min, started));
+            let mut v = too_short(seconds, min, started);
+            // Nothing to judge: an issued challenge was not answered.
+            let result = req
+                .challenge
+                .map(|e| crate::challenge::not_answered(e.spec));
+            let cues = challenge::cues(req.telemetry, None, &cfg.challenge);
+            challenge::apply(result.as_ref(), &cues, &cfg.challenge, &mut v.codes, None);
+            rules::order(&mut v.codes);
+            v.challenge = result;
+            return Ok(v);
         }
         Err(TrackError::Media(e)) => return Err(CheckError::Video(e)),
         Err(TrackError::Vision(e)) => return Err(CheckError::Vision(e)),
@@ -55,6 +65,7 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
         face_match: None,
         media: media_facts(&track),
         capture: rules::measures(&track.frames, &cfg.capture),
+        challenge: None,
         timings: StageTimes::default(),
     };
     if usable {
@@ -121,6 +132,17 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
             ));
         }
     }
+    let result = challenge::verify(req.challenge, &track.frames, &cfg.challenge);
+    let fps = track.info.fps_real.or(track.info.fps);
+    let cues = challenge::cues(req.telemetry, fps, &cfg.challenge);
+    challenge::apply(
+        result.as_ref(),
+        &cues,
+        &cfg.challenge,
+        &mut codes,
+        verdict.liveness.as_mut(),
+    );
+    verdict.challenge = result;
     rules::order(&mut codes);
     times.total_ms = ms_since(started);
     verdict.codes = codes;
@@ -309,6 +331,7 @@ fn too_short(seconds: f64, min: f64, started: Instant) -> Verdict {
             frames_with_face: 0,
         },
         capture: None,
+        challenge: None,
         timings: StageTimes {
             total_ms: ms_since(started),
             ..StageTimes::default()

@@ -54,6 +54,11 @@ pub enum ReasonCode {
     DocumentLowResolution,
     /// The video's face does not match the ID photo.
     FaceMismatch,
+    /// The server-issued challenge (colour sequence, head turns) was not answered in the video.
+    ChallengeFailed,
+    /// The client's telemetry points to an injected stream (virtual camera, automation, a track
+    /// replaced mid-recording): a warning for review, an error only beside a failed liveness.
+    InjectionSuspected,
 }
 
 impl ReasonCode {
@@ -82,6 +87,8 @@ impl ReasonCode {
             DocumentFaceTooSmall => "document_face_too_small",
             DocumentLowResolution => "document_low_resolution",
             FaceMismatch => "face_mismatch",
+            ChallengeFailed => "challenge_failed",
+            InjectionSuspected => "injection_suspected",
         }
     }
 
@@ -110,6 +117,13 @@ impl ReasonCode {
             DocumentFaceTooSmall => "The face in the ID photo is small; use a closer photo.",
             DocumentLowResolution => "The ID photo's resolution is low (800x600 or more).",
             FaceMismatch => "The face does not match the ID photo.",
+            ChallengeFailed => {
+                "The on-screen challenge was not seen in the video. Keep your face close to the \
+                 screen, in view, and follow the instructions while recording."
+            }
+            InjectionSuspected => {
+                "Use your device's own camera in a regular browser, without virtual-camera software."
+            }
         }
     }
 
@@ -117,7 +131,7 @@ impl ReasonCode {
     pub fn stage(self) -> Stage {
         use ReasonCode::*;
         match self {
-            Spoof | Deepfake | StillImage => Stage::Liveness,
+            Spoof | Deepfake | StillImage | ChallengeFailed | InjectionSuspected => Stage::Liveness,
             NoFaceInDocument | DocumentFaceTooSmall | DocumentLowResolution | FaceMismatch => {
                 Stage::Match
             }
@@ -331,6 +345,8 @@ pub struct Verdict {
     pub media: MediaFacts,
     /// What the capture rules measured; `None` when no face was seen.
     pub capture: Option<CaptureMeasures>,
+    /// The server-issued challenge's verification; `None` when the request carried none.
+    pub challenge: Option<crate::challenge::ChallengeResult>,
     pub timings: StageTimes,
 }
 

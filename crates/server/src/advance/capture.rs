@@ -1,54 +1,107 @@
 //! The capture SDK's side: `POST /openapi/liveness/v3/signature-id` (a pending, single-use
 //! session) and `POST /openapi/liveness/v3/capture` (far / near stills, their times, an optional
 //! clip -> engine -> stored session with its images and audit bundle).
+//!
+//! Extensions: `signature-id` accepts `{"challengeKind": "colour" | "head_turn"}` and then answers
+//! a challenge attached to the session (also when the tenant requires one); `capture` accepts an
+//! `x-capture-token` header instead of `X-ACCESS-TOKEN`, and multipart `challengeId` and
+//! `clientTelemetry` (the SDK's JSON).
 
+use axum::body::Bytes;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Extension, Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use faceproof_engine::challenge::ChallengeKind;
 use faceproof_engine::check::{CheckError, Verdict};
 use faceproof_store::{Api, NewSession, Session, SessionStatus, StoreError, TenantStore};
+use serde::Deserialize;
 use serde_json::json;
 
-use super::reply::{AdvanceCode, AdvanceReply, fail};
+use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
 use super::summary::summarise;
 use super::token::authenticate;
 use super::zip;
+use crate::auth::{AuthFailure, Uploader, capture_token, capture_uploader};
+use crate::capture::upload::{MAX_TELEMETRY_BYTES, telemetry_from_text};
+use crate::capture::wire::challenge_json;
+use crate::capture::{PrepareError, SpendError, UploadChallenge, issue_challenge, prepare};
 use crate::checks::RunError;
-use crate::form::{FormError, read_form};
+use crate::form::{FormError, SHORT_TEXT, read_form};
 use crate::judge::{CaptureJob, JudgeError, check_capture};
 use crate::request_id::{RequestId, new_id};
 use crate::state::Shared;
 
-/// Session kind in the store.
-const KIND: &str = "capture";
+/// Session kind in the store of an ADVANCE capture.
+pub const CAPTURE_KIND: &str = "capture";
 
-/// `POST /openapi/liveness/v3/signature-id`: reserves a capture session for the SDK.
+/// The optional body of `signature-id` (an extension; the vendor's call has none).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct SignatureRequest {
+    challenge_kind: Option<ChallengeKind>,
+}
+
+/// `POST /openapi/liveness/v3/signature-id`: reserves a capture session for the SDK, with a
+/// challenge attached when asked for (or when the tenant requires one: a colour challenge).
 pub async fn signature_id(
     State(state): State<Shared>,
     Extension(RequestId(rid)): Extension<RequestId>,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let tenant = match authenticate(&state, &headers, &rid).await {
         Ok(t) => t,
         Err(r) => return r,
     };
+    let req: SignatureRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        SignatureRequest::default()
+    } else {
+        match parse_json(&body, &rid) {
+            Ok(r) => r,
+            Err(reply) => return reply,
+        }
+    };
+    let kind = match req.challenge_kind {
+        Some(k) => Some(k),
+        None => match tenant.settings().await {
+            Ok(s) => s.require_challenge.then_some(ChallengeKind::Colour),
+            Err(e) => {
+                tracing::error!(error = %e, "tenant settings");
+                return fail(AdvanceCode::Error, None, &rid);
+            }
+        },
+    };
     let signature = new_id();
-    let spec = NewSession::new(Api::Advance, KIND)
+    let spec = NewSession::new(Api::Advance, CAPTURE_KIND)
         .with_alias(&signature)
         .with_ttl(state.cfg.capture_session_ttl());
-    match tenant.create_session(spec).await {
-        Ok(s) => AdvanceReply::success(
-            json!({"signatureId": signature, "expiredTime": s.expires_at_ms}),
-            &rid,
-        )
-        .free()
-        .into_response_with(StatusCode::OK),
+    let session = match tenant.create_session(spec).await {
+        Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "capture session not created");
-            fail(AdvanceCode::Error, None, &rid)
+            return fail(AdvanceCode::Error, None, &rid);
+        }
+    };
+    let mut data = json!({"signatureId": signature, "expiredTime": session.expires_at_ms});
+    if let Some(kind) = kind {
+        let ttl = state
+            .cfg
+            .capture_session_ttl()
+            .min(std::time::Duration::from_secs(
+                state.cfg.challenge_ttl_secs.max(1),
+            ));
+        match issue_challenge(&tenant, kind, ttl, Some(&signature)).await {
+            Ok((c, spec)) => data["challenge"] = challenge_json(&c, &spec),
+            Err(e) => {
+                tracing::error!(error = %e, "challenge not issued");
+                return fail(AdvanceCode::Error, None, &rid);
+            }
         }
     }
+    AdvanceReply::success(data, &rid)
+        .free()
+        .into_response_with(StatusCode::OK)
 }
 
 /// A capture's media, as received.
@@ -86,7 +139,7 @@ pub async fn persist_capture(
         None => {
             let alias = new_id();
             tenant
-                .begin_session(NewSession::new(Api::Advance, KIND).with_alias(&alias))
+                .begin_session(NewSession::new(Api::Advance, CAPTURE_KIND).with_alias(&alias))
                 .await?
         }
     };
@@ -150,10 +203,31 @@ pub async fn capture(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let tenant = match authenticate(&state, &headers, &rid).await {
-        Ok(t) => t,
-        Err(r) => return r,
+    // A browser sends a capture token of the advance flow; a backend its access token.
+    let uploader = match capture_token(&headers) {
+        Some(token) => match capture_uploader(&state.store, token, Api::Advance).await {
+            Ok(u) => u,
+            Err(AuthFailure::Refused) => {
+                return fail(
+                    AdvanceCode::IamFailed,
+                    Some("the capture token is unknown, used, expired or not for this API".into()),
+                    &rid,
+                );
+            }
+            Err(AuthFailure::Backend(e)) => {
+                tracing::error!(error = %e, "capture token lookup failed");
+                return fail(AdvanceCode::Error, None, &rid);
+            }
+        },
+        None => match authenticate(&state, &headers, &rid).await {
+            Ok(tenant) => Uploader {
+                tenant,
+                grant: None,
+            },
+            Err(r) => return r,
+        },
     };
+    let tenant = uploader.tenant.clone();
     let Ok(multipart) = multipart else {
         return fail(
             AdvanceCode::ParameterError,
@@ -169,7 +243,13 @@ pub async fn capture(
             ("near", cfg.max_image_bytes),
             ("clip", cfg.max_video_bytes),
         ],
-        &["farImageTime", "nearImageTime", "signatureId"],
+        &[
+            ("farImageTime", SHORT_TEXT),
+            ("nearImageTime", SHORT_TEXT),
+            ("signatureId", SHORT_TEXT),
+            ("challengeId", SHORT_TEXT),
+            ("clientTelemetry", MAX_TELEMETRY_BYTES),
+        ],
         cfg.capture_body_limit(),
     )
     .await
@@ -202,9 +282,29 @@ pub async fn capture(
         (Ok(f), Ok(n)) => (f, n),
         (Err(e), _) | (_, Err(e)) => return fail(AdvanceCode::ParameterError, Some(e), &rid),
     };
+    // A capture token bound to a session fills that session only.
+    let field_signature = form
+        .texts
+        .get("signatureId")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    let bound_signature = uploader
+        .grant
+        .as_ref()
+        .and_then(|g| g.signature_id.as_deref());
+    let signature = match (field_signature, bound_signature) {
+        (Some(f), Some(b)) if f != b => {
+            return fail(
+                AdvanceCode::ParameterError,
+                Some("the signatureId is not the one the capture token was issued for".into()),
+                &rid,
+            );
+        }
+        (f, b) => f.or(b),
+    };
     // A reserved session must exist, be this tenant's, pending and unexpired before any work.
-    let pending = match form.texts.get("signatureId").map(|s| s.trim()) {
-        None | Some("") => None,
+    let pending = match signature {
+        None => None,
         Some(sig) => match tenant.session_by_alias(sig).await {
             Ok(s)
                 if s.api == Api::Advance
@@ -233,6 +333,57 @@ pub async fn capture(
             }
         },
     };
+    let telemetry = match form
+        .texts
+        .get("clientTelemetry")
+        .map(|t| telemetry_from_text(t))
+    {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            return fail(
+                AdvanceCode::ParameterError,
+                Some(format!("clientTelemetry: {e}")),
+                &rid,
+            );
+        }
+    };
+    let attached = match &pending {
+        Some(s) => match tenant
+            .challenge_for_signature(s.alias.as_deref().unwrap_or(""))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "session challenge lookup failed");
+                return fail(AdvanceCode::Error, None, &rid);
+            }
+        },
+        None => None,
+    };
+    let named = UploadChallenge {
+        field: form
+            .texts
+            .get("challengeId")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty()),
+        signature_id: pending.as_ref().and_then(|s| s.alias.as_deref()),
+        attached,
+    };
+    let evidence = match prepare(&uploader, named, telemetry).await {
+        Ok(e) => e,
+        Err(PrepareError::Invalid(d)) => {
+            return fail(
+                AdvanceCode::ParameterError,
+                Some(format!("challengeId: {d}")),
+                &rid,
+            );
+        }
+        Err(PrepareError::Backend(d)) => {
+            tracing::error!(error = %d, "capture challenge lookup failed");
+            return fail(AdvanceCode::Error, None, &rid);
+        }
+    };
     let inputs = CaptureInputs {
         far,
         near,
@@ -246,6 +397,7 @@ pub async fn capture(
         far_time_ms,
         near_time_ms,
         clip: inputs.clip.clone(),
+        evidence,
     };
     let verdict = match check_capture(&state, job).await {
         Ok(v) => v,
@@ -265,6 +417,16 @@ pub async fn capture(
         }
         Err(JudgeError::Pool(RunError::Busy { .. } | RunError::QueueTimeout { .. })) => {
             return fail(AdvanceCode::TooManyRequests, None, &rid);
+        }
+        Err(JudgeError::Spend(SpendError::Token(e))) => {
+            return fail(AdvanceCode::IamFailed, Some(e.to_string()), &rid);
+        }
+        Err(JudgeError::Spend(SpendError::Challenge(e))) => {
+            return fail(
+                AdvanceCode::ParameterError,
+                Some(format!("challengeId: {e}")),
+                &rid,
+            );
         }
         Err(e) => {
             tracing::error!(error = %e, "capture check failed");

@@ -13,7 +13,7 @@ pub mod summary;
 mod token;
 pub mod zip;
 
-pub use capture::{CaptureInputs, capture, persist_capture, signature_id};
+pub use capture::{CAPTURE_KIND, CaptureInputs, capture, persist_capture, signature_id};
 pub use files::file;
 pub use reply::{AdvanceCode, AdvanceReply};
 pub use result::detection_result;

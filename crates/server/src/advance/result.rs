@@ -174,7 +174,7 @@ pub async fn detection_result(
             }
         },
     };
-    let data = json!({
+    let mut data = json!({
         "detectionResult": detection,
         "livenessScore": summary.liveness_score,
         "auditImageUrl": urls[3],
@@ -185,6 +185,9 @@ pub async fn detection_result(
         "attackType": summary.attack_type,
         "attackSubType": Value::Null,
     });
+    if let Some(c) = summary.challenge {
+        data["challenge"] = c;
+    }
     let mut reply = AdvanceReply::success(data, &rid);
     reply.extra = summary.hint.map_or(Value::Null, Value::String);
     reply.into_response_with(StatusCode::OK)

@@ -7,6 +7,11 @@ use serde::{Deserialize, Serialize};
 /// Liveness scores at or above this (0-100) are "normal behaviour" (the seed's 50).
 pub const PASS_SCORE: f64 = 50.0;
 
+/// The score answered when the engine decided "not live" for a reason its P(live) does not carry
+/// (a failed challenge, a still image, a deepfake) while P(live) is at or above 50: the vendor's
+/// only decision field is the score against 50, so the decision is put just below it.
+pub const NOT_LIVE_SCORE: f64 = 49.99;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CaptureSummary {
@@ -23,6 +28,10 @@ pub struct CaptureSummary {
     /// Artefact names: the detection image, far, near, audit zip.
     pub detection_artefact: String,
     pub has_clip: bool,
+    /// Extension: the challenge's verification (the engine's `ChallengeResult`), when the capture
+    /// carried one; answered as `data.challenge`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<serde_json::Value>,
 }
 
 /// The attack table: engine attack kind -> the seed's `attackType`.
@@ -48,6 +57,12 @@ pub fn summarise(
         .map_or(0.0, |l| 100.0 * l.score.clamp(0.0, 1.0));
     // Rounded to 2 decimals: the vendor shows scores like 100.0 and 0.0.
     let score = (score * 100.0).round() / 100.0;
+    let not_live = v.liveness.as_ref().is_some_and(|l| !l.is_live);
+    let score = if not_live && score >= PASS_SCORE {
+        NOT_LIVE_SCORE
+    } else {
+        score
+    };
     // The seed: an attack type only below 50.
     let attack_type =
         (score < PASS_SCORE).then(|| attack_code(v.liveness.as_ref().and_then(|l| l.attack_type)));
@@ -61,6 +76,10 @@ pub fn summarise(
         hint: first_error.map(|r| r.hint.to_owned()),
         detection_artefact: detection_artefact.to_owned(),
         has_clip,
+        challenge: v
+            .challenge
+            .as_ref()
+            .and_then(|c| serde_json::to_value(c).ok()),
     }
 }
 
@@ -90,6 +109,16 @@ mod tests {
         assert_eq!(s.liveness_score, 0.0);
         assert_eq!(s.attack_type, Some(3));
         assert_eq!(s.reasons, ["no_face"]);
+        // Not live by the engine's decision although P(live) is high (a failed challenge):
+        // answered below 50 with the engine's attack type.
+        let mut failed = live();
+        if let Some(l) = failed.liveness.as_mut() {
+            l.is_live = false;
+            l.attack_type = Some(AttackType::Presentation);
+        }
+        let s = summarise(&failed, None, None, "detection", true);
+        assert_eq!(s.liveness_score, NOT_LIVE_SCORE);
+        assert_eq!(s.attack_type, Some(1));
         assert_eq!(attack_code(Some(AttackType::Injection)), 2);
         assert_eq!(attack_code(Some(AttackType::Deepfake)), 2);
         assert_eq!(attack_code(Some(AttackType::Unsure)), 3);

@@ -31,6 +31,12 @@ pub fn fpt_code(reason: ReasonCode) -> FptCode {
         StillImage => Error("413", "Video may seem like image"),
         Spoof => Error("301", "Face in video is spoof"),
         Deepfake => Error("302", "Video seems like deepfake"),
+        // Ours: only a request that used the challenge extension can fail it.
+        ChallengeFailed => Error("304", "Face in video did not answer the challenge"),
+        // Client telemetry alone never decides: a note for the reviewer (need_to_review is set).
+        InjectionSuspected => Warning(
+            "The capture device or browser looks virtual or automated. Please review this capture",
+        ),
         // face match
         FaceMismatch => Error("303", "face is not matching with document"),
         NoFaceInDocument => Error("407", "No faces detected in document"),
@@ -58,6 +64,14 @@ pub const OK_MATCH: (&str, &str) = ("200", "face matching successful");
 pub const INVALID_VIDEO: (&str, &str) = ("409", "Invalid upload video");
 pub const INVALID_IMAGE: (&str, &str) = ("409", "Invalid upload image");
 pub const NO_VIDEO: (&str, &str) = ("409", "No video uploaded");
+/// Ours, for the challenge extension: a `challenge_id` that is unknown, another tenant's, used,
+/// expired or not the capture token's; or one missing when the tenant requires it.
+pub const INVALID_CHALLENGE: (&str, &str) = (
+    "409",
+    "Invalid challenge: unknown, used, expired or required",
+);
+/// Ours: `client_telemetry` that is not the SDK's JSON, or too long.
+pub const INVALID_TELEMETRY: (&str, &str) = ("409", "Invalid client telemetry");
 /// Not in the seed's table: our own codes for failures of the request itself.
 pub const UNAUTHORIZED: (&str, &str) = ("401", "Invalid or missing api-key");
 pub const BUSY: (&str, &str) = ("429", "Too many requests, try again later");

@@ -1,4 +1,6 @@
 //! The FPT request: `api-key` (or `api_key`) header, multipart `video` and optional `cmnd`.
+//! Extensions: an `x-capture-token` header instead of the key (a browser), multipart
+//! `challenge_id` (a server-issued challenge) and `client_telemetry` (the SDK's JSON).
 
 use std::collections::HashMap;
 
@@ -8,17 +10,20 @@ use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use faceproof_engine::check::CheckError;
-use faceproof_store::{Api, NewSession, SessionStatus, TenantStore};
+use faceproof_store::{Api, NewSession, SessionStatus};
 use serde_json::json;
 
 use super::codes::{
-    BUSY, INTERNAL, INVALID_IMAGE, INVALID_VIDEO, NO_VIDEO, UNAUTHORIZED, UNAVAILABLE,
+    BUSY, INTERNAL, INVALID_CHALLENGE, INVALID_IMAGE, INVALID_TELEMETRY, INVALID_VIDEO, NO_VIDEO,
+    UNAUTHORIZED, UNAVAILABLE,
 };
 use super::response::FptResponse;
 use super::v2::FptV2Response;
-use crate::auth::{AuthFailure, tenant_by_api_key};
+use crate::auth::{AuthFailure, uploader_by_api_key};
+use crate::capture::upload::{MAX_TELEMETRY_BYTES, telemetry_from_text};
+use crate::capture::{PrepareError, SpendError, UploadChallenge, prepare};
 use crate::checks::RunError;
-use crate::form::{FormError, read_form};
+use crate::form::{FormError, SHORT_TEXT, read_form};
 use crate::judge::{JudgeError, VideoJob, check_video};
 use crate::metrics::Outcome;
 use crate::state::Shared;
@@ -60,6 +65,9 @@ fn judge_failure(e: &JudgeError) -> (&'static str, &'static str) {
         JudgeError::Pool(RunError::Busy { .. }) => BUSY,
         JudgeError::Pool(RunError::QueueTimeout { .. }) => UNAVAILABLE,
         JudgeError::Pool(RunError::TaskFailed(_)) => INTERNAL,
+        JudgeError::Spend(SpendError::Token(_)) => UNAUTHORIZED,
+        JudgeError::Spend(SpendError::Challenge(_)) => INVALID_CHALLENGE,
+        JudgeError::Spend(SpendError::Backend(_)) => INTERNAL,
     }
 }
 
@@ -75,7 +83,7 @@ pub async fn liveness(
     let fail = |cm: (&str, &str)| reply(failure_status(cm.0), &FptResponse::failure(cm), v2);
 
     // Authenticate before reading the body: an unknown caller does not get us to buffer 15 MB.
-    let tenant: TenantStore = match tenant_by_api_key(&state.store, &headers).await {
+    let uploader = match uploader_by_api_key(&state.store, &headers, Api::Fpt).await {
         Ok(t) => t,
         Err(AuthFailure::Backend(e)) => {
             tracing::error!(error = %e, "api key lookup failed");
@@ -95,12 +103,21 @@ pub async fn liveness(
             ("video", cfg.max_video_bytes),
             ("cmnd", cfg.max_image_bytes),
         ],
-        &[],
+        &[
+            ("challenge_id", SHORT_TEXT),
+            ("client_telemetry", MAX_TELEMETRY_BYTES),
+        ],
         limit,
     )
     .await
     {
         Ok(f) => f,
+        Err(FormError::BadText { field }) if field == "client_telemetry" => {
+            return fail(INVALID_TELEMETRY);
+        }
+        Err(FormError::BadText { field }) if field == "challenge_id" => {
+            return fail(INVALID_CHALLENGE);
+        }
         Err(e @ (FormError::BodyTooLarge { .. } | FormError::FieldTooLarge { .. })) => {
             let cm = match &e {
                 FormError::FieldTooLarge { field, .. } if field == "cmnd" => INVALID_IMAGE,
@@ -116,6 +133,34 @@ pub async fn liveness(
     };
     let id_photo = files.remove("cmnd");
     let with_document = id_photo.is_some();
+    let telemetry = match form
+        .texts
+        .get("client_telemetry")
+        .map(|t| telemetry_from_text(t))
+    {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            tracing::debug!(error = %e, "fpt telemetry refused");
+            return fail(INVALID_TELEMETRY);
+        }
+    };
+    let named = UploadChallenge {
+        field: form.texts.get("challenge_id").map(|s| s.trim()),
+        ..UploadChallenge::default()
+    };
+    let evidence = match prepare(&uploader, named, telemetry).await {
+        Ok(e) => e,
+        Err(PrepareError::Invalid(e)) => {
+            tracing::debug!(error = %e, "fpt challenge refused");
+            return fail(INVALID_CHALLENGE);
+        }
+        Err(PrepareError::Backend(e)) => {
+            tracing::error!(error = %e, "fpt challenge lookup failed");
+            return fail(INTERNAL);
+        }
+    };
+    let tenant = uploader.tenant;
 
     let job = VideoJob {
         video,
@@ -123,6 +168,7 @@ pub async fn liveness(
         // FPT always honours the photo's EXIF orientation.
         id_auto_rotate: true,
         encode_best_frame: false,
+        evidence,
     };
     let verdict = match check_video(&state, job).await {
         Ok(v) => v,

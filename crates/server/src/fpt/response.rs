@@ -1,16 +1,20 @@
 //! The FPT Liveness v3 response: every value a string, "N/A" where nothing was produced.
 
+use faceproof_engine::challenge::ChallengeResult;
 use faceproof_engine::check::{Reason, ReasonCode, Severity, Stage, Verdict};
 use serde::Serialize;
 
 use super::codes::{FptCode, NA, OK_LIVENESS, OK_MATCH, OK_REQUEST, fpt_code};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FptResponse {
     pub code: String,
     pub message: String,
     pub liveness: LivenessPart,
     pub face_match: FaceMatchPart,
+    /// Extension: the server-issued challenge's verification, only when the request sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<ChallengeResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -84,6 +88,7 @@ impl FptResponse {
             message: s(message),
             liveness: LivenessPart::not_applicable(code, message),
             face_match: FaceMatchPart::not_applicable(code, message),
+            challenge: None,
         }
     }
 
@@ -184,6 +189,7 @@ impl FptResponse {
             message: s(message),
             liveness,
             face_match,
+            challenge: v.challenge.clone(),
         }
     }
 

@@ -3,12 +3,13 @@
 //! liveness and face-match values side by side, one `warning` joining both parts' warnings.
 //! It is derived from the v3 response, so the two can never disagree.
 
+use faceproof_engine::challenge::ChallengeResult;
 use serde::Serialize;
 
 use super::codes::NA;
 use super::response::FptResponse;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FptV2Response {
     pub code: String,
     pub message: String,
@@ -21,6 +22,9 @@ pub struct FptV2Response {
     pub is_match: String,
     pub similarity: String,
     pub warning: String,
+    /// Extension, as in v3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<ChallengeResult>,
 }
 
 impl From<&FptResponse> for FptV2Response {
@@ -47,6 +51,7 @@ impl From<&FptResponse> for FptV2Response {
             is_match: v3.face_match.is_match.clone(),
             similarity: v3.face_match.similarity.clone(),
             warning,
+            challenge: v3.challenge.clone(),
         }
     }
 }

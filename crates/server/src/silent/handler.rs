@@ -1,5 +1,7 @@
 //! The silent compare request: JSON with base64 envelopes (or plain base64 when the tenant
-//! allows it), answered with the seed's fields.
+//! allows it), answered with the seed's fields. Extensions: an `x-capture-token` header instead of
+//! the key (a browser), `challenge_id` (a server-issued challenge) and `client_telemetry` (the
+//! SDK's JSON object).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -13,6 +15,7 @@ use faceproof_engine::check::CheckError;
 use faceproof_media::MediaError;
 use faceproof_store::{Api, NewSession, SessionStatus, TenantStore};
 use serde::Deserialize;
+use serde_json::Value;
 use serde_json::json;
 
 use super::codes::{
@@ -21,7 +24,9 @@ use super::codes::{
 };
 use super::envelope::{self, EnvelopeError, Field};
 use super::response::{SilentResponse, Switches, from_verdict, short_time};
-use crate::auth::{AuthFailure, tenant_by_api_key};
+use crate::auth::{AuthFailure, Uploader, tenant_by_api_key, uploader_by_api_key};
+use crate::capture::upload::telemetry_from_value;
+use crate::capture::{PrepareError, SpendError, UploadChallenge, prepare};
 use crate::checks::RunError;
 use crate::judge::{JudgeError, VideoJob, check_video};
 use crate::metrics::Outcome;
@@ -47,6 +52,10 @@ struct CompareRequest {
     return_face_image: bool,
     #[serde(default)]
     return_status: bool,
+    /// Extension: a server-issued challenge the video answers.
+    challenge_id: Option<String>,
+    /// Extension: the capture SDK's telemetry (an object).
+    client_telemetry: Option<Value>,
 }
 
 /// An error answer: `code`, `message` (with what was wrong), `request_id`.
@@ -72,16 +81,27 @@ fn success(body: &SilentResponse) -> Response {
     resp
 }
 
+fn auth_code(e: AuthFailure) -> SilentCode {
+    match e {
+        AuthFailure::Refused => UNAUTHORIZED,
+        AuthFailure::Backend(e) => {
+            tracing::error!(error = %e, "api key lookup failed");
+            INTERNAL
+        }
+    }
+}
+
 async fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<TenantStore, SilentCode> {
     tenant_by_api_key(&state.store, headers)
         .await
-        .map_err(|e| match e {
-            AuthFailure::Refused => UNAUTHORIZED,
-            AuthFailure::Backend(e) => {
-                tracing::error!(error = %e, "api key lookup failed");
-                INTERNAL
-            }
-        })
+        .map_err(auth_code)
+}
+
+/// The upload: a capture token of the silent flow, or the API key.
+async fn authenticate_upload(state: &Shared, headers: &HeaderMap) -> Result<Uploader, SilentCode> {
+    uploader_by_api_key(&state.store, headers, Api::Silent)
+        .await
+        .map_err(auth_code)
 }
 
 /// One media field: an envelope, or plain base64 when allowed. Errors carry the field's name.
@@ -136,6 +156,9 @@ fn judge_failure(e: &JudgeError) -> Option<SilentCode> {
         JudgeError::Pool(RunError::Busy { .. }) => Some(BUSY),
         JudgeError::Pool(RunError::QueueTimeout { .. }) => Some(UNAVAILABLE),
         JudgeError::Pool(RunError::TaskFailed(_)) => Some(INTERNAL),
+        JudgeError::Spend(SpendError::Token(_)) => Some(UNAUTHORIZED),
+        JudgeError::Spend(SpendError::Challenge(_)) => Some(INVALID_ARGUMENT),
+        JudgeError::Spend(SpendError::Backend(_)) => Some(INTERNAL),
     }
 }
 
@@ -145,10 +168,11 @@ pub async fn video_compare(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let tenant = match authenticate(&state, &headers).await {
-        Ok(t) => t,
+    let uploader = match authenticate_upload(&state, &headers).await {
+        Ok(u) => u,
         Err(c) => return error(c, None, &rid),
     };
+    let tenant = uploader.tenant.clone();
     // The seed lists 411: a body of unknown length is refused before it is read.
     if !headers.contains_key(header::CONTENT_LENGTH) {
         return error(LENGTH_REQUIRED, Some("Content-Length is required"), &rid);
@@ -221,6 +245,25 @@ pub async fn video_compare(
         Err((c, d)) => return error(c, Some(&d), &rid),
     };
     drop(key_pair);
+    let telemetry = match req.client_telemetry.map(telemetry_from_value) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => return error(INVALID_ARGUMENT, Some(&e.to_string()), &rid),
+    };
+    let named = UploadChallenge {
+        field: req.challenge_id.as_deref().map(str::trim),
+        ..UploadChallenge::default()
+    };
+    let evidence = match prepare(&uploader, named, telemetry).await {
+        Ok(e) => e,
+        Err(PrepareError::Invalid(d)) => {
+            return error(INVALID_ARGUMENT, Some(&format!("challenge_id: {d}")), &rid);
+        }
+        Err(PrepareError::Backend(d)) => {
+            tracing::error!(error = %d, "silent challenge lookup failed");
+            return error(INTERNAL, None, &rid);
+        }
+    };
 
     let sw = Switches {
         check_quality: req.check_quality,
@@ -233,6 +276,7 @@ pub async fn video_compare(
         id_photo: Some(image),
         id_auto_rotate: req.auto_rotate,
         encode_best_frame: sw.return_image || sw.return_face_image,
+        evidence,
     };
     let outcome = match check_video(&state, job).await {
         Ok(verdict) => {

@@ -2,6 +2,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use faceproof_engine::challenge::ChallengeResult;
 use faceproof_engine::check::{ReasonCode, Severity, Stage, Verdict};
 use serde::Serialize;
 
@@ -32,6 +33,9 @@ pub struct SilentResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base64_face_image: Option<String>,
     pub request_id: String,
+    /// Extension: the server-issued challenge's verification, only when the request sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<ChallengeResult>,
 }
 
 /// The seed's success code.
@@ -55,6 +59,7 @@ pub fn short_time(sw: Switches, request_id: &str) -> SilentResponse {
         base64_image: None,
         base64_face_image: None,
         request_id: request_id.to_owned(),
+        challenge: None,
     }
 }
 
@@ -112,5 +117,6 @@ pub fn from_verdict(
             .filter(|b| sw.return_face_image && !b.face_jpeg.is_empty())
             .map(|b| STANDARD.encode(&b.face_jpeg)),
         request_id: request_id.to_owned(),
+        challenge: v.challenge.clone(),
     })
 }

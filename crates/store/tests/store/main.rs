@@ -3,6 +3,7 @@
 
 mod atomic;
 mod common;
+mod grants;
 mod retention;
 mod sessions;
 mod signed;

@@ -62,6 +62,7 @@ async fn purge_counts_follow_the_retention_rules() {
             objects: 7,
             sessions: 1,
             uploads: 0,
+            grants: 0,
             failures: 0
         }
     );
@@ -187,7 +188,7 @@ async fn migrations_are_idempotent() {
             .await
             .unwrap();
     assert_eq!(applied, migration_count() as i64);
-    assert_eq!(migration_count(), 1);
+    assert_eq!(migration_count(), 2);
 }
 
 #[test]

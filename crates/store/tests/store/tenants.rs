@@ -391,6 +391,7 @@ async fn admin_list_shows_no_secrets() {
             "one",
             TenantSettings {
                 silent_accept_plain: true,
+                ..TenantSettings::default()
             },
         )
         .await
@@ -453,6 +454,7 @@ async fn admin_list_shows_no_secrets() {
             "two",
             &TenantSettings {
                 silent_accept_plain: true,
+                ..TenantSettings::default()
             },
         )
         .await
