@@ -7,7 +7,7 @@ CARGO_FLAGS := --release --locked
 BIN := target/release/faceproof
 SHARED ?= $(abspath ../shared)
 
-.PHONY: run test setup models build bench lint fmt
+.PHONY: run test test-scale validate-deploy setup models build bench lint fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -15,8 +15,11 @@ setup:
 models: setup
 	@bash scripts/fetch-models.sh "$(MODELS)"
 
+# The service and the web capture SDK it serves at /sdk/ and /demo/ (sdk/web/dist, built from the
+# lockfile by scripts/sdk.sh, which also installs Debian's chromium for the browser tests).
 build: setup
 	cargo build $(CARGO_FLAGS) --bin faceproof
+	bash scripts/sdk.sh
 
 # `run` starts the HTTP service on the embedded default (SQLite + artefacts under $FACEPROOF_HOME) on
 # 127.0.0.1:8080; the first start creates the demo tenant and prints its credentials.
@@ -25,13 +28,28 @@ run: models build
 
 # Lint first (formatting and clippy -D warnings are part of the tests), then every test on the embedded
 # default (SQLite + local files), then the storage and HTTP suites again on PostgreSQL + S3 (moto),
-# both started on loopback by scripts/test-services.sh and stopped after.
+# both started on loopback by scripts/test-services.sh and stopped after; then the web SDK in real
+# Chromium against `faceproof serve` (sdk/web/test, docs/sdk.md) and three replicas behind HAProxy
+# (scripts/test-scale.sh, docs/scaling.md).
 test: lint models build
 	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"
 	cargo test $(CARGO_FLAGS) --workspace
 	bash scripts/test-services.sh install
-	bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) -p faceproof-store -p faceproof-server \
-	  --test store --test advance --test fpt --test silent --test ops --test capture
+	FACEPROOF_TEST_REQUIRE=postgres,s3 bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) \
+	  -p faceproof-store -p faceproof-server --test store --test advance --test fpt --test silent --test ops \
+	  --test capture --test hardening
+	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" node --test sdk/web/test/
+	bash scripts/test-scale.sh
+
+# Three `faceproof serve` replicas on one PostgreSQL + one S3 (moto) behind HAProxy, on loopback:
+# cross-replica reads, single use across replicas, kill -9 under load, rolling restart, retention
+# (scripts/test-scale.sh, about 3-4 minutes; docs/scaling.md).
+test-scale: models build
+	bash scripts/test-scale.sh
+
+# The Kubernetes manifests against the API's JSON schemas, the ConfigMap's TOML against the binary.
+validate-deploy: build
+	bash scripts/validate-deploy.sh
 
 # Each stage beside its floor and concurrent throughput (in process), then whole processes:
 # `faceproof check` against the Python reference pipeline and a long clip against its first 6 s,

@@ -42,10 +42,35 @@ pub struct ServerConfig {
     pub public_base_url: Option<String>,
     /// Seconds given to in-flight requests after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// Seconds between a shutdown signal and closing the listener: `/readyz` already answers
+    /// 503 and new requests are still served, so a load balancer polling `/readyz` takes the
+    /// replica out of rotation before its connections start being refused. Set it above the
+    /// balancer's detection time (checks x interval); 0 closes the listener at once.
+    pub drain_delay_secs: u64,
     /// Longest a whole request may take, body upload included, before it is answered 408 and
     /// dropped: a client trickling its body cannot hold a connection and a buffer forever. A 15 MB
     /// upload at 1 Mbit/s takes 120 s; the queue and a check add under a minute.
     pub request_timeout_secs: u64,
+    /// Longest a client may take to send a request's line and headers, seconds, counted from
+    /// when the server starts waiting for it (a new connection, or the previous answer on a
+    /// kept-alive one): a client trickling header lines cannot hold a connection. It therefore
+    /// also closes kept-alive connections idle for this long.
+    pub header_read_timeout_secs: u64,
+    /// Longest a request body may stall (no byte received) once its headers are in, seconds. A
+    /// stalled upload is cut and its connection closed, well before `request_timeout_secs`.
+    pub idle_timeout_secs: u64,
+    /// Connections served at once. The next ones wait, unread, in the kernel's accept queue
+    /// until one closes (a load balancer sees them as slow, never as refused while the queue
+    /// has room), so a flood of idle connections cannot exhaust memory or file descriptors.
+    pub max_connections: usize,
+    /// Hosts the signed URLs may name when `public_base_url` is unset, as `host` or `host:port`
+    /// (case-insensitive). A request whose `Host` is not listed gets no signed URL (400), so a
+    /// forged `Host` cannot point a client at someone else's server. Empty: loopback names
+    /// (`localhost`, `127.0.0.1`, `[::1]`, any port) and the `bind` address only.
+    pub allowed_hosts: Vec<String>,
+    /// When set, `GET /metrics` requires `Authorization: Bearer <token>` (compared in constant
+    /// time); otherwise it is open (keep it on a private network).
+    pub metrics_token: Option<String>,
     /// Default lifetime of a server-issued challenge, seconds (`POST /v1/challenges` may ask for
     /// less or more, up to [`MAX_GRANT_TTL_SECS`]). Short: a challenge known long before the
     /// capture gives a forger time to render an answer.
@@ -77,7 +102,13 @@ impl Default for ServerConfig {
             capture_session_ttl_secs: 15 * 60,
             public_base_url: None,
             shutdown_grace_secs: 30,
+            drain_delay_secs: 0,
             request_timeout_secs: 180,
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 30,
+            max_connections: 1024,
+            allowed_hosts: Vec::new(),
+            metrics_token: None,
             challenge_ttl_secs: 180,
             capture_token_ttl_secs: 600,
             sdk_dir: PathBuf::from("sdk/web"),
@@ -122,8 +153,100 @@ impl ServerConfig {
     pub fn capture_session_ttl(&self) -> Duration {
         Duration::from_secs(self.capture_session_ttl_secs)
     }
+
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs.max(1))
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
+    }
+
+    /// `scheme://host` put in front of signed artefact paths: `public_base_url` when set, else
+    /// `http://` + the request's `Host` when that host is allowed (see `allowed_hosts`), else
+    /// `None`. A request without `Host` (HTTP/1.0) gets the `bind` address.
+    pub fn signed_url_base(&self, host: Option<&str>) -> Option<String> {
+        if let Some(b) = &self.public_base_url {
+            return Some(b.trim_end_matches('/').to_owned());
+        }
+        let Some(host) = host else {
+            return Some(format!("http://{}", self.bind));
+        };
+        let well_formed = !host.is_empty()
+            && host.len() <= 255
+            && host.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+            });
+        (well_formed && self.host_allowed(host)).then(|| format!("http://{host}"))
+    }
+
+    fn host_allowed(&self, host: &str) -> bool {
+        if !self.allowed_hosts.is_empty() {
+            return self
+                .allowed_hosts
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(host));
+        }
+        if host.eq_ignore_ascii_case(&self.bind.to_string()) {
+            return true;
+        }
+        // The name without its port (`[::1]:8080` -> `[::1]`, `localhost:80` -> `localhost`).
+        let name = match host.rfind(':') {
+            Some(i) if !host[i..].contains(']') => &host[..i],
+            _ => host,
+        };
+        ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(name))
+    }
 }
 
 fn to_usize(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_url_base_allows_only_listed_or_loopback_hosts() {
+        let cfg = ServerConfig::default();
+        assert_eq!(
+            cfg.signed_url_base(Some("127.0.0.1:8080")).as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            cfg.signed_url_base(Some("localhost:9000")).as_deref(),
+            Some("http://localhost:9000")
+        );
+        assert_eq!(
+            cfg.signed_url_base(Some("[::1]:8080")).as_deref(),
+            Some("http://[::1]:8080")
+        );
+        assert_eq!(
+            cfg.signed_url_base(None).as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(cfg.signed_url_base(Some("evil.example")), None);
+        assert_eq!(cfg.signed_url_base(Some("localhost.evil.example")), None);
+        assert_eq!(cfg.signed_url_base(Some("127.0.0.1@evil.example")), None);
+        let cfg = ServerConfig {
+            allowed_hosts: vec!["kyc.example.com".into()],
+            ..ServerConfig::default()
+        };
+        assert_eq!(
+            cfg.signed_url_base(Some("KYC.example.com")).as_deref(),
+            Some("http://KYC.example.com")
+        );
+        assert_eq!(cfg.signed_url_base(Some("127.0.0.1:8080")), None);
+        let cfg = ServerConfig {
+            public_base_url: Some("https://kyc.example.com/".into()),
+            ..ServerConfig::default()
+        };
+        assert_eq!(
+            cfg.signed_url_base(Some("evil.example")).as_deref(),
+            Some("https://kyc.example.com")
+        );
+    }
 }

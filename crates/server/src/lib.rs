@@ -21,6 +21,7 @@ pub mod form;
 pub mod fpt;
 mod health;
 pub mod judge;
+mod listen;
 pub mod log;
 pub mod metrics;
 pub mod openapi;
@@ -159,7 +160,8 @@ async fn not_found() -> axum::response::Response {
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish (bounded by
-/// `shutdown_grace_secs`).
+/// `shutdown_grace_secs`). Connections are capped and slow headers or stalled bodies are cut
+/// (`max_connections`, `header_read_timeout_secs`, `idle_timeout_secs`; see `listen.rs`).
 pub async fn serve(
     state: Shared,
     listener: tokio::net::TcpListener,
@@ -168,23 +170,16 @@ pub async fn serve(
     let grace = std::time::Duration::from_secs(state.cfg.shutdown_grace_secs);
     let app = router(state.clone());
     let draining = state.clone();
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let delay = std::time::Duration::from_secs(state.cfg.drain_delay_secs);
     let signal = async move {
         shutdown.await;
         draining.begin_shutdown();
-        tracing::info!("shutdown signal: draining in-flight requests");
-        let _ = stopped_tx.send(());
+        tracing::info!(
+            drain_delay_secs = delay.as_secs(),
+            "shutdown signal: out of rotation, draining in-flight requests"
+        );
+        // Still accepting: the load balancer sees `/readyz` fail before connections are refused.
+        tokio::time::sleep(delay).await;
     };
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
-    let server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        r = server => r,
-        _ = async {
-            let _ = stopped_rx.await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!(grace_secs = grace.as_secs(), "in-flight requests cut at the end of the grace period");
-            Ok(())
-        }
-    }
+    listen::accept_loop(app, listener, &state.cfg, grace, signal).await
 }

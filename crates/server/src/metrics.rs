@@ -196,8 +196,25 @@ pub async fn middleware(State(state): State<Shared>, req: Request, next: Next) -
     resp
 }
 
-/// `GET /metrics`.
-pub async fn handler(State(state): State<Shared>) -> Response {
+/// `GET /metrics`; with `server.metrics_token` set, only for `Authorization: Bearer <token>`.
+pub async fn handler(State(state): State<Shared>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(token) = &state.cfg.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !same_secret(given.trim(), token) {
+            return Response::builder()
+                .status(axum::http::StatusCode::UNAUTHORIZED)
+                .header("www-authenticate", "Bearer")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    r#"{"code":"UNAUTHORIZED","message":"/metrics needs Authorization: Bearer <server.metrics_token>"}"#,
+                ))
+                .expect("static response");
+        }
+    }
     let text = state
         .metrics
         .render(state.checks.running(), state.checks.queued());
@@ -205,6 +222,18 @@ pub async fn handler(State(state): State<Shared>) -> Response {
         .header("content-type", "text/plain; version=0.0.4")
         .body(axum::body::Body::from(text))
         .expect("static response")
+}
+
+/// Compares the SHA-256 digests of both in constant time: neither the token's length nor the
+/// position of the first difference shows in the timing.
+fn same_secret(given: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let a = Sha256::digest(given.as_bytes());
+    let b = Sha256::digest(expected.as_bytes());
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ async fn live_video_with_another_persons_photo_is_303() {
     // Stored: one session with the same answer; the media itself is not kept for this API.
     assert_eq!(h.count("sessions").await, 1);
     assert_eq!(h.count("artefacts").await, 0);
-    assert_eq!(h.artefact_files(), 0);
+    assert_eq!(h.artefact_files().await, 0);
 }
 
 /// The seed's sample request, run with curl as written (our host and a key).

@@ -240,7 +240,7 @@ async fn real_pair_answers_with_the_seed_fields() {
         assert!(jpeg.starts_with(&[0xff, 0xd8]), "{k} is a JPEG");
     }
     assert_eq!(h.count("sessions").await, 1);
-    assert_eq!(h.artefact_files(), 0);
+    assert_eq!(h.artefact_files().await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,6 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::Store;
 use crate::config::StoreConfig;
+use crate::db::Dialect;
 use crate::error::{BackendOp, Result};
 use crate::sessions::SessionStatus;
 
@@ -33,14 +34,45 @@ pub struct PurgeReport {
     pub failures: u64,
 }
 
+/// Advisory lock id of the retention purge on PostgreSQL (any constant unique to this use).
+const PURGE_LOCK_KEY: i64 = 0x6661_6365_7072_6f01;
+
 impl Store {
     /// Runs every retention rule once, in batches, until nothing due is left.
+    ///
+    /// On PostgreSQL one replica purges at a time: the run holds a transaction-scoped advisory
+    /// lock, and a replica that cannot take it skips this run (the holder is doing the work), so
+    /// several replicas never delete, and count, the same object twice.
     pub async fn purge(&self) -> Result<PurgeReport> {
         let mut r = PurgeReport::default();
-        self.purge_artefacts(&mut r).await?;
-        self.purge_sessions(&mut r).await?;
-        self.sweep_uploads(&mut r).await?;
-        self.purge_grants(&mut r).await?;
+        let lock = match self.dialect() {
+            Dialect::Sqlite => None,
+            Dialect::Postgres => {
+                let mut tx = self.db().begin().await.op("begin purge lock")?;
+                let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                    .bind(PURGE_LOCK_KEY)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .op("take purge lock")?;
+                if !got {
+                    tracing::debug!("retention purge skipped: another replica is purging");
+                    return Ok(r);
+                }
+                Some(tx)
+            }
+        };
+        let run = async {
+            self.purge_artefacts(&mut r).await?;
+            self.purge_sessions(&mut r).await?;
+            self.sweep_uploads(&mut r).await?;
+            self.purge_grants(&mut r).await
+        }
+        .await;
+        if let Some(tx) = lock {
+            // Ends the transaction, which releases the lock.
+            tx.rollback().await.op("release purge lock")?;
+        }
+        run?;
         if r != PurgeReport::default() {
             tracing::info!(
                 artefacts = r.artefacts,

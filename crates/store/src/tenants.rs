@@ -151,7 +151,24 @@ pub struct TenantStore {
 
 const MAX_NAME: usize = 64;
 
+/// Whether `s` has the shape of a tenant id (a UUID, `8-4-4-4-12` hex digits, any case). Such a
+/// string is looked up as an id only and is refused as a name, so an id and a name never collide.
+pub fn looks_like_tenant_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
 fn check_tenant_name(name: &str) -> Result<()> {
+    if looks_like_tenant_id(name) {
+        return Err(StoreError::invalid(
+            "tenant name",
+            format!("{name:?} has the shape of a tenant id; ids and names must not collide"),
+        ));
+    }
     let ok = !name.is_empty()
         && name.len() <= MAX_NAME
         && name
@@ -295,28 +312,46 @@ impl Store {
         })
     }
 
+    /// The id of the tenant named by `id_or_name`: a string shaped like an id is an id, anything
+    /// else a name (names shaped like ids are refused), so exactly one tenant can match.
+    async fn resolve_tenant(&self, id_or_name: &str) -> Result<String> {
+        let query = if looks_like_tenant_id(id_or_name) {
+            "SELECT id FROM tenants WHERE id = $1"
+        } else {
+            "SELECT id FROM tenants WHERE name = $1"
+        };
+        sqlx::query_scalar(query)
+            .bind(id_or_name)
+            .fetch_optional(self.db())
+            .await
+            .op("find tenant")?
+            .ok_or_else(|| StoreError::not_found("tenant", id_or_name))
+    }
+
     /// Revokes every credential of the tenant and issues a fresh set (shown once). Tokens and
     /// handles made from the old credentials are refused from now on.
     pub async fn rotate_credentials(&self, id_or_name: &str) -> Result<IssuedCredentials> {
+        // Ids never change, so resolving before the transaction is safe.
+        let id_or_name = self.resolve_tenant(id_or_name).await?;
+        let id_or_name = id_or_name.as_str();
         let now = self.now();
         let mut tx = self.db().begin().await.op("begin rotate")?;
         // Write first: on SQLite this takes the write lock before any read.
         sqlx::query(
             "UPDATE credentials SET revoked_at = $1 WHERE revoked_at IS NULL AND tenant_id IN \
-             (SELECT id FROM tenants WHERE (id = $2 OR name = $2) AND revoked_at IS NULL)",
+             (SELECT id FROM tenants WHERE id = $2 AND revoked_at IS NULL)",
         )
         .bind(now)
         .bind(id_or_name)
         .execute(&mut *tx)
         .await
         .op("revoke old credentials")?;
-        let row =
-            sqlx::query("SELECT id, name, revoked_at FROM tenants WHERE id = $1 OR name = $1")
-                .bind(id_or_name)
-                .fetch_optional(&mut *tx)
-                .await
-                .op("load tenant")?
-                .ok_or_else(|| StoreError::not_found("tenant", id_or_name))?;
+        let row = sqlx::query("SELECT id, name, revoked_at FROM tenants WHERE id = $1")
+            .bind(id_or_name)
+            .fetch_optional(&mut *tx)
+            .await
+            .op("load tenant")?
+            .ok_or_else(|| StoreError::not_found("tenant", id_or_name))?;
         let id: String = row.try_get("id").op("decode tenant")?;
         let name: String = row.try_get("name").op("decode tenant")?;
         if row
@@ -365,14 +400,17 @@ impl Store {
 
     /// One tenant by id or name.
     pub async fn tenant(&self, id_or_name: &str) -> Result<TenantInfo> {
-        let row = sqlx::query(
-            "SELECT id, name, settings, created_at, revoked_at FROM tenants WHERE id = $1 OR name = $1",
-        )
-        .bind(id_or_name)
-        .fetch_optional(self.db())
-        .await
-        .op("load tenant")?
-        .ok_or_else(|| StoreError::not_found("tenant", id_or_name))?;
+        let query = if looks_like_tenant_id(id_or_name) {
+            "SELECT id, name, settings, created_at, revoked_at FROM tenants WHERE id = $1"
+        } else {
+            "SELECT id, name, settings, created_at, revoked_at FROM tenants WHERE name = $1"
+        };
+        let row = sqlx::query(query)
+            .bind(id_or_name)
+            .fetch_optional(self.db())
+            .await
+            .op("load tenant")?
+            .ok_or_else(|| StoreError::not_found("tenant", id_or_name))?;
         let mut info = tenant_from_row(&row)?;
         let creds = sqlx::query(
             "SELECT id, kind, lookup, public_value, created_at, revoked_at FROM credentials \
@@ -392,16 +430,16 @@ impl Store {
     /// Revokes a tenant: from now on its credentials, tokens and signed URLs are refused. Its data
     /// stays until retention purges it. Revoking twice is not an error.
     pub async fn revoke_tenant(&self, id_or_name: &str) -> Result<TenantInfo> {
+        let id = self.resolve_tenant(id_or_name).await?;
         let now = self.now();
-        let done = sqlx::query(
-            "UPDATE tenants SET revoked_at = $1 WHERE (id = $2 OR name = $2) AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(id_or_name)
-        .execute(self.db())
-        .await
-        .op("revoke tenant")?;
-        let info = self.tenant(id_or_name).await?;
+        let done =
+            sqlx::query("UPDATE tenants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(&id)
+                .execute(self.db())
+                .await
+                .op("revoke tenant")?;
+        let info = self.tenant(&id).await?;
         if done.rows_affected() > 0 {
             tracing::info!(tenant = %info.id, "tenant revoked");
         }
@@ -414,10 +452,11 @@ impl Store {
         id_or_name: &str,
         settings: &TenantSettings,
     ) -> Result<()> {
+        let id = self.resolve_tenant(id_or_name).await?;
         let json = serde_json::to_string(settings).expect("settings serialise");
-        let done = sqlx::query("UPDATE tenants SET settings = $1 WHERE id = $2 OR name = $2")
+        let done = sqlx::query("UPDATE tenants SET settings = $1 WHERE id = $2")
             .bind(json)
-            .bind(id_or_name)
+            .bind(&id)
             .execute(self.db())
             .await
             .op("update settings")?;

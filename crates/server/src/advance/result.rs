@@ -35,20 +35,10 @@ enum ResultType {
     Base64,
 }
 
-/// `scheme://host` the signed URLs start with.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(b) = &state.cfg.public_base_url {
-        return b.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'))
-        })
-        .map_or_else(|| state.cfg.bind.to_string(), str::to_owned);
-    format!("http://{host}")
+/// `scheme://host` the signed URLs start with; `None` for a `Host` that is not allowed.
+fn base_url(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST).map(|h| h.to_str().unwrap_or(""));
+    state.cfg.signed_url_base(host)
 }
 
 async fn find(tenant: &TenantStore, req: &ResultRequest) -> Result<Session, StoreError> {
@@ -139,7 +129,13 @@ pub async fn detection_result(
         return not_found("no result is stored for this session");
     };
 
-    let base = base_url(&state, &headers);
+    let Some(base) = base_url(&state, &headers) else {
+        return fail(
+            AdvanceCode::ParameterError,
+            Some("the Host header is not an allowed host (server.allowed_hosts)".into()),
+            &rid,
+        );
+    };
     let ttl = Some(state.cfg.signed_url_ttl());
     let mut urls = Vec::new();
     for name in [

@@ -50,7 +50,27 @@ fn random_suffix() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The backends this run must use, from `FACEPROOF_TEST_REQUIRE` (`postgres`, `s3`, comma
+/// separated; the PostgreSQL + S3 stage of `make test` sets it). A required backend whose
+/// variable is missing fails the test instead of silently falling back to SQLite / local files.
+fn require_backends() {
+    let required = std::env::var("FACEPROOF_TEST_REQUIRE").unwrap_or_default();
+    for (name, var) in [
+        ("postgres", "FACEPROOF_TEST_DATABASE_URL"),
+        ("s3", "FACEPROOF_TEST_S3_ENDPOINT"),
+    ] {
+        let wanted = required.split(',').any(|r| r.trim() == name);
+        let set = std::env::var(var).is_ok_and(|v| !v.is_empty());
+        assert!(
+            !wanted || set,
+            "FACEPROOF_TEST_REQUIRE names {name} but {var} is not set: \
+             run through scripts/test-services.sh"
+        );
+    }
+}
+
 pub async fn store_config(dir: &std::path::Path) -> StoreConfig {
+    require_backends();
     let mut cfg = StoreConfig {
         database_url: format!("sqlite://{}", dir.join("test.db").display()),
         artefacts: dir.join("artefacts").display().to_string(),
@@ -172,22 +192,10 @@ impl Harness {
         n
     }
 
-    /// Files under the local artefact directory. With an S3 store objects are not listed here:
-    /// `uploads` = 0 proves the cleanup ran, which deletes an upload's objects before its intent.
-    pub fn artefact_files(&self) -> usize {
-        fn walk(p: &std::path::Path) -> usize {
-            std::fs::read_dir(p)
-                .map(|rd| {
-                    rd.flatten()
-                        .map(|e| {
-                            let p = e.path();
-                            if p.is_dir() { walk(&p) } else { 1 }
-                        })
-                        .sum()
-                })
-                .unwrap_or(0)
-        }
-        walk(&self.dir.path().join("artefacts"))
+    /// Objects in the store's artefact location, listed by a client of its own (a local
+    /// directory walk, or an S3 listing of the test's key prefix), not through the store.
+    pub async fn artefact_files(&self) -> usize {
+        object_keys(self.store.config()).await.len()
     }
 
     /// No session, artefact, upload intent or object was left by the requests so far.
@@ -195,7 +203,7 @@ impl Harness {
         for table in ["sessions", "artefacts", "uploads"] {
             assert_eq!(self.count(table).await, 0, "rows in {table}");
         }
-        assert_eq!(self.artefact_files(), 0, "artefact files");
+        assert_eq!(self.artefact_files().await, 0, "artefact objects");
     }
 }
 
@@ -227,4 +235,41 @@ pub fn multipart(parts: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
 
 pub fn shared(relative: &str) -> Vec<u8> {
     std::fs::read(faceproof_testkit::shared_file(relative)).unwrap()
+}
+
+/// Every object key under `cfg.artefacts`, listed independently of the store: `object_store`'s
+/// own local-file or S3 client, built here from the configuration.
+pub async fn object_keys(cfg: &StoreConfig) -> Vec<String> {
+    use faceproof_store::ArtefactLocation;
+    use object_store::ObjectStore;
+    use object_store::path::Path as ObjectPath;
+    let store: Arc<dyn ObjectStore> = match ArtefactLocation::parse(&cfg.artefacts).unwrap() {
+        ArtefactLocation::Local(dir) => {
+            if !dir.exists() {
+                return Vec::new();
+            }
+            Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir).unwrap())
+        }
+        ArtefactLocation::S3 { bucket, prefix } => {
+            let s3 = object_store::aws::AmazonS3Builder::new()
+                .with_bucket_name(bucket)
+                .with_endpoint(cfg.s3.endpoint.clone().unwrap())
+                .with_region("us-east-1")
+                .with_access_key_id(cfg.s3.access_key_id.clone().unwrap())
+                .with_secret_access_key(cfg.s3.secret_access_key.clone().unwrap())
+                .with_allow_http(true)
+                .build()
+                .unwrap();
+            Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
+        }
+    };
+    let mut out = Vec::new();
+    let mut todo: Vec<Option<ObjectPath>> = vec![None];
+    while let Some(prefix) = todo.pop() {
+        let listing = store.list_with_delimiter(prefix.as_ref()).await.unwrap();
+        out.extend(listing.objects.into_iter().map(|m| m.location.to_string()));
+        todo.extend(listing.common_prefixes.into_iter().map(Some));
+    }
+    out.sort();
+    out
 }

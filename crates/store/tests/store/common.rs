@@ -29,8 +29,28 @@ fn random_suffix() -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The backends this run must use, from `FACEPROOF_TEST_REQUIRE` (`postgres`, `s3`, comma
+/// separated; the PostgreSQL + S3 stage of `make test` sets it). A required backend whose
+/// variable is missing fails the test instead of silently falling back to SQLite / local files.
+fn require_backends() {
+    let required = std::env::var("FACEPROOF_TEST_REQUIRE").unwrap_or_default();
+    for (name, var) in [
+        ("postgres", "FACEPROOF_TEST_DATABASE_URL"),
+        ("s3", "FACEPROOF_TEST_S3_ENDPOINT"),
+    ] {
+        let wanted = required.split(',').any(|r| r.trim() == name);
+        let set = std::env::var(var).is_ok_and(|v| !v.is_empty());
+        assert!(
+            !wanted || set,
+            "FACEPROOF_TEST_REQUIRE names {name} but {var} is not set: \
+             run through scripts/test-services.sh"
+        );
+    }
+}
+
 /// A fresh configuration: its own database and artefact location under the chosen backends.
 pub async fn fresh_config(dir: &Path) -> StoreConfig {
+    require_backends();
     let mut cfg = StoreConfig {
         master_key: MasterKeyConfig {
             env: None,

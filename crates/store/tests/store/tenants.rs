@@ -589,3 +589,56 @@ async fn hpke_key_pairs_are_per_tenant_and_consistent() {
     assert_eq!(derived.to_bytes(), k1.public_key);
     assert!(!format!("{k1:?}").contains(&format!("{:?}", *k1.private_key)));
 }
+
+/// A tenant named with another tenant's id used to be created, and `revoke <id>` then revoked
+/// both (`id = $1 OR name = $1`). Names shaped like ids are refused; lookups are by id or by name,
+/// never both.
+#[tokio::test]
+async fn tenant_ids_and_names_never_collide() {
+    let h = harness().await;
+    let (victim, _) = h.tenant("victim").await;
+    for name in [
+        victim.tenant_id.clone(),
+        victim.tenant_id.to_uppercase(),
+        "00000000-0000-4000-8000-000000000000".to_owned(),
+    ] {
+        let r = h
+            .store
+            .create_tenant(&name, TenantSettings::default())
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::Invalid { .. })),
+            "a name shaped like an id was accepted: {name}"
+        );
+    }
+    let (other, _) = h.tenant("other").await;
+    // A name that only resembles an id is still a name.
+    let (near, _) = h.tenant("0000000-not-an-id").await;
+    assert_eq!(
+        h.store.tenant("0000000-not-an-id").await.unwrap().id,
+        near.tenant_id
+    );
+
+    let info = h.store.revoke_tenant(&victim.tenant_id).await.unwrap();
+    assert_eq!(info.id, victim.tenant_id);
+    let list = h.store.list_tenants().await.unwrap();
+    let revoked: Vec<&str> = list
+        .iter()
+        .filter(|t| t.revoked_at_ms.is_some())
+        .map(|t| t.id.as_str())
+        .collect();
+    assert_eq!(revoked, [victim.tenant_id.as_str()]);
+    // Rotation by id and by name acts on that tenant only.
+    let rotated = h.store.rotate_credentials(&other.tenant_id).await.unwrap();
+    assert_eq!(rotated.tenant_id, other.tenant_id);
+    let rotated = h.store.rotate_credentials("other").await.unwrap();
+    assert_eq!(rotated.tenant_id, other.tenant_id);
+    assert!(matches!(
+        h.store.rotate_credentials("victim").await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        h.store.tenant("no-such-tenant").await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
