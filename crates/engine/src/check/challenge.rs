@@ -6,6 +6,7 @@
 //! warn (`injection_suspected`) and ask for review; beside a failed liveness they are errors and
 //! name the attack an injection.
 
+use super::config::SamplingConfig;
 use super::frames::{FaceObs, FrameObs};
 use super::rules::reason;
 use super::verdict::{AttackType, Liveness, Reason, ReasonCode, Severity};
@@ -78,6 +79,35 @@ fn nose_drop(face: &FaceObs) -> Option<f64> {
 
 /// Mesh index of the nose tip.
 const NOSE_TIP: usize = 1;
+
+/// Seconds after the last step's end a reaction is still read (head turns lag the prompt; screen
+/// light reaches the face at once, but the camera's exposure integrates it over a frame).
+const REACTION_S: f64 = 0.5;
+
+/// The sampling a request needs: without a challenge the configured one; with one, the analysis
+/// window stretched to hold every step and the reaction after the last (at most
+/// `max_challenge_window_s`), with the frame cap grown in proportion so the analysis rate stays.
+pub(super) fn sampling<'c>(
+    base: &'c SamplingConfig,
+    evidence: Option<ChallengeEvidence<'_>>,
+) -> std::borrow::Cow<'c, SamplingConfig> {
+    let Some(end) = evidence.and_then(|e| {
+        challenge::step_times(&e)
+            .last()
+            .map(|&(_, end)| end + REACTION_S)
+    }) else {
+        return std::borrow::Cow::Borrowed(base);
+    };
+    let window = end.min(base.max_challenge_window_s);
+    if window <= base.analysis_window_s {
+        return std::borrow::Cow::Borrowed(base);
+    }
+    let scale = window / base.analysis_window_s.max(1e-3);
+    let mut s = base.clone();
+    s.analysis_window_s = window;
+    s.max_analysis_frames = (f64::from(base.max_analysis_frames) * scale).ceil() as u32;
+    std::borrow::Cow::Owned(s)
+}
 
 /// Verifies the challenge (when the request carries one) on the analysed frames.
 pub(super) fn verify(

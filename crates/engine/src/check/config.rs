@@ -55,6 +55,11 @@ pub struct SamplingConfig {
     /// Most analysis frames per request: the window shrinks when the stride from the real frame
     /// rate would give more (a 20 fps clip is analysed at 20 fps over 4.5 s, not over 6 s).
     pub max_analysis_frames: u32,
+    /// With a server-issued challenge the window stretches to hold every step and the reaction
+    /// after the last (`check::challenge::sampling`), at most this long, the frame cap growing
+    /// with it so the analysis rate stays: a challenge the SDK shows from 4 s to 8 s is measured
+    /// on every one of its frames. Cost stays bounded by this, not by the clip's length.
+    pub max_challenge_window_s: f64,
     /// The short-range detector runs on every this-many-th analysed frame (and always on
     /// face-count frames and when the mesh loses the face); between detections the face box is
     /// carried along by the mesh. 1 (the default) detects every frame. Measured with 5 on four
@@ -79,6 +84,7 @@ impl Default for SamplingConfig {
             face_count_interval_s: 1.0,
             analysis_window_s: 6.0,
             max_analysis_frames: 90,
+            max_challenge_window_s: 12.0,
             redetect_frames: 1,
             frame_threads: 1,
         }

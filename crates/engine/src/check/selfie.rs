@@ -19,10 +19,12 @@ use std::time::Instant;
 pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, CheckError> {
     let started = Instant::now();
     let cfg = &engine.cfg;
+    // A challenge's steps must all fall inside the analysed window.
+    let sampling = challenge::sampling(&cfg.sampling, req.challenge);
     let track = match frames::track(
         &engine.vision,
         req.video,
-        &cfg.sampling,
+        &sampling,
         cfg.capture.second_face_min_relative_area,
         &engine.limits,
     ) {
