@@ -14,6 +14,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::config::{S3Config, StoreConfig};
+use crate::envelope::Keyring;
 use crate::error::{BackendOp, Result, StoreError};
 
 /// Where the artefacts of a configuration live.
@@ -56,9 +57,23 @@ impl ArtefactLocation {
     }
 }
 
+/// What [`crate::Store::rewrap_artefacts`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RewrapReport {
+    /// Objects found under the artefact location.
+    pub examined: u64,
+    /// Objects whose data key was re-sealed under the current key id.
+    pub rewrapped: u64,
+    /// Objects that vanished (purged) between listing and rewriting.
+    pub vanished: u64,
+}
+
+/// The artefact store. Every object is sealed on the way in and opened on the way out
+/// ([`Keyring`]): nothing in the directory or bucket is plaintext.
 #[derive(Clone)]
 pub(crate) struct Objects {
     inner: Arc<dyn ObjectStore>,
+    keyring: Arc<Keyring>,
 }
 
 impl std::fmt::Debug for Objects {
@@ -68,7 +83,7 @@ impl std::fmt::Debug for Objects {
 }
 
 impl Objects {
-    pub(crate) fn open(cfg: &StoreConfig) -> Result<Self> {
+    pub(crate) fn open(cfg: &StoreConfig, keyring: Keyring) -> Result<Self> {
         let inner: Arc<dyn ObjectStore> = match ArtefactLocation::parse(&cfg.artefacts)? {
             ArtefactLocation::Local(dir) => {
                 std::fs::create_dir_all(&dir).op("create artefacts directory")?;
@@ -90,10 +105,19 @@ impl Objects {
                 }
             }
         };
-        Ok(Objects { inner })
+        Ok(Objects {
+            inner,
+            keyring: Arc::new(keyring),
+        })
     }
 
+    /// Seals `bytes` for `key` and writes the result.
     pub(crate) async fn put(&self, key: &str, bytes: Bytes) -> Result<()> {
+        let sealed = self.keyring.seal(key, &bytes)?;
+        self.put_raw(key, sealed.into()).await
+    }
+
+    async fn put_raw(&self, key: &str, bytes: Bytes) -> Result<()> {
         self.inner
             .put(&path(key)?, PutPayload::from_bytes(bytes))
             .await
@@ -101,7 +125,13 @@ impl Objects {
         Ok(())
     }
 
+    /// Reads and opens the object under `key`.
     pub(crate) async fn get(&self, key: &str) -> Result<Bytes> {
+        let sealed = self.get_raw(key).await?;
+        Ok(self.keyring.open(key, &sealed)?.into())
+    }
+
+    async fn get_raw(&self, key: &str) -> Result<Bytes> {
         let result = match self.inner.get(&path(key)?).await {
             Ok(r) => r,
             Err(object_store::Error::NotFound { .. }) => {
@@ -133,6 +163,46 @@ impl Objects {
             Err(object_store::Error::NotFound { .. }) => Ok(Vec::new()),
             Err(e) => Err(StoreError::backend("list artefacts", e)),
         }
+    }
+
+    /// Re-seals the data key of every object not under the current key id; payloads are copied
+    /// as they are. Objects are walked by listing, tenant by tenant.
+    pub(crate) async fn rewrap_all(&self) -> Result<RewrapReport> {
+        let mut report = RewrapReport::default();
+        let mut todo: Vec<Option<ObjectPath>> = vec![None];
+        while let Some(prefix) = todo.pop() {
+            let listing = self
+                .inner
+                .list_with_delimiter(prefix.as_ref())
+                .await
+                .op("list artefacts")?;
+            todo.extend(listing.common_prefixes.into_iter().map(Some));
+            for meta in listing.objects {
+                let key = meta.location.to_string();
+                report.examined += 1;
+                let sealed = match self.get_raw(&key).await {
+                    Ok(b) => b,
+                    Err(StoreError::NotFound { .. }) => {
+                        report.vanished += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if let Some(new) = self.keyring.rewrap(&key, &sealed)? {
+                    // Purged meanwhile: do not bring it back.
+                    if matches!(
+                        self.inner.head(&meta.location).await,
+                        Err(object_store::Error::NotFound { .. })
+                    ) {
+                        report.vanished += 1;
+                        continue;
+                    }
+                    self.put_raw(&key, new.into()).await?;
+                    report.rewrapped += 1;
+                }
+            }
+        }
+        Ok(report)
     }
 
     /// Deletes every object under `prefix`; returns how many were deleted.
