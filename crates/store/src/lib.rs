@@ -23,6 +23,7 @@ mod db;
 mod envelope;
 mod error;
 mod grants;
+mod metadata;
 mod objects;
 mod retention;
 mod sessions;

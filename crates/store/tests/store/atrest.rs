@@ -14,9 +14,11 @@ const KNOWN: &[u8] = b"KNOWN-PLAINTEXT-Canon EOS 5D-a face of Alice";
 
 /// A JPEG-looking and an MP4-looking payload, each carrying a known plaintext.
 fn jpeg_like() -> Vec<u8> {
-    let mut v = vec![
-        0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
+    // SOI, a JFIF header, a start of scan whose entropy-coded data holds the known text, EOI:
+    // kept whole by the metadata stripping, so the plaintext is exactly this.
+    let mut v = vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10];
+    v.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    v.extend_from_slice(&[0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0]);
     v.extend_from_slice(KNOWN);
     v.extend_from_slice(&blob(1, 4000));
     v.extend_from_slice(&[0xff, 0xd9]);
@@ -249,4 +251,67 @@ async fn a_current_id_outside_the_keyring_is_a_config_error() {
     cfg.artefact_keys.current_id = 3;
     let r = Store::open(cfg).await;
     assert!(matches!(r, Err(StoreError::Config { .. })), "{r:?}");
+}
+
+/// A JPEG segment: marker, length, body.
+fn seg(marker: u8, body: &[u8]) -> Vec<u8> {
+    let mut v = vec![0xff, marker];
+    v.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+    v.extend_from_slice(body);
+    v
+}
+
+#[tokio::test]
+async fn uploaded_exif_is_not_stored() {
+    let h = harness().await;
+    let (_, t) = h.tenant("exif").await;
+    // A baseline JPEG's structure with an Exif block naming the camera and describing the photo,
+    // an XMP packet and a comment, as phone uploads carry them.
+    let jfif = seg(0xe0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    let exif = seg(
+        0xe1,
+        b"Exif\0\0MM\0*Model\0Canon EOS 5D\0ImageDescription\0Alice at home",
+    );
+    let xmp = seg(
+        0xe1,
+        b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>Alice</x:xmpmeta>",
+    );
+    let body = [
+        seg(0xdb, &[1u8; 65]),
+        seg(0xc0, &[8, 0, 16, 0, 16, 1, 1, 0x11, 0]),
+        vec![0xff, 0xda, 0, 8, 1, 1, 0, 0, 0x3f, 0],
+        blob(3, 500),
+        vec![0xff, 0xd9],
+    ]
+    .concat();
+    let upload = [
+        vec![0xff, 0xd8],
+        jfif.clone(),
+        exif,
+        xmp,
+        seg(0xfe, b"comment"),
+        body.clone(),
+    ]
+    .concat();
+    let expected = [vec![0xff, 0xd8], jfif, body].concat();
+    let mut up = t
+        .begin_session(NewSession::new(Api::Advance, "capture"))
+        .await
+        .unwrap();
+    let a = up.put("far.jpg", "image/jpeg", upload).await.unwrap();
+    let sid = up.commit(SessionStatus::Complete, None).await.unwrap().id;
+    let (_, stored) = t.read_artefact(&sid, "far.jpg").await.unwrap();
+    for needle in [&b"Canon"[..], b"Alice", b"Exif", b"xmpmeta", b"comment"] {
+        assert!(
+            !contains(&stored, needle),
+            "{:?} stored",
+            String::from_utf8_lossy(needle)
+        );
+    }
+    assert_eq!(
+        stored.as_ref(),
+        expected.as_slice(),
+        "only the metadata segments removed"
+    );
+    assert_eq!(a.size as usize, expected.len());
 }
