@@ -74,6 +74,8 @@ pub struct RewrapReport {
 pub(crate) struct Objects {
     inner: Arc<dyn ObjectStore>,
     keyring: Arc<Keyring>,
+    /// The directory of a local store, whose files and folders get owner-only modes.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Objects {
@@ -84,9 +86,12 @@ impl std::fmt::Debug for Objects {
 
 impl Objects {
     pub(crate) fn open(cfg: &StoreConfig, keyring: Keyring) -> Result<Self> {
+        let mut local_root = None;
         let inner: Arc<dyn ObjectStore> = match ArtefactLocation::parse(&cfg.artefacts)? {
             ArtefactLocation::Local(dir) => {
                 std::fs::create_dir_all(&dir).op("create artefacts directory")?;
+                set_mode(&dir, 0o700)?;
+                local_root = Some(dir.clone());
                 let fs = LocalFileSystem::new_with_prefix(&dir)
                     .op("open artefacts directory")?
                     // Objects must be durable before the database row that publishes them commits.
@@ -108,6 +113,7 @@ impl Objects {
         Ok(Objects {
             inner,
             keyring: Arc::new(keyring),
+            local_root,
         })
     }
 
@@ -122,6 +128,14 @@ impl Objects {
             .put(&path(key)?, PutPayload::from_bytes(bytes))
             .await
             .op("write artefact")?;
+        if let Some(root) = &self.local_root {
+            // Owner-only, whatever the umask: the file, then each folder below the root.
+            let mut p = root.join(key);
+            set_mode(&p, 0o600)?;
+            while p.pop() && p.starts_with(root) && p != *root {
+                set_mode(&p, 0o700)?;
+            }
+        }
         Ok(())
     }
 
@@ -235,6 +249,19 @@ fn s3_builder(cfg: &S3Config, bucket: &str) -> AmazonS3Builder {
     }
     b.with_allow_http(cfg.allow_http)
         .with_virtual_hosted_style_request(cfg.virtual_hosted_style)
+}
+
+/// Sets a file's or folder's permission bits exactly (no umask applies to chmod).
+pub(crate) fn set_mode(p: &std::path::Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+            .op("set artefact mode")?;
+    }
+    #[cfg(not(unix))]
+    let _ = (p, mode);
+    Ok(())
 }
 
 fn path(key: &str) -> Result<ObjectPath> {

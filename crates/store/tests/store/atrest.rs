@@ -315,3 +315,37 @@ async fn uploaded_exif_is_not_stored() {
     );
     assert_eq!(a.size as usize, expected.len());
 }
+
+#[tokio::test]
+async fn files_and_folders_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let h = harness().await;
+    let (_, t) = h.tenant("modes").await;
+    write(&t, jpeg_like(), mp4_like()).await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    if let faceproof_store::ArtefactLocation::Local(root) =
+        faceproof_store::ArtefactLocation::parse(&h.cfg.artefacts).unwrap()
+    {
+        assert_eq!(mode(&root), 0o700, "artefacts root");
+        let keys = h.object_keys().await;
+        assert_eq!(keys.len(), 2);
+        for key in keys {
+            let mut p = root.join(&key);
+            assert_eq!(mode(&p), 0o600, "{key}");
+            while p.pop() && p != root {
+                assert_eq!(mode(&p), 0o700, "{}", p.display());
+            }
+        }
+    }
+    if let Some(db) = h.cfg.database_url.strip_prefix("sqlite://") {
+        let mut seen = 0;
+        for suffix in ["", "-wal", "-shm"] {
+            let p = std::path::PathBuf::from(format!("{db}{suffix}"));
+            if p.exists() {
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+                seen += 1;
+            }
+        }
+        assert!(seen >= 2, "database and its WAL");
+    }
+}
