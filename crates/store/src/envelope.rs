@@ -364,3 +364,29 @@ mod tests {
         assert_ne!(*derive_kek(&m, 1), *derive_kek(&m, 2));
     }
 }
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    /// `cargo test --release -p faceproof-store --lib envelope::bench -- --ignored --nocapture`
+    #[test]
+    #[ignore = "measurement, not a check"]
+    fn seal_open_time_per_mb() {
+        let ring = Keyring::load(&[9u8; 32], &ArtefactKeysConfig::default()).unwrap();
+        let plain = vec![0x5au8; 8 << 20];
+        let key = "t/T/S/U/clip";
+        let t = std::time::Instant::now();
+        let mut sealed = Vec::new();
+        for _ in 0..5 {
+            sealed = ring.seal(key, &plain).unwrap();
+        }
+        let seal_ms = t.elapsed().as_secs_f64() * 1000.0 / 40.0;
+        let t = std::time::Instant::now();
+        for _ in 0..5 {
+            assert_eq!(ring.open(key, &sealed).unwrap().len(), plain.len());
+        }
+        let open_ms = t.elapsed().as_secs_f64() * 1000.0 / 40.0;
+        println!("seal {seal_ms:.2} ms/MB, open {open_ms:.2} ms/MB, +{OVERHEAD} bytes/object");
+    }
+}
