@@ -39,8 +39,9 @@ pub fn live() -> Verdict {
         }),
         best_frame: Some(BestFrame {
             timestamp: 1.5,
-            jpeg: vec![0xff, 0xd8, 0xff, 0xe0, 1, 2, 3],
-            face_jpeg: vec![0xff, 0xd8, 0xff, 0xe0, 4, 5],
+            // Structurally a JPEG (SOI, start of scan, EOI): the store parses images to strip metadata.
+            jpeg: vec![0xff, 0xd8, 0xff, 0xda, 0, 2, 1, 2, 3, 0xff, 0xd9],
+            face_jpeg: vec![0xff, 0xd8, 0xff, 0xda, 0, 2, 4, 5, 0xff, 0xd9],
             face_box: [10.0, 20.0, 100.0, 120.0],
             yaw: 1.0,
             pitch: -2.0,

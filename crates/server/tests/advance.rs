@@ -290,10 +290,22 @@ async fn detection_result_codes_urls_and_isolation() {
         .send_raw(Request::get(path_q).body(Body::empty()).unwrap())
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(bytes, inputs().far);
+    let far = inputs().far;
+    let scan = |b: &[u8]| b.windows(2).position(|w| w == [0xff, 0xda]).unwrap();
+    // Served as stored: the EXIF block removed, the image data byte for byte (the upload's own
+    // first scan marker may be in its EXIF thumbnail: compare the tails).
+    assert!(
+        far.ends_with(&bytes[scan(&bytes)..]),
+        "image data as uploaded"
+    );
+    assert!(
+        bytes.len() + 1000 < far.len(),
+        "the EXIF block is not served"
+    );
     assert_eq!(headers["content-type"], "image/jpeg");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
     let audit = d["auditImageUrl"].as_str().unwrap();
-    let (s, zip, _) = h
+    let (s, zip, zip_headers) = h
         .send_raw(
             Request::get(&audit[audit.find("/v1/files/").unwrap()..])
                 .body(Body::empty())
@@ -302,12 +314,15 @@ async fn detection_result_codes_urls_and_isolation() {
         .await;
     assert_eq!(s, StatusCode::OK);
     assert!(zip.starts_with(b"PK\x03\x04"));
+    assert_eq!(zip_headers["content-type"], "application/zip");
+    assert_eq!(zip_headers["x-content-type-options"], "nosniff");
     // Forged: 403.
     let forged = path_q.replace("signature=", "signature=AAAA");
-    let (s, _, _) = h
+    let (s, _, forged_headers) = h
         .send_raw(Request::get(&forged).body(Body::empty()).unwrap())
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(forged_headers["x-content-type-options"], "nosniff");
     let (s, _, _) = h
         .send_raw(
             Request::get(path_q.split('?').next().unwrap())
@@ -442,7 +457,7 @@ async fn a_real_capture_is_scored_stored_and_served() {
     assert_eq!(d["attackType"].is_null(), score >= 50.0, "{r:#}");
     assert_eq!(d["farImageTime"], 1_713_247_589_908i64);
     let url = d["imageNearUrl"].as_str().unwrap();
-    let (s, bytes, _) = h
+    let (s, bytes, headers) = h
         .send_raw(
             Request::get(&url[url.find("/v1/files/").unwrap()..])
                 .body(Body::empty())
@@ -450,6 +465,15 @@ async fn a_real_capture_is_scored_stored_and_served() {
         )
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(bytes, near);
+    // Served as stored: the upload's metadata segments removed, its image data byte for byte.
+    let scan = |b: &[u8]| b.windows(2).position(|w| w == [0xff, 0xda]).unwrap();
+    assert!(bytes.starts_with(&[0xff, 0xd8]));
+    // (The upload's own first scan marker may be in its EXIF thumbnail: compare the tails.)
+    assert!(
+        near.ends_with(&bytes[scan(&bytes)..]),
+        "image data as uploaded"
+    );
+    assert!(!bytes.windows(6).any(|w| w == b"Exif\0\0"), "EXIF served");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(h.count("sessions").await, 1);
 }

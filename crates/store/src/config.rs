@@ -36,6 +36,9 @@ pub struct StoreConfig {
     /// Where the 32-byte server master key comes from. It seals tenant secrets at rest and keys
     /// signed URLs and access tokens.
     pub master_key: MasterKeyConfig,
+    /// Key-encryption keys for artefacts at rest: which key id seals new objects, and which older
+    /// ids stay readable (see `docs/storage.md`, "Encryption at rest").
+    pub artefact_keys: ArtefactKeysConfig,
     /// Seconds during which a new session may be filled or consumed (its single use).
     pub session_ttl_secs: u64,
     /// Seconds after which images and other artefacts are refused and purged (default 24 h).
@@ -66,6 +69,7 @@ impl Default for StoreConfig {
             artefacts: home.join("artefacts").display().to_string(),
             s3: S3Config::default(),
             master_key: MasterKeyConfig::default(),
+            artefact_keys: ArtefactKeysConfig::default(),
             session_ttl_secs: 15 * 60,
             artefact_ttl_secs: 24 * 3600,
             result_ttl_secs: 30 * 24 * 3600,
@@ -148,6 +152,46 @@ impl Default for MasterKeyConfig {
             generate: true,
         }
     }
+}
+
+/// The artefact keyring. Every artefact is sealed under a fresh data key, which is itself sealed
+/// under a key-encryption key derived (HKDF-SHA256) from one entry of this keyring and its id; the
+/// id is written in the object's header, so any id still in the keyring can be read back.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ArtefactKeysConfig {
+    /// Key id that seals new artefacts. Default 1: the master key.
+    pub current_id: u32,
+    /// Whether the master key is in the keyring as id 1. Turn off once every object was rewrapped
+    /// to another id and id 1 should no longer open artefacts.
+    pub use_master_key: bool,
+    /// Further keys (ids 2 and up), each 64 hex characters from an environment variable or a file
+    /// that is not readable by group or others.
+    pub keys: Vec<ArtefactKeySource>,
+}
+
+impl Default for ArtefactKeysConfig {
+    fn default() -> Self {
+        ArtefactKeysConfig {
+            current_id: 1,
+            use_master_key: true,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// One extra artefact key: where its 32 bytes come from.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtefactKeySource {
+    /// Key id (2 or more; 1 is the master key). Written in each object's header.
+    pub id: u32,
+    /// Environment variable holding 64 hex characters (wins over `file` when set and non-empty).
+    #[serde(default)]
+    pub env: Option<String>,
+    /// File holding 64 hex characters, mode 0600.
+    #[serde(default)]
+    pub file: Option<PathBuf>,
 }
 
 /// Guards on the result JSON stored with a session: it is for verdicts and codes, never for

@@ -240,7 +240,7 @@ pub(crate) fn load_master_key(cfg: &MasterKeyConfig) -> Result<(Zeroizing<[u8; 3
     }
 }
 
-fn parse_key(text: &str) -> Option<Zeroizing<[u8; 32]>> {
+pub(crate) fn parse_key(text: &str) -> Option<Zeroizing<[u8; 32]>> {
     let mut bytes = Zeroizing::new(unhex(text.trim())?);
     let key: [u8; 32] = bytes.as_slice().try_into().ok()?;
     bytes.zeroize();
@@ -248,7 +248,7 @@ fn parse_key(text: &str) -> Option<Zeroizing<[u8; 32]>> {
 }
 
 #[cfg(unix)]
-fn check_private(path: &Path) -> Result<()> {
+pub(crate) fn check_private(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let mode = fs::metadata(path)
         .op("stat master key")?
@@ -267,7 +267,7 @@ fn check_private(path: &Path) -> Result<()> {
 }
 
 #[cfg(not(unix))]
-fn check_private(_path: &Path) -> Result<()> {
+pub(crate) fn check_private(_path: &Path) -> Result<()> {
     Ok(())
 }
 

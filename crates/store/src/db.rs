@@ -81,7 +81,45 @@ pub(crate) async fn connect(url: &str, max_connections: u32) -> Result<(AnyPool,
         .await
         .op("connect database")?;
     prepare(&pool, dialect).await?;
+    if dialect == Dialect::Sqlite {
+        // The journal files exist now (WAL); SQLite gives them the database file's mode, but
+        // files left by an older build may be wider: make all three owner-only.
+        let db = sqlite_path(&url);
+        for suffix in ["", "-wal", "-shm"] {
+            let p = format!("{db}{suffix}");
+            if Path::new(&p).exists() {
+                crate::objects::set_mode(Path::new(&p), 0o600)?;
+            }
+        }
+    }
     Ok((pool, dialect))
+}
+
+/// The file path of a `sqlite://PATH?...` URL.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+/// Creates the database file owner-only before SQLite opens it (SQLite would create it with the
+/// umask's default, and its journal files copy the database file's mode).
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => crate::objects::set_mode(path, 0o600),
+        // Read-only deployments open an existing file they cannot write: leave it as it is.
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Ok(()),
+        Err(e) => Err(StoreError::backend("create database file", e)),
+    }
 }
 
 /// The dialect-specific corner: SQLite gets write-ahead logging so readers never block the one
@@ -117,6 +155,7 @@ fn sqlite_url(url: &str) -> Result<String> {
     {
         std::fs::create_dir_all(dir).op("create database directory")?;
     }
+    create_private(Path::new(path))?;
     let has_mode = params.is_some_and(|q| q.split('&').any(|kv| kv.starts_with("mode=")));
     Ok(match (params, has_mode) {
         (Some(_), true) => url.to_owned(),

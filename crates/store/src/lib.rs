@@ -10,7 +10,8 @@
 //! - Writes are atomic: an [`Upload`] writes objects first and publishes them with one database
 //!   transaction (see `docs/storage.md`); nothing of a failed or crashed request is ever visible.
 //! - Signed artefact URLs and access tokens are HMAC-SHA256 under keys derived from a master key;
-//!   tenant secrets are sealed with ChaCha20-Poly1305 under another derived key.
+//!   tenant secrets are sealed with ChaCha20-Poly1305 under another derived key; every artefact is
+//!   envelope-encrypted (a per-object data key sealed under a key id of the artefact keyring).
 //! - Single-use grants: server-issued challenges and browser capture tokens (only their hash is
 //!   stored), each used once by a conditional update.
 //! - [`Store::purge`] (and [`Store::spawn_retention`]) enforce retention.
@@ -19,8 +20,10 @@ mod clock;
 mod config;
 mod crypto;
 mod db;
+mod envelope;
 mod error;
 mod grants;
+mod metadata;
 mod objects;
 mod retention;
 mod sessions;
@@ -34,14 +37,18 @@ use zeroize::Zeroizing;
 
 pub use bytes::Bytes;
 pub use clock::Clock;
-pub use config::{MasterKeyConfig, ResultLimits, S3Config, StoreConfig, faceproof_home};
+pub use config::{
+    ArtefactKeySource, ArtefactKeysConfig, MasterKeyConfig, ResultLimits, S3Config, StoreConfig,
+    faceproof_home,
+};
 pub use db::{Dialect, migration_count};
+pub use envelope::{MASTER_KEY_ID, OVERHEAD as ARTEFACT_ENCRYPTION_OVERHEAD};
 pub use error::{BackendError, Result, StoreError};
 pub use grants::{
     CAPTURE_TOKEN_PREFIX, CHALLENGE_ID_PREFIX, CaptureGrant, Challenge, IssuedCaptureToken,
     NewCaptureToken, NewChallenge,
 };
-pub use objects::ArtefactLocation;
+pub use objects::{ArtefactLocation, RewrapReport};
 pub use retention::{PurgeReport, RetentionTask};
 pub use sessions::{Api, Artefact, NewSession, Session, SessionStatus, Upload};
 pub use signed::{AccessToken, SignedUrl};
@@ -51,6 +58,7 @@ pub use tenants::{
 };
 
 use crate::crypto::Keys;
+use crate::envelope::Keyring;
 use crate::objects::Objects;
 
 /// Handle to the database, the artefact store and the key material. Cheap to clone.
@@ -91,8 +99,9 @@ impl Store {
             tracing::info!(path = %cfg.master_key.file.display(), "generated a new master key");
         }
         let keys = Keys::derive(&master);
+        let keyring = Keyring::load(&master, &cfg.artefact_keys)?;
         drop::<Zeroizing<[u8; 32]>>(master);
-        let objects = Objects::open(&cfg)?;
+        let objects = Objects::open(&cfg, keyring)?;
         let (db, dialect) = db::connect(&cfg.database_url, cfg.max_connections).await?;
         db::migrate(&db).await?;
         Ok(Store {
@@ -125,6 +134,20 @@ impl Store {
     /// The store's clock.
     pub fn clock(&self) -> &Clock {
         &self.inner.clock
+    }
+
+    /// Re-seals every artefact's data key under `artefact_keys.current_id` without re-encrypting
+    /// payloads (key rotation, see `docs/storage.md`). Safe to repeat and to interrupt: objects
+    /// already under the current id are skipped, each object is replaced whole.
+    pub async fn rewrap_artefacts(&self) -> Result<RewrapReport> {
+        let r = self.inner.objects.rewrap_all().await?;
+        tracing::info!(
+            examined = r.examined,
+            rewrapped = r.rewrapped,
+            vanished = r.vanished,
+            "artefacts rewrapped"
+        );
+        Ok(r)
     }
 
     /// Closes the database pool (waits for connections in use to be returned).

@@ -14,6 +14,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
 use crate::config::{S3Config, StoreConfig};
+use crate::envelope::Keyring;
 use crate::error::{BackendOp, Result, StoreError};
 
 /// Where the artefacts of a configuration live.
@@ -56,9 +57,25 @@ impl ArtefactLocation {
     }
 }
 
+/// What [`crate::Store::rewrap_artefacts`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RewrapReport {
+    /// Objects found under the artefact location.
+    pub examined: u64,
+    /// Objects whose data key was re-sealed under the current key id.
+    pub rewrapped: u64,
+    /// Objects that vanished (purged) between listing and rewriting.
+    pub vanished: u64,
+}
+
+/// The artefact store. Every object is sealed on the way in and opened on the way out
+/// ([`Keyring`]): nothing in the directory or bucket is plaintext.
 #[derive(Clone)]
 pub(crate) struct Objects {
     inner: Arc<dyn ObjectStore>,
+    keyring: Arc<Keyring>,
+    /// The directory of a local store, whose files and folders get owner-only modes.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Objects {
@@ -68,10 +85,13 @@ impl std::fmt::Debug for Objects {
 }
 
 impl Objects {
-    pub(crate) fn open(cfg: &StoreConfig) -> Result<Self> {
+    pub(crate) fn open(cfg: &StoreConfig, keyring: Keyring) -> Result<Self> {
+        let mut local_root = None;
         let inner: Arc<dyn ObjectStore> = match ArtefactLocation::parse(&cfg.artefacts)? {
             ArtefactLocation::Local(dir) => {
                 std::fs::create_dir_all(&dir).op("create artefacts directory")?;
+                set_mode(&dir, 0o700)?;
+                local_root = Some(dir.clone());
                 let fs = LocalFileSystem::new_with_prefix(&dir)
                     .op("open artefacts directory")?
                     // Objects must be durable before the database row that publishes them commits.
@@ -90,18 +110,42 @@ impl Objects {
                 }
             }
         };
-        Ok(Objects { inner })
+        Ok(Objects {
+            inner,
+            keyring: Arc::new(keyring),
+            local_root,
+        })
     }
 
+    /// Seals `bytes` for `key` and writes the result.
     pub(crate) async fn put(&self, key: &str, bytes: Bytes) -> Result<()> {
+        let sealed = self.keyring.seal(key, &bytes)?;
+        self.put_raw(key, sealed.into()).await
+    }
+
+    async fn put_raw(&self, key: &str, bytes: Bytes) -> Result<()> {
         self.inner
             .put(&path(key)?, PutPayload::from_bytes(bytes))
             .await
             .op("write artefact")?;
+        if let Some(root) = &self.local_root {
+            // Owner-only, whatever the umask: the file, then each folder below the root.
+            let mut p = root.join(key);
+            set_mode(&p, 0o600)?;
+            while p.pop() && p.starts_with(root) && p != *root {
+                set_mode(&p, 0o700)?;
+            }
+        }
         Ok(())
     }
 
+    /// Reads and opens the object under `key`.
     pub(crate) async fn get(&self, key: &str) -> Result<Bytes> {
+        let sealed = self.get_raw(key).await?;
+        Ok(self.keyring.open(key, &sealed)?.into())
+    }
+
+    async fn get_raw(&self, key: &str) -> Result<Bytes> {
         let result = match self.inner.get(&path(key)?).await {
             Ok(r) => r,
             Err(object_store::Error::NotFound { .. }) => {
@@ -135,6 +179,46 @@ impl Objects {
         }
     }
 
+    /// Re-seals the data key of every object not under the current key id; payloads are copied
+    /// as they are. Objects are walked by listing, tenant by tenant.
+    pub(crate) async fn rewrap_all(&self) -> Result<RewrapReport> {
+        let mut report = RewrapReport::default();
+        let mut todo: Vec<Option<ObjectPath>> = vec![None];
+        while let Some(prefix) = todo.pop() {
+            let listing = self
+                .inner
+                .list_with_delimiter(prefix.as_ref())
+                .await
+                .op("list artefacts")?;
+            todo.extend(listing.common_prefixes.into_iter().map(Some));
+            for meta in listing.objects {
+                let key = meta.location.to_string();
+                report.examined += 1;
+                let sealed = match self.get_raw(&key).await {
+                    Ok(b) => b,
+                    Err(StoreError::NotFound { .. }) => {
+                        report.vanished += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if let Some(new) = self.keyring.rewrap(&key, &sealed)? {
+                    // Purged meanwhile: do not bring it back.
+                    if matches!(
+                        self.inner.head(&meta.location).await,
+                        Err(object_store::Error::NotFound { .. })
+                    ) {
+                        report.vanished += 1;
+                        continue;
+                    }
+                    self.put_raw(&key, new.into()).await?;
+                    report.rewrapped += 1;
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// Deletes every object under `prefix`; returns how many were deleted.
     pub(crate) async fn delete_prefix(&self, prefix: &str) -> Result<u64> {
         let mut n = 0;
@@ -165,6 +249,19 @@ fn s3_builder(cfg: &S3Config, bucket: &str) -> AmazonS3Builder {
     }
     b.with_allow_http(cfg.allow_http)
         .with_virtual_hosted_style_request(cfg.virtual_hosted_style)
+}
+
+/// Sets a file's or folder's permission bits exactly (no umask applies to chmod).
+pub(crate) fn set_mode(p: &std::path::Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+            .op("set artefact mode")?;
+    }
+    #[cfg(not(unix))]
+    let _ = (p, mode);
+    Ok(())
 }
 
 fn path(key: &str) -> Result<ObjectPath> {

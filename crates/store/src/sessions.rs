@@ -19,6 +19,7 @@ use crate::clock::duration_ms;
 use crate::config::{ResultLimits, StoreConfig};
 use crate::crypto::{new_id, sha256_hex};
 use crate::error::{BackendError, BackendOp, Result, StoreError};
+use crate::metadata::strip as strip_metadata;
 use crate::objects::{check_content_type, check_name, upload_prefix};
 use crate::signed::SignedUrl;
 use crate::tenants::TenantStore;
@@ -604,7 +605,9 @@ impl Upload {
         &self.artefacts
     }
 
-    /// Writes one artefact under its final key. Names are unique within the upload.
+    /// Writes one artefact under its final key. Names are unique within the upload. JPEG and PNG
+    /// images lose their metadata first (camera, description, GPS, profiles: see `metadata.rs`);
+    /// the recorded size and SHA-256 are those of the bytes stored.
     pub async fn put(
         &mut self,
         name: &str,
@@ -620,7 +623,11 @@ impl Upload {
                 reason: "name already written in this upload",
             });
         }
-        let bytes: Bytes = bytes.into();
+        let mut bytes: Bytes = bytes.into();
+        // Images are stored without the upload's EXIF/XMP/ICC/text metadata.
+        if let Some(stripped) = strip_metadata(content_type, &bytes)? {
+            bytes = stripped.into();
+        }
         let s = &self.scope.store;
         let now = s.now();
         let key = format!("{}{name}", self.prefix);

@@ -12,8 +12,18 @@ use faceproof_store::{SignedUrl, StoreError};
 use crate::metrics::Outcome;
 use crate::state::Shared;
 
+/// Browsers must take the declared type as it is: an uploaded "image" that is really HTML or
+/// script is never rendered as such from our origin.
+fn no_sniff(r: &mut Response) {
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+}
+
 fn status_reply(status: StatusCode, text: &'static str) -> Response {
     let mut r = (status, text).into_response();
+    no_sniff(&mut r);
     r.extensions_mut()
         .insert(Outcome::new("files", status.as_u16().to_string()));
     r
@@ -35,14 +45,19 @@ pub async fn file(
         Ok((artefact, bytes)) => {
             let mut r = Response::new(Body::from(bytes));
             let h = r.headers_mut();
-            if let Ok(v) = artefact.content_type.parse() {
-                h.insert(header::CONTENT_TYPE, v);
-            }
+            // The type recorded at write time; one that is not a valid header value is served
+            // as opaque bytes rather than left for the browser to guess.
+            let ct = artefact
+                .content_type
+                .parse()
+                .unwrap_or_else(|_| header::HeaderValue::from_static("application/octet-stream"));
+            h.insert(header::CONTENT_TYPE, ct);
             // Faces: never in a shared cache.
             h.insert(
                 header::CACHE_CONTROL,
                 header::HeaderValue::from_static("private, no-store"),
             );
+            no_sniff(&mut r);
             r.extensions_mut().insert(Outcome::new("files", "200"));
             r
         }

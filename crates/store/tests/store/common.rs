@@ -152,7 +152,21 @@ impl Harness {
 }
 
 pub async fn object_keys(cfg: &StoreConfig) -> Vec<String> {
-    let store: Arc<dyn ObjectStore> = match ArtefactLocation::parse(&cfg.artefacts).unwrap() {
+    let store = raw_objects(cfg);
+    let mut out = Vec::new();
+    let mut todo: Vec<Option<ObjectPath>> = vec![None];
+    while let Some(prefix) = todo.pop() {
+        let listing = store.list_with_delimiter(prefix.as_ref()).await.unwrap();
+        out.extend(listing.objects.into_iter().map(|m| m.location.to_string()));
+        todo.extend(listing.common_prefixes.into_iter().map(Some));
+    }
+    out.sort();
+    out
+}
+
+/// An independent client on the store's artefact location (local directory or S3 bucket).
+pub fn raw_objects(cfg: &StoreConfig) -> Arc<dyn ObjectStore> {
+    match ArtefactLocation::parse(&cfg.artefacts).unwrap() {
         ArtefactLocation::Local(dir) => {
             std::fs::create_dir_all(&dir).unwrap();
             Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir).unwrap())
@@ -169,16 +183,7 @@ pub async fn object_keys(cfg: &StoreConfig) -> Vec<String> {
                 .unwrap();
             Arc::new(object_store::prefix::PrefixStore::new(s3, prefix.as_str()))
         }
-    };
-    let mut out = Vec::new();
-    let mut todo: Vec<Option<ObjectPath>> = vec![None];
-    while let Some(prefix) = todo.pop() {
-        let listing = store.list_with_delimiter(prefix.as_ref()).await.unwrap();
-        out.extend(listing.objects.into_iter().map(|m| m.location.to_string()));
-        todo.extend(listing.common_prefixes.into_iter().map(Some));
     }
-    out.sort();
-    out
 }
 
 /// Synthetic "image" bytes: deterministic per seed, distinct across seeds.

@@ -2,6 +2,7 @@
 //! `scripts/test-services.sh run -- ...` provides them, on PostgreSQL + an S3 server.
 
 mod atomic;
+mod atrest;
 mod common;
 mod grants;
 mod retention;
