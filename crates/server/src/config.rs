@@ -26,6 +26,15 @@ pub struct ServerConfig {
     /// Requests allowed to wait for a free check slot. Beyond it the service answers 429 at once
     /// instead of queueing without bound (and running out of memory on buffered bodies).
     pub max_queued_checks: usize,
+    /// Request body bytes held at once across all requests. Each body-taking request reserves
+    /// its `Content-Length` (its route's limit when unknown) after its credential is checked and
+    /// before its body is read; beyond this budget it is answered busy (429/503 with
+    /// `Retry-After`) without being read.
+    pub max_inflight_body_bytes: u64,
+    /// Longest expected wait for a check slot a request is admitted with: checks ahead of it x
+    /// median of recent check times / `max_concurrent_checks`. Beyond it the request is answered
+    /// 429 with `Retry-After` at once. 0 turns the bound off.
+    pub max_queue_wait_secs: u64,
     /// Longest a request waits for a check slot before it is answered 503.
     pub queue_timeout_secs: u64,
     /// Lifetime of an ADVANCE access token, seconds.
@@ -95,6 +104,8 @@ impl Default for ServerConfig {
             body_overhead_bytes: 64 * 1024,
             max_concurrent_checks: cores.clamp(1, 8),
             max_queued_checks: 16,
+            max_inflight_body_bytes: 256 * 1024 * 1024,
+            max_queue_wait_secs: 10,
             queue_timeout_secs: 30,
             token_ttl_secs: 3600,
             token_timestamp_skew_secs: 300,
@@ -140,6 +151,10 @@ impl ServerConfig {
 
     pub fn queue_timeout(&self) -> Duration {
         Duration::from_secs(self.queue_timeout_secs)
+    }
+
+    pub fn max_queue_wait(&self) -> Option<Duration> {
+        (self.max_queue_wait_secs > 0).then(|| Duration::from_secs(self.max_queue_wait_secs))
     }
 
     pub fn token_ttl(&self) -> Duration {

@@ -19,6 +19,7 @@ pub mod cors;
 pub mod fixtures;
 pub mod form;
 pub mod fpt;
+pub mod gate;
 mod health;
 pub mod judge;
 mod listen;
@@ -37,8 +38,10 @@ use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, post};
+
+use gate::Gate;
 
 pub use config::ServerConfig;
 pub use shutdown::shutdown_signal;
@@ -47,16 +50,22 @@ pub use state::{AppState, Shared};
 /// Every route, with its body limit, the request-id and metrics layers.
 pub fn router(state: Shared) -> Router {
     let cfg = &state.cfg;
+    // Authenticate from the headers and reserve body budget before any body byte is read.
+    let gated = |g: Gate| from_fn_with_state((state.clone(), g), gate::guard);
     let fpt = Router::new()
         .route(
             "/vision/ekyc/liveness",
-            post(fpt::liveness).layer(from_fn(cors::middleware)),
+            post(fpt::liveness)
+                .layer(gated(Gate::Fpt))
+                .layer(from_fn(cors::middleware)),
         )
         .layer(DefaultBodyLimit::max(cfg.fpt_body_limit()));
     let silent = Router::new()
         .route(
             "/v1/silent/video-compare",
-            post(silent::video_compare).layer(from_fn(cors::middleware)),
+            post(silent::video_compare)
+                .layer(gated(Gate::Silent))
+                .layer(from_fn(cors::middleware)),
         )
         .layer(DefaultBodyLimit::max(cfg.silent_body_limit()))
         .route("/v1/silent/public-key", get(silent::public_key))
@@ -65,37 +74,44 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/openapi/liveness/v3/capture",
             post(advance::capture)
+                .layer::<_, std::convert::Infallible>(gated(Gate::AdvanceUpload))
                 .layer(DefaultBodyLimit::max(cfg.capture_body_limit()))
                 .layer(from_fn(cors::middleware)),
         )
         .route(
             "/openapi/auth/ticket/v1/generate-token",
-            post(advance::generate_token),
+            post(advance::generate_token).layer(gated(Gate::AdvanceOpen)),
         )
         .route(
             "/openapi/liveness/v3/signature-id",
-            post(advance::signature_id),
+            post(advance::signature_id).layer(gated(Gate::AdvanceToken)),
         )
         .route(
             "/openapi/liveness/v3/detection-result",
-            post(advance::detection_result),
+            post(advance::detection_result).layer(gated(Gate::AdvanceToken)),
         )
         .route(
             "/{region}/openapi/face-identity/v1/liveness-detection",
-            post(advance::detection_result),
+            post(advance::detection_result).layer(gated(Gate::AdvanceToken)),
         )
         .route(
             &format!("{}{{*key}}", advance::FILES_PREFIX),
             get(advance::file),
         );
     let capture = Router::new()
-        .route("/v1/capture-tokens", post(capture::create_capture_token))
-        .route("/v1/challenges", post(capture::create_challenge))
+        .route(
+            "/v1/capture-tokens",
+            post(capture::create_capture_token).layer(gated(Gate::Tenant)),
+        )
+        .route(
+            "/v1/challenges",
+            post(capture::create_challenge).layer(gated(Gate::Tenant)),
+        )
         .route(
             "/v1/capture/context",
             get(capture::context).layer(from_fn(cors::middleware)),
         )
-        .layer(DefaultBodyLimit::max(64 * 1024));
+        .layer(DefaultBodyLimit::max(gate::CAPTURE_JSON_LIMIT));
     let web = Router::new()
         .route(
             "/sdk/{*path}",

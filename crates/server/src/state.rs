@@ -8,6 +8,7 @@ use faceproof_store::Store;
 
 use crate::checks::CheckPool;
 use crate::config::ServerConfig;
+use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
 
 /// The engine, the store and the configuration, plus the service's own bookkeeping.
@@ -16,6 +17,8 @@ pub struct AppState {
     pub store: Store,
     pub cfg: ServerConfig,
     pub(crate) checks: CheckPool,
+    /// Request body bytes in flight, service-wide (`max_inflight_body_bytes`).
+    pub(crate) bodies: BodyBudget,
     pub(crate) metrics: Metrics,
     /// Cleared when shutdown starts, so `/readyz` takes the instance out of rotation first.
     pub(crate) accepting: AtomicBool,
@@ -30,12 +33,15 @@ impl AppState {
             cfg.max_concurrent_checks,
             cfg.max_queued_checks,
             cfg.queue_timeout(),
-        );
+        )
+        .with_max_wait(cfg.max_queue_wait());
+        let bodies = BodyBudget::new(cfg.max_inflight_body_bytes);
         Arc::new(AppState {
             engine,
             store,
             cfg,
             checks,
+            bodies,
             metrics: Metrics::default(),
             accepting: AtomicBool::new(true),
         })

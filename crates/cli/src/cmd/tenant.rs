@@ -237,7 +237,7 @@ async fn capture_token(
     mint(&scope, req, cfg).await.map_err(|r| match r {
         Refusal::Unauthorized => ("forbidden", "the tenant is revoked".to_owned()),
         Refusal::Invalid(m) => ("invalid", m),
-        Refusal::Internal => ("store_unavailable", "the store failed".to_owned()),
+        Refusal::Internal | Refusal::Busy => ("store_unavailable", "the store failed".to_owned()),
     })
 }
 

@@ -30,7 +30,7 @@ use crate::checks::RunError;
 use crate::form::{FormError, SHORT_TEXT, read_form};
 use crate::judge::{CaptureJob, JudgeError, check_capture};
 use crate::request_id::{RequestId, new_id};
-use crate::state::Shared;
+use crate::state::{AppState, Shared};
 
 /// Session kind in the store of an ADVANCE capture.
 pub const CAPTURE_KIND: &str = "capture";
@@ -195,6 +195,37 @@ fn parse_time(text: Option<&String>) -> Result<Option<i64>, String> {
     }
 }
 
+/// Who uploads a capture: a browser's capture token of the advance flow, or a backend's access
+/// token; the refusal is the ADVANCE answer. Also run by the body gate before the body is read.
+pub(crate) async fn upload_uploader(
+    state: &AppState,
+    headers: &HeaderMap,
+    rid: &str,
+) -> Result<Uploader, Response> {
+    // A browser sends a capture token of the advance flow; a backend its access token.
+    match capture_token(headers) {
+        Some(token) => match capture_uploader(&state.store, token, Api::Advance).await {
+            Ok(u) => Ok(u),
+            Err(AuthFailure::Refused) => Err(fail(
+                AdvanceCode::IamFailed,
+                Some("the capture token is unknown, used, expired or not for this API".into()),
+                rid,
+            )),
+            Err(AuthFailure::Backend(e)) => {
+                tracing::error!(error = %e, "capture token lookup failed");
+                Err(fail(AdvanceCode::Error, None, rid))
+            }
+        },
+        None => match authenticate(state, headers, rid).await {
+            Ok(tenant) => Ok(Uploader {
+                tenant,
+                grant: None,
+            }),
+            Err(r) => Err(r),
+        },
+    }
+}
+
 /// `POST /openapi/liveness/v3/capture` (multipart): `far`, `near` (images), `farImageTime`,
 /// `nearImageTime` (Unix ms), optional `clip` (video) and `signatureId`.
 pub async fn capture(
@@ -203,29 +234,9 @@ pub async fn capture(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    // A browser sends a capture token of the advance flow; a backend its access token.
-    let uploader = match capture_token(&headers) {
-        Some(token) => match capture_uploader(&state.store, token, Api::Advance).await {
-            Ok(u) => u,
-            Err(AuthFailure::Refused) => {
-                return fail(
-                    AdvanceCode::IamFailed,
-                    Some("the capture token is unknown, used, expired or not for this API".into()),
-                    &rid,
-                );
-            }
-            Err(AuthFailure::Backend(e)) => {
-                tracing::error!(error = %e, "capture token lookup failed");
-                return fail(AdvanceCode::Error, None, &rid);
-            }
-        },
-        None => match authenticate(&state, &headers, &rid).await {
-            Ok(tenant) => Uploader {
-                tenant,
-                grant: None,
-            },
-            Err(r) => return r,
-        },
+    let uploader = match upload_uploader(&state, &headers, &rid).await {
+        Ok(u) => u,
+        Err(r) => return r,
     };
     let tenant = uploader.tenant.clone();
     let Ok(multipart) = multipart else {
@@ -415,7 +426,9 @@ pub async fn capture(
                 &rid,
             );
         }
-        Err(JudgeError::Pool(RunError::Busy { .. } | RunError::QueueTimeout { .. })) => {
+        Err(JudgeError::Pool(
+            RunError::Busy { .. } | RunError::WaitTooLong { .. } | RunError::QueueTimeout { .. },
+        )) => {
             return fail(AdvanceCode::TooManyRequests, None, &rid);
         }
         Err(JudgeError::Spend(SpendError::Token(e))) => {

@@ -13,10 +13,13 @@ pub mod summary;
 mod token;
 pub mod zip;
 
+pub(crate) use capture::upload_uploader;
 pub use capture::{CAPTURE_KIND, CaptureInputs, capture, persist_capture, signature_id};
 pub use files::file;
+pub(crate) use reply::fail;
 pub use reply::{AdvanceCode, AdvanceReply};
 pub use result::detection_result;
+pub(crate) use token::authenticate;
 pub use token::generate_token;
 
 /// Route prefix of signed artefact URLs.

@@ -33,6 +33,8 @@ pub enum Refusal {
     Invalid(String),
     /// Our fault (500 `INTERNAL`).
     Internal,
+    /// Too much work in flight (503 `BUSY`): retry later.
+    Busy,
 }
 
 impl Refusal {
@@ -49,6 +51,11 @@ impl Refusal {
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL",
                 "internal error".to_owned(),
+            ),
+            Refusal::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "BUSY",
+                "the service is busy, retry later".to_owned(),
             ),
         };
         reply(status, json!({"code": code, "message": message}))

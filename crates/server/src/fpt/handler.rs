@@ -30,7 +30,7 @@ use crate::state::Shared;
 
 const API: &str = "fpt";
 
-fn reply(status: StatusCode, body: &FptResponse, v2: bool) -> Response {
+pub(crate) fn reply(status: StatusCode, body: &FptResponse, v2: bool) -> Response {
     let mut resp = if v2 {
         (status, Json(FptV2Response::from(body))).into_response()
     } else {
@@ -39,6 +39,11 @@ fn reply(status: StatusCode, body: &FptResponse, v2: bool) -> Response {
     resp.extensions_mut()
         .insert(Outcome::new(API, body.code.clone()));
     resp
+}
+
+/// A failure answer in FPT's shape (`?v2_format=1` honoured); used by the body gate too.
+pub(crate) fn refuse(cm: (&str, &str), v2: bool) -> Response {
+    reply(failure_status(cm.0), &FptResponse::failure(cm), v2)
 }
 
 /// HTTP status of a failure: the body's code says what happened, the status says whose fault.
@@ -62,7 +67,7 @@ fn judge_failure(e: &JudgeError) -> (&'static str, &'static str) {
             _ => INVALID_VIDEO,
         },
         JudgeError::Check(_) => INTERNAL,
-        JudgeError::Pool(RunError::Busy { .. }) => BUSY,
+        JudgeError::Pool(RunError::Busy { .. } | RunError::WaitTooLong { .. }) => BUSY,
         JudgeError::Pool(RunError::QueueTimeout { .. }) => UNAVAILABLE,
         JudgeError::Pool(RunError::TaskFailed(_)) => INTERNAL,
         JudgeError::Spend(SpendError::Token(_)) => UNAUTHORIZED,

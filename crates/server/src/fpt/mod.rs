@@ -6,6 +6,7 @@ pub mod response;
 pub mod v2;
 
 pub use handler::liveness;
+pub(crate) use handler::refuse;
 
 #[cfg(test)]
 mod tests;

@@ -59,7 +59,7 @@ struct CompareRequest {
 }
 
 /// An error answer: `code`, `message` (with what was wrong), `request_id`.
-fn error(c: SilentCode, detail: Option<&str>, request_id: &str) -> Response {
+pub(crate) fn error(c: SilentCode, detail: Option<&str>, request_id: &str) -> Response {
     let message = match detail {
         Some(d) => format!("{}: {d}", c.message),
         None => c.message.to_owned(),
@@ -153,7 +153,7 @@ fn judge_failure(e: &JudgeError) -> Option<SilentCode> {
             Some(m) if c.is_input_error() => media_code(m),
             _ => INTERNAL,
         }),
-        JudgeError::Pool(RunError::Busy { .. }) => Some(BUSY),
+        JudgeError::Pool(RunError::Busy { .. } | RunError::WaitTooLong { .. }) => Some(BUSY),
         JudgeError::Pool(RunError::QueueTimeout { .. }) => Some(UNAVAILABLE),
         JudgeError::Pool(RunError::TaskFailed(_)) => Some(INTERNAL),
         JudgeError::Spend(SpendError::Token(_)) => Some(UNAUTHORIZED),

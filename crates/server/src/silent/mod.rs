@@ -7,6 +7,7 @@ mod handler;
 pub mod response;
 mod thresholds;
 
+pub(crate) use handler::error;
 pub use handler::{public_key, video_compare};
 pub use thresholds::thresholds;
 

@@ -1,0 +1,267 @@
+//! The body gate: every route that takes a body authenticates from the headers and reserves its
+//! share of a global in-flight byte budget *before* a single body byte is read.
+//!
+//! Why: a handler that reads then checks lets anyone without a key make the service buffer a full
+//! body per connection (30 unauthenticated 20 MB uploads took a replica from 253 to 644 MB). Here:
+//! - a refused credential is answered with the API's own 401 and `Connection: close`; the body is
+//!   discarded (never buffered) for at most [`DRAIN_MAX_BYTES`] / [`DRAIN_MAX_TIME`], so a client
+//!   still streaming it reads the 401 instead of a reset connection. A client that sent
+//!   `Expect: 100-continue` is answered without reading anything: it never sends the body.
+//! - an accepted request reserves `min(Content-Length, route limit)` bytes (the route limit when
+//!   the length is unknown) from `[server] max_inflight_body_bytes`, held until its handler
+//!   returns; when the budget is spent it is answered at once with the API's busy shape (429/503,
+//!   `Retry-After`), body unread.
+//!
+//! Handlers still look the credential up themselves (they need the tenant and the capture grant);
+//! the gate only guarantees that no unauthenticated body reaches them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, HttpBody};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use faceproof_store::Api;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::auth::{AuthFailure, tenant_by_key_or_access_token, uploader_by_api_key};
+use crate::capture::wire::Refusal;
+use crate::request_id::RequestId;
+use crate::state::Shared;
+
+/// Most bytes of a refused request's body read (and thrown away) before the 401 is sent.
+pub const DRAIN_MAX_BYTES: u64 = 32 * 1024 * 1024;
+/// Longest a refused request's body is read before the 401 is sent.
+pub const DRAIN_MAX_TIME: Duration = Duration::from_secs(10);
+/// Body limit of the small JSON routes (ADVANCE token, signature-id, detection-result).
+pub const SMALL_JSON_LIMIT: usize = 2 * 1024 * 1024;
+/// Body limit of faceproof's own capture-token and challenge routes.
+pub const CAPTURE_JSON_LIMIT: usize = 64 * 1024;
+
+/// Budget unit: reservations are counted in KiB so the semaphore's permit count stays small.
+const UNIT: u64 = 1024;
+
+/// Which credential a route takes and whose error shapes it answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// `POST /vision/ekyc/liveness`: API key or an fpt capture token.
+    Fpt,
+    /// `POST /v1/silent/video-compare`: API key or a silent capture token.
+    Silent,
+    /// `POST /openapi/liveness/v3/capture`: `X-ACCESS-TOKEN` or an advance capture token.
+    AdvanceUpload,
+    /// ADVANCE JSON routes (signature-id, detection-result): `X-ACCESS-TOKEN`.
+    AdvanceToken,
+    /// ADVANCE `generate-token`: the credential is in the (small) body; budget only.
+    AdvanceOpen,
+    /// `POST /v1/capture-tokens`, `POST /v1/challenges`: API key or `X-ACCESS-TOKEN`.
+    Tenant,
+}
+
+/// The service-wide budget of request body bytes held at once.
+#[derive(Debug, Clone)]
+pub struct BodyBudget {
+    units: Arc<Semaphore>,
+    total_units: u64,
+}
+
+impl BodyBudget {
+    pub fn new(max_bytes: u64) -> Self {
+        let total_units = max_bytes
+            .div_ceil(UNIT)
+            .clamp(1, Semaphore::MAX_PERMITS as u64);
+        BodyBudget {
+            units: Arc::new(Semaphore::new(total_units as usize)),
+            total_units,
+        }
+    }
+
+    /// Reserves `bytes` without waiting; `None` when the budget cannot cover them now.
+    pub fn try_reserve(&self, bytes: u64) -> Option<OwnedSemaphorePermit> {
+        let units = bytes.div_ceil(UNIT).clamp(1, self.total_units);
+        let units = u32::try_from(units).ok()?;
+        self.units.clone().try_acquire_many_owned(units).ok()
+    }
+
+    /// Bytes reserved now.
+    pub fn reserved_bytes(&self) -> u64 {
+        (self.total_units - self.units.available_permits() as u64) * UNIT
+    }
+}
+
+impl Gate {
+    fn limit(self, state: &Shared) -> usize {
+        let cfg = &state.cfg;
+        match self {
+            Gate::Fpt => cfg.fpt_body_limit(),
+            Gate::Silent => cfg.silent_body_limit(),
+            Gate::AdvanceUpload => cfg.capture_body_limit(),
+            Gate::AdvanceToken | Gate::AdvanceOpen => SMALL_JSON_LIMIT,
+            Gate::Tenant => CAPTURE_JSON_LIMIT,
+        }
+    }
+
+    /// `Ok` when the headers carry a credential this route accepts (not spent: the handler
+    /// spends a capture token once the upload is admitted), else the API's own refusal.
+    async fn authenticate(
+        self,
+        state: &Shared,
+        headers: &HeaderMap,
+        rid: &str,
+        v2: bool,
+    ) -> Result<(), Response> {
+        let refused = |e: AuthFailure| -> Response {
+            let internal = matches!(e, AuthFailure::Backend(_));
+            if let AuthFailure::Backend(e) = &e {
+                tracing::error!(error = %e, "credential lookup failed");
+            }
+            match (self, internal) {
+                (Gate::Fpt, false) => crate::fpt::refuse(crate::fpt::codes::UNAUTHORIZED, v2),
+                (Gate::Fpt, true) => crate::fpt::refuse(crate::fpt::codes::INTERNAL, v2),
+                (Gate::Silent, false) => {
+                    crate::silent::error(crate::silent::codes::UNAUTHORIZED, None, rid)
+                }
+                (_, false) => Refusal::Unauthorized.into_response(),
+                (_, true) => Refusal::Internal.into_response(),
+            }
+        };
+        match self {
+            Gate::Fpt => uploader_by_api_key(&state.store, headers, Api::Fpt)
+                .await
+                .map(drop)
+                .map_err(refused),
+            Gate::Silent => uploader_by_api_key(&state.store, headers, Api::Silent)
+                .await
+                .map(drop)
+                .map_err(refused),
+            Gate::AdvanceUpload => crate::advance::upload_uploader(state, headers, rid)
+                .await
+                .map(drop),
+            Gate::AdvanceToken => crate::advance::authenticate(state, headers, rid)
+                .await
+                .map(drop),
+            Gate::AdvanceOpen => Ok(()),
+            Gate::Tenant => tenant_by_key_or_access_token(&state.store, headers)
+                .await
+                .map(drop)
+                .map_err(refused),
+        }
+    }
+
+    /// The API's answer when the body budget is spent.
+    fn busy(self, rid: &str, v2: bool) -> Response {
+        let mut resp = match self {
+            Gate::Fpt => crate::fpt::refuse(crate::fpt::codes::UNAVAILABLE, v2),
+            Gate::Silent => crate::silent::error(
+                crate::silent::codes::UNAVAILABLE,
+                Some("too many uploads in flight"),
+                rid,
+            ),
+            Gate::AdvanceUpload | Gate::AdvanceToken | Gate::AdvanceOpen => crate::advance::fail(
+                crate::advance::AdvanceCode::TooManyRequests,
+                Some("too many uploads in flight".into()),
+                rid,
+            ),
+            Gate::Tenant => Refusal::Busy.into_response(),
+        };
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        resp
+    }
+}
+
+fn fpt_v2(req: &Request) -> bool {
+    req.uri().query().is_some_and(|q| {
+        q.split('&').any(|kv| matches!(kv.split_once('='), Some(("v2_format", v)) if v == "1" || v.eq_ignore_ascii_case("true")))
+    })
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Reads and discards up to [`DRAIN_MAX_BYTES`] of a refused body, for at most
+/// [`DRAIN_MAX_TIME`]; returns the bytes read.
+async fn drain(body: Body) -> u64 {
+    let mut body = body;
+    let mut read = 0u64;
+    let work = async {
+        while read < DRAIN_MAX_BYTES {
+            let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx));
+            match next.await {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        read += data.len() as u64;
+                    }
+                }
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_MAX_TIME, work).await;
+    read
+}
+
+/// Answers `resp` to a request whose body will not be used: the body is discarded (bounded by
+/// [`drain`]) so that closing the socket does not reset the connection under a client still
+/// sending (the kernel drops an unread response on reset), then `Connection: close`.
+async fn refuse_unread(req: Request, mut resp: Response) -> Response {
+    let expects_continue = req
+        .headers()
+        .get(header::EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    if !expects_continue {
+        let drained = drain(req.into_body()).await;
+        tracing::debug!(drained, status = %resp.status(), "body discarded before refusing");
+    }
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// The middleware: `from_fn_with_state((state, gate), guard)` on a body-taking route.
+pub async fn guard(
+    State((state, gate)): State<(Shared, Gate)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let rid = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let v2 = gate == Gate::Fpt && fpt_v2(&req);
+    if let Err(refusal) = gate.authenticate(&state, req.headers(), &rid, v2).await {
+        return refuse_unread(req, refusal).await;
+    }
+    let limit = gate.limit(&state) as u64;
+    let wanted = declared_length(req.headers()).map_or(limit, |n| n.min(limit));
+    let Some(permit) = state.bodies.try_reserve(wanted) else {
+        tracing::warn!(
+            wanted,
+            reserved = state.bodies.reserved_bytes(),
+            "body budget spent"
+        );
+        return refuse_unread(req, gate.busy(&rid, v2)).await;
+    };
+    let mut resp = next.run(req).await;
+    drop(permit);
+    // A check refused for load (429/503) says when to come back: the queue's expected wait.
+    let status = resp.status();
+    if (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE)
+        && !resp.headers().contains_key(header::RETRY_AFTER)
+    {
+        let secs = state.checks.expected_wait().as_secs_f64().ceil().max(1.0) as u64;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
+}
