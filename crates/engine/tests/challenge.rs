@@ -28,6 +28,19 @@ fn engine() -> &'static Engine {
     })
 }
 
+/// An engine that analyses a whole source clip (up to 60 s at the analysis rate): the head-turn
+/// tests read real movement from anywhere in the shared clips, beyond the service's budget.
+fn whole_clip_engine() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let mut cfg = EngineConfig::default();
+        cfg.sampling.analysis_window_s = 60.0;
+        cfg.sampling.max_analysis_frames = 900;
+        Engine::load(cfg, &VisionConfig::default(), Limits::default())
+            .expect("models installed (faceproof models fetch)")
+    })
+}
+
 /// Source frame rate of the relit clips (the SDK records at 30 fps).
 const FPS: f64 = 30.0;
 /// The challenge starts this long after the recording (the SDK shows the oval first).
@@ -284,7 +297,9 @@ fn a_held_out_clip_passes_its_sequence_with_the_same_thresholds() {
 
 #[test]
 fn telemetry_alone_warns_and_beside_a_failed_challenge_names_an_injection() {
-    let src = selfie();
+    // A clip the engine judges live when lit (the relit selfie scores spoof 0.63 under the
+    // source-held-out calibration: the warning-only path needs a live verdict to show).
+    let src = &source("videos/live_talking_head_1.mp4");
     let a = colour(0xA11CE);
     let video = lit(src, &a, &Light::default());
     let telemetry: ClientTelemetry = serde_json::from_str(
@@ -299,7 +314,7 @@ fn telemetry_alone_warns_and_beside_a_failed_challenge_names_an_injection() {
         .iter()
         .find(|r| r.code == ReasonCode::InjectionSuspected)
         .expect("injection_suspected");
-    assert_eq!(warn.severity, Severity::Warning);
+    assert_eq!(warn.severity, Severity::Warning, "{:#?}", v.codes);
     assert_eq!(warn.measure, "camera_label_virtual");
     let live = v.liveness.as_ref().unwrap();
     assert!(live.need_to_review);
@@ -327,7 +342,9 @@ fn moves(relative: &str, seconds: f64) -> Moves {
     let frames = read_frames(&shared_file(relative), seconds, TURN_FPS);
     let clip = Clip::new("source.mp4");
     write_video(&frames, TURN_FPS, &clip.path);
-    let measured = frames_of(&clip.bytes());
+    let measured = whole_clip_engine()
+        .challenge_frames(&clip.bytes())
+        .expect("the engine tracks the clip");
     assert_eq!(measured.len(), frames.len(), "every frame analysed");
     Moves { frames, measured }
 }
