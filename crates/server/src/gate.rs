@@ -3,7 +3,7 @@
 //!
 //! Why: a handler that reads then checks lets anyone without a key make the service buffer a full
 //! body per connection (30 unauthenticated 20 MB uploads took a replica from 253 to 644 MB). Here:
-//! - a refused credential is answered with the API's own 401 and `Connection: close`; the body is
+//! - a refused credential is answered at once with the API's own 401 and `Connection: close`; the body is
 //!   discarded (never buffered) for at most [`DRAIN_MAX_BYTES`] / [`DRAIN_MAX_TIME`], so a client
 //!   still streaming it reads the 401 instead of a reset connection. A client that sent
 //!   `Expect: 100-continue` is answered without reading anything: it never sends the body.
@@ -210,17 +210,23 @@ async fn drain(body: Body) -> u64 {
     read
 }
 
-/// Answers `resp` to a request whose body will not be used: the body is discarded (bounded by
-/// [`drain`]) so that closing the socket does not reset the connection under a client still
-/// sending (the kernel drops an unread response on reset), then `Connection: close`.
+/// Answers `resp` at once to a request whose body will not be used, with `Connection: close`,
+/// while a task discards the body (bounded by [`drain`]): the connection keeps reading what the
+/// client still sends until it is done, so closing does not reset the connection under a client
+/// still sending (the kernel drops an unread response on reset), and a client that waits for the
+/// answer before sending its body gets it without sending anything.
 async fn refuse_unread(req: Request, mut resp: Response) -> Response {
     let expects_continue = req
         .headers()
         .get(header::EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     if !expects_continue {
-        let drained = drain(req.into_body()).await;
-        tracing::debug!(drained, status = %resp.status(), "body discarded before refusing");
+        let status = resp.status();
+        let body = req.into_body();
+        tokio::spawn(async move {
+            let drained = drain(body).await;
+            tracing::debug!(drained, status = %status, "body discarded after refusing");
+        });
     }
     resp.headers_mut()
         .insert(header::CONNECTION, HeaderValue::from_static("close"));

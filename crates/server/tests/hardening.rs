@@ -360,12 +360,10 @@ async fn every_route_refuses_a_bad_key_before_reading_an_oversized_body() {
     .await;
 }
 
-/// Issue 11 item 1, still open: these handlers read (and buffer) the whole body before they
-/// check the credential, so a keyless client can make the service hold `max body` bytes per
-/// connection. Measured here: they answer only when the idle timeout cuts the unsent body.
-/// Remove the `ignore` when the handlers authenticate from the headers first.
+/// Issue 11 item 1: these JSON routes once read (and buffered) the whole body before they checked
+/// the credential, answering only when the idle timeout cut the unsent body; the body gate
+/// (`gate.rs`) now refuses them from the headers at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 11 item 1: these routes read the body before the key"]
 async fn routes_reading_the_body_before_the_key() {
     refuse_from_headers(&[
         ("POST", "/v1/silent/video-compare", "application/json"),
