@@ -349,8 +349,40 @@ def fetch(url):
 
 
 def artefact_rows(session_id):
-    return {name: (key, digest) for name, key, digest in
-            psql(f"SELECT name, object_key, sha256 FROM artefacts WHERE session_id = '{session_id}'")}
+    return {name: (key, digest, int(size)) for name, key, digest, size in
+            psql(f"SELECT name, object_key, sha256, size FROM artefacts WHERE session_id = '{session_id}'")}
+
+
+# Bytes an artefact grows by when sealed (store::ARTEFACT_ENCRYPTION_OVERHEAD).
+SEAL_OVERHEAD = 97
+
+
+def stripped_jpeg(b):
+    """The bytes the store keeps of an uploaded JPEG: metadata segments (APP1-15 but Adobe APP14,
+    non-JFIF APP0, comments) removed before the scan, everything from the scan on as sent
+    (the store's metadata rule, docs/storage.md)."""
+    out, pos = bytearray(b[:2]), 2
+    while True:
+        m = pos + 1
+        while b[m] == 0xFF:
+            m += 1
+        marker = b[m]
+        if marker == 0xD9:
+            return bytes(out + b"\xff\xd9")
+        if marker == 0xDA:
+            return bytes(out + b[m - 1:])
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            out += bytes([0xFF, marker])
+            pos = m + 1
+            continue
+        end = m + 1 + int.from_bytes(b[m + 1:m + 3], "big")
+        body = b[m + 3:end]
+        keep = (body.startswith(b"JFIF\0") if marker == 0xE0 else
+                body.startswith(b"Adobe") if marker == 0xEE else
+                not (0xE1 <= marker <= 0xEF or marker == 0xFE))
+        if keep:
+            out += b"\xff" + b[m:end]
+        pos = end
 
 
 def verify_answered(client, base, lid, far_sha, near_sha):
@@ -367,10 +399,12 @@ def verify_answered(client, base, lid, far_sha, near_sha):
             return f"{lid}: no artefact row {name}"
     if rows["far"][1] != far_sha or rows["near"][1] != near_sha:
         return f"{lid}: artefact row sha256 differs from the upload"
-    for name, (key, digest) in rows.items():
+    for name, (key, digest, size) in rows.items():
+        # Objects are sealed at rest (docs/storage.md): the bucket holds the row's plaintext
+        # encrypted, a fixed header and tag longer, never the plaintext itself.
         body = s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/{key}")["Body"].read()
-        if sha(body) != digest:
-            return f"{lid}: object {name} in the bucket differs from its row"
+        if sha(body) == digest or len(body) != size + SEAL_OVERHEAD:
+            return f"{lid}: object {name} in the bucket is not its row's plaintext sealed"
     return None
 
 
@@ -387,7 +421,7 @@ def phase_cross_replica(client, reps, far, near):
     st, j = client.result(reps[2 % len(reps)].url, signature_id=sig)
     check(st == 200 and j.get("code") == "SUCCESS", f"result on C: {st} {j}")
     check(j["data"]["livenessScore"] is not None, "no score")
-    err = verify_answered(client, reps[0].url, lid, sha(far), sha(near))
+    err = verify_answered(client, reps[0].url, lid, sha(stripped_jpeg(far)), sha(stripped_jpeg(near)))
     check(err is None, f"cross-replica: {err}")
     log(f"phase 1 cross-replica: reserved on r0, filled on r1, read on r{2 % len(reps)}: ok")
 
@@ -421,7 +455,7 @@ def phase_single_use(client, reps, far, near, trials=4):
               f"sessions for {sig}: {rows}")
         # The loser's upload is cleaned up: its intent row and its objects go.
         tenant = psql(f"SELECT tenant_id FROM sessions WHERE id = '{lid}'")[0][0]
-        want = {f"{PREFIX}/{key}" for key, _ in artefact_rows(lid).values()}
+        want = {f"{PREFIX}/{key}" for key, _, _ in artefact_rows(lid).values()}
         deadline = time.monotonic() + 15
         while True:
             objs = set(s3_objects(f"{PREFIX}/t/{tenant}/{lid}/"))
@@ -485,7 +519,8 @@ class Load:
         st, j = self.client.capture(self.base, far, self.near, session=sess)
         with self.lock:
             if st == 200 and j.get("code") == "SUCCESS":
-                self.answered.append((j["data"]["livenessId"], sha(far), sha(self.near)))
+                self.answered.append((j["data"]["livenessId"], sha(stripped_jpeg(far)),
+                                      sha(stripped_jpeg(self.near))))
             else:
                 self.failed.append((st, j.get("code")))
 
@@ -603,7 +638,7 @@ def phase_retention(client, reps, lb, far, near):
         lids.append(j["data"]["livenessId"])
     keys = {}
     for lid in lids:
-        for name, (key, _) in artefact_rows(lid).items():
+        for name, (key, _, _) in artefact_rows(lid).items():
             keys[f"{PREFIX}/{key}"] = name
     n = len(keys)
     check(n >= 8, f"only {n} artefacts for 4 captures")
