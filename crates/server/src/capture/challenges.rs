@@ -10,8 +10,7 @@ use faceproof_engine::challenge::{ChallengeKind, ChallengeSpec};
 use faceproof_store::{Challenge, NewChallenge, StoreError, TenantStore};
 use serde::Deserialize;
 
-use super::wire::{Refusal, challenge_json, reply};
-use crate::auth::{AuthFailure, tenant_by_key_or_access_token};
+use super::wire::{Refusal, challenge_json, reply, tenant_and_json};
 use crate::config::MAX_GRANT_TTL_SECS;
 use crate::state::Shared;
 
@@ -79,18 +78,11 @@ pub async fn create_challenge(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match tenant_by_key_or_access_token(&state.store, &headers).await {
-        Ok(t) => t,
-        Err(AuthFailure::Refused) => return Refusal::Unauthorized.into_response(),
-        Err(AuthFailure::Backend(e)) => {
-            tracing::error!(error = %e, "tenant lookup failed");
-            return Refusal::Internal.into_response();
-        }
-    };
-    let req: ChallengeRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return Refusal::Invalid(format!("JSON: {e}")).into_response(),
-    };
+    let (tenant, req): (TenantStore, ChallengeRequest) =
+        match tenant_and_json(&state, &headers, &body).await {
+            Ok(t) => t,
+            Err(r) => return r,
+        };
     let ttl = match ttl(req.ttl_secs, state.cfg.challenge_ttl_secs) {
         Ok(t) => t,
         Err(r) => return r.into_response(),

@@ -13,9 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::challenges::{issue_challenge, store_refusal, ttl};
-use super::wire::{Refusal, iso8601, reply};
+use super::wire::{Refusal, iso8601, reply, tenant_and_json};
 use crate::advance::CAPTURE_KIND;
-use crate::auth::{AuthFailure, tenant_by_key_or_access_token};
 use crate::config::ServerConfig;
 use crate::request_id::new_id;
 use crate::state::Shared;
@@ -139,18 +138,11 @@ pub async fn create_capture_token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match tenant_by_key_or_access_token(&state.store, &headers).await {
-        Ok(t) => t,
-        Err(AuthFailure::Refused) => return Refusal::Unauthorized.into_response(),
-        Err(AuthFailure::Backend(e)) => {
-            tracing::error!(error = %e, "tenant lookup failed");
-            return Refusal::Internal.into_response();
-        }
-    };
-    let req: MintRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return Refusal::Invalid(format!("JSON: {e}")).into_response(),
-    };
+    let (tenant, req): (TenantStore, MintRequest) =
+        match tenant_and_json(&state, &headers, &body).await {
+            Ok(t) => t,
+            Err(r) => return r,
+        };
     match mint(&tenant, req, &state.cfg).await {
         Ok(body) => {
             let mut resp = reply(StatusCode::CREATED, body);

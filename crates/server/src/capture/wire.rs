@@ -118,6 +118,28 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// The tenant a minting request (`POST /v1/challenges`, `POST /v1/capture-tokens`) comes from,
+/// by its API key or ADVANCE access token, and its JSON body; a refusal already shaped.
+pub(super) async fn tenant_and_json<T: serde::de::DeserializeOwned>(
+    state: &crate::state::Shared,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> Result<(faceproof_store::TenantStore, T), axum::response::Response> {
+    use crate::auth::{AuthFailure, tenant_by_key_or_access_token};
+    let tenant = match tenant_by_key_or_access_token(&state.store, headers).await {
+        Ok(t) => t,
+        Err(AuthFailure::Refused) => return Err(Refusal::Unauthorized.into_response()),
+        Err(AuthFailure::Backend(e)) => {
+            tracing::error!(error = %e, "tenant lookup failed");
+            return Err(Refusal::Internal.into_response());
+        }
+    };
+    match serde_json::from_slice(body) {
+        Ok(r) => Ok((tenant, r)),
+        Err(e) => Err(Refusal::Invalid(format!("JSON: {e}")).into_response()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
