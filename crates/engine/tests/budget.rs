@@ -1,40 +1,11 @@
 //! The analysis budget: a long real clip costs what its first seconds cost. Counts are asserted
 //! (deterministic); time is measured by `make bench` (bench/ab.py), not here.
 
+mod common;
+
+use common::{cut, engine};
 use faceproof_engine::check::{CheckRequest, Verdict};
-use faceproof_engine::{Engine, EngineConfig};
-use faceproof_media::Limits;
-use faceproof_testkit::{Clip, shared_file};
-use faceproof_vision::VisionConfig;
-use std::process::Command;
-use std::sync::OnceLock;
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::load(
-            EngineConfig::default(),
-            &VisionConfig::default(),
-            Limits::default(),
-        )
-        .expect("models installed (faceproof models fetch)")
-    })
-}
-
-/// The first `seconds` of a shared clip, stream-copied by the ffmpeg CLI.
-fn cut(relative: &str, seconds: f64) -> Vec<u8> {
-    let clip = Clip::new("budget-cut.mp4");
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-i"])
-        .arg(shared_file(relative))
-        .args(["-t", &seconds.to_string(), "-c", "copy", "-an"])
-        .arg(&clip.path)
-        .status()
-        .expect("ffmpeg CLI")
-        .success();
-    assert!(ok, "ffmpeg could not cut {relative}");
-    clip.bytes()
-}
+use faceproof_testkit::shared_file;
 
 fn check(video: &[u8]) -> Verdict {
     let mut req = CheckRequest::video(video);

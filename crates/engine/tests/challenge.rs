@@ -3,6 +3,9 @@
 //! model (`faceproof_testkit::light`), head turns cut from real head movement, and the client
 //! telemetry's injection cues on a real live clip.
 
+mod common;
+
+use common::engine;
 use faceproof_engine::challenge::{
     self, ChallengeConfig, ChallengeEvidence, ChallengeFrame, ChallengeKind, ChallengeResult,
     ChallengeSpec, ChallengeStep, ClientTelemetry, StepShown, TurnDirection,
@@ -15,18 +18,6 @@ use faceproof_testkit::{Clip, read_frames, shared_file, write_video};
 use faceproof_vision::image::RgbImage;
 use faceproof_vision::{Range, VisionConfig};
 use std::sync::OnceLock;
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::load(
-            EngineConfig::default(),
-            &VisionConfig::default(),
-            Limits::default(),
-        )
-        .expect("models installed (faceproof models fetch)")
-    })
-}
 
 /// An engine that analyses a whole source clip (up to 60 s at the analysis rate): the head-turn
 /// tests read real movement from anywhere in the shared clips, beyond the service's budget.

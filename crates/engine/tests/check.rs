@@ -2,41 +2,14 @@
 //! attacks and bad captures generated at test time from real frames (never committed).
 //! Clips are cut to their first 6 s (the standard request's length) to keep the suite short.
 
+mod common;
+
+use common::{cut, engine};
+use faceproof_engine::EngineConfig;
 use faceproof_engine::check::{CheckRequest, ReasonCode, Severity, Verdict};
-use faceproof_engine::{Engine, EngineConfig};
 use faceproof_media::Limits;
 use faceproof_testkit::{Clip, attacks, degrade, read_frames, shared_file, write_video};
-use faceproof_vision::VisionConfig;
 use faceproof_vision::image::RgbImage;
-use std::process::Command;
-use std::sync::OnceLock;
-
-fn engine() -> &'static Engine {
-    static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::load(
-            EngineConfig::default(),
-            &VisionConfig::default(),
-            Limits::default(),
-        )
-        .expect("models installed (faceproof models fetch)")
-    })
-}
-
-/// The first `seconds` of a shared clip, stream-copied by the ffmpeg CLI.
-fn cut(relative: &str, seconds: f64) -> Vec<u8> {
-    let clip = Clip::new("cut.mp4");
-    let ok = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-i"])
-        .arg(shared_file(relative))
-        .args(["-t", &seconds.to_string(), "-c", "copy", "-an"])
-        .arg(&clip.path)
-        .status()
-        .expect("ffmpeg CLI")
-        .success();
-    assert!(ok, "ffmpeg could not cut {relative}");
-    clip.bytes()
-}
 
 fn encode(frames: &[RgbImage], fps: f64) -> Vec<u8> {
     let clip = Clip::new("synthetic.mp4");
