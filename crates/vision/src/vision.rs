@@ -8,6 +8,7 @@ use crate::embed::{self, Embedder, Embedding, Landmarks5};
 use crate::error::Result;
 use crate::iris::{Eyes, Iris};
 use crate::mesh::{self, FaceMesh, Mesh};
+use crate::minifas::MiniFas;
 use crate::pack::{self, Role};
 use crate::pose::Pose;
 use crate::quality::{self, Quality, Thumbnail};
@@ -58,8 +59,10 @@ pub struct Face {
     pub quality: Quality,
     /// Iris and eyelids, when asked for.
     pub eyes: Option<Eyes>,
-    /// Anti-spoofing score, when asked for and enabled.
+    /// Anti-spoofing score (FaceAntiSpoofing, higher = spoof), when asked for and enabled.
     pub pad_score: Option<f32>,
+    /// MiniFASNet P(real) (higher = live), when anti-spoofing is asked for and `minifas` enabled.
+    pub pad_real: Option<f32>,
     /// L2-normalised embedding, when asked for.
     pub embedding: Option<Embedding>,
 }
@@ -101,6 +104,7 @@ pub struct Vision {
     iris: Iris,
     embedder: Embedder,
     antispoof: Option<AntiSpoof>,
+    minifas: Option<MiniFas>,
 }
 
 impl Vision {
@@ -141,11 +145,20 @@ impl Vision {
         )?;
         let mesh = Mesh::new(load(Role::Mesh)?)?;
         let iris = Iris::new(load(Role::Iris)?, cfg.iris.roi_scale)?;
-        let embedder = Embedder::new(load(Role::Embedder)?)?;
+        let embedder = Embedder::new(load(cfg.embedder.role())?, cfg.embedder)?;
         let antispoof = if cfg.antispoof.enabled {
             Some(AntiSpoof::new(
                 load(Role::AntiSpoof)?,
                 cfg.antispoof.crop_scale,
+            )?)
+        } else {
+            None
+        };
+        let minifas = if cfg.minifas.enabled {
+            Some(MiniFas::new(
+                load(Role::MiniFas)?,
+                cfg.minifas.crop_scale,
+                cfg.minifas.channels,
             )?)
         } else {
             None
@@ -158,6 +171,7 @@ impl Vision {
             iris,
             embedder,
             antispoof,
+            minifas,
         })
     }
 
@@ -176,6 +190,9 @@ impl Vision {
             self.embedder.model(),
         ];
         if let Some(a) = &self.antispoof {
+            m.push(a.model());
+        }
+        if let Some(a) = &self.minifas {
             m.push(a.model());
         }
         m
@@ -207,6 +224,11 @@ impl Vision {
     /// The anti-spoofing model, when enabled.
     pub fn antispoof(&self) -> Option<&AntiSpoof> {
         self.antispoof.as_ref()
+    }
+
+    /// The MiniFASNet-style anti-spoofing model, when enabled.
+    pub fn minifas(&self) -> Option<&MiniFas> {
+        self.minifas.as_ref()
     }
 
     /// Raw detections (before the mesh-presence check), best score first.
@@ -309,6 +331,10 @@ impl Vision {
             (Some(a), true) => Some(a.score(img, &det)?),
             _ => None,
         };
+        let pad_real = match (&self.minifas, opts.antispoof) {
+            (Some(a), true) => Some(a.score(img, &det)?),
+            _ => None,
+        };
         Ok(Some(Face {
             detection: det,
             mesh,
@@ -317,6 +343,7 @@ impl Vision {
             quality,
             eyes,
             pad_score,
+            pad_real,
             embedding: None,
         }))
     }
@@ -326,10 +353,10 @@ impl Vision {
         self.embedder.embed(img, &face.landmarks)
     }
 
-    /// Compares two embeddings with the configured threshold.
-    pub fn compare(&self, a: &Embedding, b: &Embedding) -> Match {
+    /// Compares two embeddings at a cosine `threshold` (the engine owns the threshold: its
+    /// calibration per embedder, docs/engine.md).
+    pub fn compare(&self, a: &Embedding, b: &Embedding, threshold: f32) -> Match {
         let cosine = a.cosine(b);
-        let threshold = self.cfg.matching.threshold;
         Match {
             cosine,
             similarity: embed::percent(cosine),

@@ -1,9 +1,11 @@
 //! `faceproof compare A B`: face match between the largest face of each photo.
 //!
-//! `similarity` is `100 * clamp(cosine, 0, 1)` of the two L2-normalised MobileFaceNet embeddings;
-//! `is_match` is `cosine >= threshold` (the vision config's `matching.threshold`).
+//! `similarity` is `100 * clamp(cosine, 0, 1)` of the two L2-normalised embeddings (the configured
+//! embedder, SFace by default); `is_match` is `cosine >= threshold`, the engine's match threshold
+//! (its calibration's cosine at `matching.target_far` for that embedder).
 
 use super::analyze::{FaceJson, ImageJson, RangeArg, VisionArgs, load_image, vision_error};
+use super::check::load_engine;
 use crate::output::Output;
 use faceproof_vision::{AnalyzeOptions, largest};
 use serde::Serialize;
@@ -53,10 +55,11 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
             Err(e) => return out.error("unreadable_image", &e),
         }
     }
-    let vision = match args.vision.load(out) {
-        Ok(v) => v,
+    let engine = match load_engine(&args.vision, None, out) {
+        Ok(e) => e,
         Err(code) => return code,
     };
+    let vision = engine.vision();
     let opts = AnalyzeOptions {
         range: args.range.into(),
         iris: false,
@@ -88,7 +91,11 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
             face: FaceJson::from(face),
         });
     }
-    let m = vision.compare(&embeddings[0], &embeddings[1]);
+    let m = vision.compare(
+        &embeddings[0],
+        &embeddings[1],
+        engine.match_threshold() as f32,
+    );
     let round = |v: f32, k: f32| (v * k).round() / k;
     let [a, b]: [Side; 2] = match sides.try_into() {
         Ok(s) => s,

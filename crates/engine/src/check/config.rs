@@ -208,12 +208,26 @@ impl Default for DeepfakeConfig {
     }
 }
 
-/// Face match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// Face match: the one owner of the match threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchingConfig {
-    /// Cosine threshold of a match. `None`: the vision config's `matching.threshold`.
+    /// Cosine threshold of a match. `None` (the default): the cosine at which the calibration's FAR
+    /// model of the active embedder (`vision.embedder`) estimates `target_far`.
     pub threshold: Option<f64>,
+    /// The false-accept rate the default threshold is chosen for.
+    pub target_far: f64,
+}
+
+impl Default for MatchingConfig {
+    fn default() -> Self {
+        // 1 in 1,000 impostor comparisons accepted: on LFW (all cross-identity pairs of folds 1-5)
+        // SFace keeps TAR ~0.99 there (docs/engine.md, "Face match").
+        Self {
+            threshold: None,
+            target_far: 1e-3,
+        }
+    }
 }
 
 /// Tuning of each signal (see `docs/signals.md`).

@@ -1,6 +1,7 @@
-//! Fitting the calibration from labelled data: the fusion models from per-sample features, the
-//! FAR model from impostor and genuine similarities. `faceproof calibrate` feeds it; the result is
-//! `crates/engine/calibration/default.json`.
+//! Fitting the calibration from labelled data: the fusion models from per-sample features; the FAR
+//! models (one per embedder, fitted from impostor and genuine similarities by
+//! [`FarModel::fit`], `faceproof eval --pairs` on LFW) are handed in. `faceproof calibrate` feeds
+//! it; the result is `crates/engine/calibration/default.json`.
 //!
 //! Small data, stated plainly: the shared set has a dozen live clips and a few dozen attacks, so
 //! the fits use few features and L2 regularisation, and [`leave_one_out`] reports what a model
@@ -9,14 +10,15 @@
 use super::evidence::names;
 use super::fusion::{Calibration, FusionModels};
 use crate::calibrate::CalibrationError;
-use crate::calibrate::far::{FarConfig, FarModel};
+use crate::calibrate::far::FarModel;
 use crate::calibrate::logistic::{LogisticConfig, LogisticModel, fit_logistic};
 use serde::Serialize;
 
-/// Features of the liveness model: the model's texture score, the geometry of the motion, eyelids,
+/// Features of the liveness model: the two PAD models' scores, the geometry of the motion, eyelids,
 /// skin pulse, and the crop's screen cues.
-pub const LIVENESS_FEATURES: [&str; 8] = [
+pub const LIVENESS_FEATURES: [&str; 9] = [
     names::PAD,
+    names::PAD_MINIFAS,
     names::NONRIGID,
     names::PLANARITY,
     names::PARALLAX,
@@ -179,8 +181,7 @@ pub fn liveness_samples(samples: &[Sample]) -> Vec<Sample> {
 /// Fits the whole calibration.
 pub fn fit_calibration(
     samples: &[Sample],
-    impostor_cosines: &[f64],
-    genuine_cosines: &[f64],
+    far: std::collections::BTreeMap<String, FarModel>,
     provenance: String,
 ) -> Result<Calibration, CalibrationError> {
     let cfg = LogisticConfig::default();
@@ -201,7 +202,7 @@ pub fn fit_calibration(
                 &cfg,
             )?,
         },
-        far: FarModel::fit(impostor_cosines, genuine_cosines, &FarConfig::default())?,
+        far,
         provenance,
     })
 }
