@@ -176,9 +176,9 @@ fn report(kind: EmbedderKind, c: &PairCosines) {
 
 /// Every genuine pair (same folder) against every impostor pair (different folders, faces/single
 /// included), largest face of each photo, with each embedder: genuine pairs all score above
-/// impostor pairs, and SFace (the default) leaves the wider gap (the reason it is the default; its
-/// LFW numbers are in docs/vision.md). The match threshold belongs to the engine (its calibration,
-/// fitted on LFW): `engine/tests/matching.rs` checks it on these photos.
+/// impostor pairs. (Both leave the same gap here, 0.067; SFace is the default for its LFW numbers,
+/// docs/vision.md.) The match threshold belongs to the engine (its calibration, fitted on LFW):
+/// `engine/tests/matching.rs` checks it on these photos.
 #[test]
 fn genuine_pairs_score_above_impostor_pairs_with_both_embedders() {
     let sface = common::pair_cosines(vision());
@@ -203,13 +203,6 @@ fn genuine_pairs_score_above_impostor_pairs_with_both_embedders() {
             c.highest_impostor()
         );
     }
-    let gap = |c: &PairCosines| c.lowest_genuine() - c.highest_impostor();
-    assert!(
-        gap(&sface) > gap(&mfn),
-        "SFace gap {:.3} is not wider than MobileFaceNet's {:.3}",
-        gap(&sface),
-        gap(&mfn)
-    );
 }
 
 /// Pose: mirroring the photo negates yaw and roll and keeps pitch.
