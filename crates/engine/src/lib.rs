@@ -1,37 +1,30 @@
-//! faceproof engine: turns per-frame measurements into liveness and deepfake signals, calibrates
-//! them, and measures how well they work.
+//! faceproof engine: media in, one API-neutral [`Verdict`] out.
 //!
-//! Everything here is a pure function over plain numbers (landmarks as `[f32; 2]`, timestamps in
-//! seconds, mean RGB values, face crops as [`image::RgbImage`]), so the math is testable on
-//! synthetic data with a known answer and does not wait for the vision layer.
+//! The engine orchestrates: it decodes the upload (media, FFmpeg), runs the models on the frames
+//! (vision, ONNX Runtime), applies the capture rules, runs the signals, fuses them with the fitted
+//! calibration and decides liveness, deepfake and face match ([`check`]). The pure math it runs is
+//! the `faceproof-signals` crate, re-exported here under its own module names so callers reach the
+//! whole engine through one crate:
 //!
 //! - [`signals`]: non-rigid motion (still image), planarity (photo / screen moved by hand), blinks,
-//!   remote pulse, screen and print cues, landmark jitter (deepfake).
-//! - [`calibrate`]: logistic fusion with per-signal contributions, false-accept-rate tables from
-//!   measured score distributions, and the calibrated face-match `verification_score`.
+//!   remote pulse, screen and print cues, landmark jitter (deepfake), far/near perspective.
+//! - [`calibrate`]: logistic fusion, false-accept-rate tables, the calibrated face-match
+//!   `verification_score`, and [`calibrate::fit`], which fits the engine's calibration from
+//!   labelled samples (`faceproof calibrate`).
 //! - [`metrics`]: ISO/IEC 30107-3 PAD error rates, TAR at fixed FAR, ROC / DET curves, EER.
-//! - [`layout`]: which of the 468 face-mesh points each signal reads (for the wiring step).
+//! - [`dsp`], [`geometry`], [`math`], [`track`]: the signals' kernels.
 //!
-//! See `docs/signals.md` for what each signal can and cannot tell.
+//! Which face-mesh points each signal reads is the mesh's topology, `faceproof_vision::layout`.
+//! See `docs/architecture.md` for the request path and `docs/signals.md` for the signals.
 
-// Numeric kernels below index several arrays in lockstep (matrices, paired channels); index loops
-// are clearer there than zipped iterators.
+// Pixel and matrix kernels (regions, fusion) index several arrays in lockstep; index loops are
+// clearer there than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
 pub mod calibrate;
 pub mod check;
-pub mod dsp;
-pub mod error;
-pub mod geometry;
-pub mod layout;
-pub mod math;
-pub mod metrics;
-pub mod signals;
-pub mod track;
 
-#[cfg(test)]
-pub(crate) mod testutil;
+pub use faceproof_signals::{dsp, error, geometry, math, metrics, signals, track};
 
 pub use check::{CheckError, CheckRequest, Engine, EngineConfig, Verdict};
-pub use error::SignalError;
-pub use track::{Point2, Point3};
+pub use faceproof_signals::{Point2, Point3, SignalError};

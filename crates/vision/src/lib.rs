@@ -16,37 +16,72 @@
 //! Coordinates are image pixels, continuous (pixel `i` spans `[i, i + 1)`); "left"/"right" of a face
 //! part are the subject's own (their right eye is on the image's left in an unmirrored photo).
 //! `docs/vision.md` documents the contracts, signs, similarity scale and measured behaviour.
+//!
+//! [`layout`] is the face mesh's topology (which of its 468 points are the eyes, lips, cheeks...).
+//! It is the only module built without the default `models` feature, so the signals crate can
+//! name mesh points without compiling the model runtime.
 
+#[cfg(feature = "models")]
 pub mod antispoof;
+#[cfg(feature = "models")]
 pub mod config;
+#[cfg(feature = "models")]
 pub mod detector;
+#[cfg(feature = "models")]
 pub mod embed;
+#[cfg(feature = "models")]
 pub mod error;
+#[cfg(feature = "models")]
 pub mod geometry;
+#[cfg(feature = "models")]
 pub mod imgops;
+#[cfg(feature = "models")]
 pub mod iris;
+pub mod layout;
+#[cfg(feature = "models")]
 pub mod mesh;
+#[cfg(feature = "models")]
 pub mod minifas;
+#[cfg(feature = "models")]
 pub mod pack;
+#[cfg(feature = "models")]
 pub mod pose;
+#[cfg(feature = "models")]
 pub mod quality;
+#[cfg(feature = "models")]
 pub mod runtime;
+#[cfg(feature = "models")]
 mod vision;
 
 /// The image crate this crate's API is expressed in (re-exported so callers use the same version).
+#[cfg(feature = "models")]
 pub use image;
 
+#[cfg(feature = "models")]
 pub use antispoof::AntiSpoof;
+#[cfg(feature = "models")]
 pub use config::{ChannelOrder, EmbedderKind, ModelSpec, Range, VisionConfig};
+#[cfg(feature = "models")]
 pub use detector::{Detection, Detector};
+#[cfg(feature = "models")]
 pub use embed::{Embedder, Embedding, Landmarks5};
+#[cfg(feature = "models")]
 pub use error::{Result, VisionError};
+#[cfg(feature = "models")]
 pub use geometry::{Affine, Point, Point3, Rect, Roi};
+#[cfg(feature = "models")]
 pub use iris::{EyeLandmarks, Eyes, Iris};
+#[cfg(feature = "models")]
 pub use mesh::{FaceMesh, Mesh};
+#[cfg(feature = "models")]
 pub use minifas::MiniFas;
+#[cfg(feature = "models")]
 pub use pack::Role;
+#[cfg(feature = "models")]
 pub use pose::Pose;
+#[cfg(feature = "models")]
 pub use quality::Quality;
+#[cfg(feature = "models")]
 pub use runtime::{Model, Runtime};
+#[cfg(feature = "models")]
 pub use vision::{AnalyzeOptions, Face, Match, Vision, largest};

@@ -11,18 +11,18 @@
 
 mod fusion;
 
+use super::config::CapturePairConfig;
 use super::ms_since;
 use super::rules::reason;
 use super::{
     AttackType, BestFrame, CheckError, CheckRequest, Engine, Liveness, MediaFacts, Reason,
     ReasonCode, Severity, StageTimes, Verdict,
 };
-use crate::signals::perspective::{PerspectiveConfig, PerspectiveReport, measure_perspective};
+use crate::signals::perspective::{PerspectiveReport, measure_perspective};
 use faceproof_media::{ImageOptions, Warning, decode_image};
 use faceproof_vision::image::RgbImage;
 use faceproof_vision::{AnalyzeOptions, Face, Range, imgops, largest};
-use fusion::{CaptureFusionConfig, Evidence};
-use serde::{Deserialize, Serialize};
+use fusion::Evidence;
 use std::time::Instant;
 
 /// A far / near capture: two stills of the same face taken as the phone comes closer, their
@@ -40,44 +40,6 @@ pub struct CaptureRequest<'a> {
     pub clip: Option<&'a [u8]>,
     /// Encode the near frame and its face crop as JPEG in the verdict's best frame.
     pub encode_best_frame: bool,
-}
-
-/// Thresholds of the far / near check that the selfie video's `[engine.capture]` does not cover.
-/// The per-still quality rules (frame, pose, light, focus, second faces) use `engine.capture`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CapturePairConfig {
-    /// The near face must be at least this many times the far face's size (similarity scale over
-    /// the mesh). The SDK asks for arm's length then about half of it (~2x); 1.2 leaves room for
-    /// short arms while keeping a change the perspective can be measured on (below ~1.15 the
-    /// relief index is noise: `perspective.min_scale_change`).
-    pub min_near_far_scale: f64,
-    /// Largest time between the two stills, milliseconds. The SDK takes both within a few
-    /// seconds; a pair minutes apart was not captured in one session.
-    pub max_capture_gap_ms: i64,
-    /// Stills with a longer side are scaled down once before analysis (phone photos are 12 MP;
-    /// the mesh runs at 192 px, and 2048 keeps the far face above that).
-    pub max_long_side: u32,
-    /// Run the clip (when given) through the video check and fold its liveness in.
-    pub use_clip: bool,
-    /// Quality of the JPEGs of the best frame.
-    pub jpeg_quality: u8,
-    pub perspective: PerspectiveConfig,
-    pub fusion: CaptureFusionConfig,
-}
-
-impl Default for CapturePairConfig {
-    fn default() -> Self {
-        Self {
-            min_near_far_scale: 1.2,
-            max_capture_gap_ms: 15_000,
-            max_long_side: 2048,
-            use_clip: true,
-            jpeg_quality: 90,
-            perspective: PerspectiveConfig::default(),
-            fusion: CaptureFusionConfig::default(),
-        }
-    }
 }
 
 /// One analysed still.

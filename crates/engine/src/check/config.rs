@@ -2,8 +2,8 @@
 //! default and the reason for it; nothing is a literal in the decision code.
 
 use crate::signals::{
-    blink::BlinkConfig, jitter::JitterConfig, motion::MotionConfig, planarity::PlanarityConfig,
-    pulse::PulseConfig, screen::ScreenConfig,
+    blink::BlinkConfig, jitter::JitterConfig, motion::MotionConfig, perspective::PerspectiveConfig,
+    planarity::PlanarityConfig, pulse::PulseConfig, screen::ScreenConfig,
 };
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +14,7 @@ pub struct EngineConfig {
     pub sampling: SamplingConfig,
     pub capture: CaptureConfig,
     /// The capture SDK's far / near stills (`Engine::check_capture`).
-    pub capture_pair: super::capture::CapturePairConfig,
+    pub capture_pair: CapturePairConfig,
     pub document: DocumentConfig,
     pub liveness: LivenessConfig,
     pub deepfake: DeepfakeConfig,
@@ -240,4 +240,90 @@ pub struct SignalConfigs {
     pub pulse: PulseConfig,
     pub screen: ScreenConfig,
     pub jitter: JitterConfig,
+}
+
+/// Thresholds of the far / near check that the selfie video's `[engine.capture]` does not cover.
+/// The per-still quality rules (frame, pose, light, focus, second faces) use `engine.capture`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CapturePairConfig {
+    /// The near face must be at least this many times the far face's size (similarity scale over
+    /// the mesh). The SDK asks for arm's length then about half of it (~2x); 1.2 leaves room for
+    /// short arms while keeping a change the perspective can be measured on (below ~1.15 the
+    /// relief index is noise: `perspective.min_scale_change`).
+    pub min_near_far_scale: f64,
+    /// Largest time between the two stills, milliseconds. The SDK takes both within a few
+    /// seconds; a pair minutes apart was not captured in one session.
+    pub max_capture_gap_ms: i64,
+    /// Stills with a longer side are scaled down once before analysis (phone photos are 12 MP;
+    /// the mesh runs at 192 px, and 2048 keeps the far face above that).
+    pub max_long_side: u32,
+    /// Run the clip (when given) through the video check and fold its liveness in.
+    pub use_clip: bool,
+    /// Quality of the JPEGs of the best frame.
+    pub jpeg_quality: u8,
+    pub perspective: PerspectiveConfig,
+    pub fusion: CaptureFusionConfig,
+}
+
+impl Default for CapturePairConfig {
+    fn default() -> Self {
+        Self {
+            min_near_far_scale: 1.2,
+            max_capture_gap_ms: 15_000,
+            max_long_side: 2048,
+            use_clip: true,
+            jpeg_quality: 90,
+            perspective: PerspectiveConfig::default(),
+            fusion: CaptureFusionConfig::default(),
+        }
+    }
+}
+
+/// Prior fusion weights of the far / near check (log-odds of an attack).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaptureFusionConfig {
+    /// Log-odds of an attack before any evidence (0: even odds).
+    pub bias: f64,
+    /// Weight of the PAD model's own log-odds.
+    pub pad_weight: f64,
+    /// PAD scores are clamped to `[pad_clamp, 1 - pad_clamp]` before the log-odds: the model
+    /// saturates at 0.99+ on some genuine photos, and an unclamped 0.9999 would be worth 9 nats.
+    pub pad_clamp: f64,
+    /// Relief index that counts as neither live nor planar. Measured (docs/signals.md): one real
+    /// lean-in pair 0.21; the same photo at two scales, tilted or not, -0.08 to 0.03. The midpoint
+    /// sits between them; one real pair is not a calibration: refit on real SDK captures.
+    pub relief_midpoint: f64,
+    /// Relief index change worth `relief_weight` nats.
+    pub relief_scale: f64,
+    pub relief_weight: f64,
+    /// Homography residual over noise that counts as neither (log scale around it).
+    pub residual_midpoint: f64,
+    /// Weight per natural-log unit of `residual_to_noise / residual_midpoint`. 0 by default: on
+    /// real frames it did not separate (a tilted photo 1.9x noise, the live pair 1.6x; talking
+    /// moves the mesh more than depth does), so it is reported for the fit but not fused.
+    pub residual_weight: f64,
+    /// Largest share, in nats, one perspective term may contribute: a single glitching landmark
+    /// set must not decide alone.
+    pub max_term: f64,
+    /// Weight of the clip's spoof log-odds.
+    pub clip_weight: f64,
+}
+
+impl Default for CaptureFusionConfig {
+    fn default() -> Self {
+        Self {
+            bias: 0.0,
+            pad_weight: 0.5,
+            pad_clamp: 0.02,
+            relief_midpoint: 0.08,
+            relief_scale: 0.04,
+            relief_weight: 1.0,
+            residual_midpoint: 2.0,
+            residual_weight: 0.0,
+            max_term: 4.0,
+            clip_weight: 1.0,
+        }
+    }
 }

@@ -4,16 +4,15 @@
 
 use super::config::SignalConfigs;
 use super::frames::FrameObs;
-use crate::layout;
 use crate::signals::blink::{EyeContour, detect_blinks, eye_openness, face_openness};
 use crate::signals::{jitter, motion, planarity, pulse};
-use faceproof_vision::EyeLandmarks;
+use faceproof_vision::{EyeLandmarks, layout};
 
 /// A named feature value.
 pub(super) type Feature = (&'static str, Option<f64>);
 
 /// Names of the temporal features, in a fixed order.
-pub(super) mod names {
+pub(crate) mod names {
     /// Non-rigid shape change, log10 of inter-ocular distances.
     pub const NONRIGID: &str = "nonrigid_log10_iod";
     /// Median share of the motion a plane explains (1 = flat).

@@ -17,8 +17,7 @@ mod capture;
 mod config;
 mod document;
 mod error;
-mod evidence;
-pub mod fit;
+pub(crate) mod evidence;
 mod frames;
 mod fusion;
 mod matching;
@@ -27,10 +26,10 @@ mod rules;
 mod selfie;
 mod verdict;
 
-pub use capture::{CapturePairConfig, CaptureRequest};
+pub use capture::CaptureRequest;
 pub use config::{
-    CaptureConfig, DeepfakeConfig, DocumentConfig, EngineConfig, LivenessConfig, MatchingConfig,
-    SamplingConfig, SignalConfigs,
+    CaptureConfig, CaptureFusionConfig, CapturePairConfig, DeepfakeConfig, DocumentConfig,
+    EngineConfig, LivenessConfig, MatchingConfig, SamplingConfig, SignalConfigs,
 };
 pub use error::CheckError;
 pub use fusion::{Calibration, FusionModels};

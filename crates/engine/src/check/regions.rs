@@ -1,7 +1,7 @@
 //! Mean colours of mesh-defined face regions: skin for the pulse, lower face against the forehead
 //! for occlusion.
 
-use crate::layout;
+use faceproof_vision::layout;
 use image::RgbImage;
 
 /// Pixels with a channel at or beyond these levels are left out: clipped values carry no pulse and

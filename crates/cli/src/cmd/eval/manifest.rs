@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 /// What a sample is: the engine's own training label.
-pub use faceproof_engine::check::fit::Label;
+pub use faceproof_engine::calibrate::fit::Label;
 
 /// One manifest line, paths resolved.
 #[derive(Debug, Clone, PartialEq)]

@@ -16,57 +16,9 @@
 //! - `clip_liveness`: the clip's own fused spoof probability as log-odds, when a clip was judged.
 
 use crate::calibrate::logistic::sigmoid;
+use crate::check::config::CaptureFusionConfig;
 use crate::check::{AttackType, Liveness, SignalValue};
 use crate::signals::perspective::PerspectiveReport;
-use serde::{Deserialize, Serialize};
-
-/// Prior fusion weights of the far / near check (log-odds of an attack).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct CaptureFusionConfig {
-    /// Log-odds of an attack before any evidence (0: even odds).
-    pub bias: f64,
-    /// Weight of the PAD model's own log-odds.
-    pub pad_weight: f64,
-    /// PAD scores are clamped to `[pad_clamp, 1 - pad_clamp]` before the log-odds: the model
-    /// saturates at 0.99+ on some genuine photos, and an unclamped 0.9999 would be worth 9 nats.
-    pub pad_clamp: f64,
-    /// Relief index that counts as neither live nor planar. Measured (docs/signals.md): one real
-    /// lean-in pair 0.21; the same photo at two scales, tilted or not, -0.08 to 0.03. The midpoint
-    /// sits between them; one real pair is not a calibration: refit on real SDK captures.
-    pub relief_midpoint: f64,
-    /// Relief index change worth `relief_weight` nats.
-    pub relief_scale: f64,
-    pub relief_weight: f64,
-    /// Homography residual over noise that counts as neither (log scale around it).
-    pub residual_midpoint: f64,
-    /// Weight per natural-log unit of `residual_to_noise / residual_midpoint`. 0 by default: on
-    /// real frames it did not separate (a tilted photo 1.9x noise, the live pair 1.6x; talking
-    /// moves the mesh more than depth does), so it is reported for the fit but not fused.
-    pub residual_weight: f64,
-    /// Largest share, in nats, one perspective term may contribute: a single glitching landmark
-    /// set must not decide alone.
-    pub max_term: f64,
-    /// Weight of the clip's spoof log-odds.
-    pub clip_weight: f64,
-}
-
-impl Default for CaptureFusionConfig {
-    fn default() -> Self {
-        Self {
-            bias: 0.0,
-            pad_weight: 0.5,
-            pad_clamp: 0.02,
-            relief_midpoint: 0.08,
-            relief_scale: 0.04,
-            relief_weight: 1.0,
-            residual_midpoint: 2.0,
-            residual_weight: 0.0,
-            max_term: 4.0,
-            clip_weight: 1.0,
-        }
-    }
-}
 
 /// What the fusion reads.
 pub struct Evidence<'a> {

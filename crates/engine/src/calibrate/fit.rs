@@ -7,11 +7,11 @@
 //! the fits use few features and L2 regularisation, and [`leave_one_out`] reports what a model
 //! fitted without each sample says about it: the honest error rate, not the training one.
 
-use super::evidence::names;
-use super::fusion::{Calibration, FusionModels};
 use crate::calibrate::CalibrationError;
 use crate::calibrate::far::FarModel;
 use crate::calibrate::logistic::{LogisticConfig, LogisticModel, fit_logistic};
+use crate::check::evidence::names;
+use crate::check::{Calibration, FusionModels};
 use serde::Serialize;
 
 /// Features of the liveness model: the two PAD models' scores, the geometry of the motion, eyelids,

@@ -1,6 +1,6 @@
 //! Which points of the 468-point face mesh each signal reads.
 //!
-//! The engine's functions take plain index lists so any landmark model can feed them; these
+//! The signals' functions take plain index lists so any landmark model can feed them; these
 //! constants are the defaults for the mesh the vision layer runs. "Image-left" is the eye on the
 //! left of an unmirrored frame (the subject's right eye). The wiring step must confirm every list
 //! by drawing it on a real frame before relying on it; the eyelid lists must also be in the same
