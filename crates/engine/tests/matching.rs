@@ -5,7 +5,7 @@
 
 use faceproof_engine::{Engine, EngineConfig};
 use faceproof_media::{ImageOptions, Limits};
-use faceproof_testkit::shared_file;
+use faceproof_testkit::shared_dir;
 use faceproof_vision::{AnalyzeOptions, EmbedderKind, Embedding, Range, VisionConfig, largest};
 use std::path::PathBuf;
 
@@ -23,7 +23,7 @@ fn engine(embedder: EmbedderKind) -> Engine {
 
 /// (identity, photo): faces/<identity>/* and faces/single/<identity>.*
 fn labelled() -> Vec<(String, PathBuf)> {
-    let root = shared_file("data/faces");
+    let root = shared_dir().join("data/faces");
     let mut out = Vec::new();
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
