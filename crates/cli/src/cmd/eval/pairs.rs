@@ -68,9 +68,9 @@ pub fn parse(text: &str) -> Result<Vec<Pair>, String> {
                 .map_err(|_| format!("line 1: header {header:?} is not `FOLDS N`"))
         })
         .collect::<Result<_, _>>()?;
-    let (folds, n) = match head.as_slice() {
-        &[folds, n] if folds > 0 && n > 0 => (folds, n),
-        &[n] if n > 0 => (1, n),
+    let (folds, n) = match *head.as_slice() {
+        [folds, n] if folds > 0 && n > 0 => (folds, n),
+        [n] if n > 0 => (1, n),
         _ => return Err(format!("line 1: header {header:?} is not `FOLDS N`")),
     };
     let index = |no: usize, v: &str| -> Result<u32, String> {
