@@ -44,7 +44,7 @@ fn passed_with_every_switch() {
     assert_eq!(j["liveness_score"], 0.9985);
     assert_eq!(j["verification_score"], 0.83);
     assert_eq!(j["image_timestamp"], 1.5);
-    assert_eq!(j["base64_image"], "/9j/4AECAw==");
+    assert_eq!(j["base64_image"], "/9j/2gACAQID/9k=");
     assert_eq!(j["request_id"], "rid");
 }
 
