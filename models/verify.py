@@ -1,4 +1,4 @@
-"""Checks every converted ONNX model of the pack against its TFLite original on real faces.
+"""Checks every converted ONNX model of the pack against its original on real faces.
 
 usage: python models/verify.py --models DIR [--downloads DIR] [--shared DIR] [--quiet]
 (run with the set-up venv's python: ${FACEPROOF_HOME:-~/.cache/faceproof}/venv/bin/python)
@@ -10,6 +10,12 @@ from the pinned wheel, TFLite through LiteRT (ai-edge-litert) -- and every outpu
 |onnx - tflite| <= tolerance + rtol * |tflite| (pack.toml; rtol defaults to 0, it is only set for the
 detectors, whose raw outputs reach 1e4 on background anchors). Prints per output the max absolute
 difference, the tolerance and the worst ratio difference / allowed. Exit status 1 if any ratio > 1.
+
+ONNX sources: `dqfold` (SFace) is checked against the shipped block-quantized int8 graph, run in the same
+ONNX Runtime with only its stale graph inputs removed (the DequantizeLinear nodes kept), on faces aligned to
+the 112x112 template from BlazeFace's eye, nose and mouth keypoints, raw 0-255 RGB: max abs difference of
+the raw embedding and the cosine of the two normalised embeddings (>= 0.99999). `copy` (MiniFASNet) is used
+as shipped: its hash is checked and it runs on the 2.7x face crops (P(real) printed for attacks/).
 
 Crops: BlazeFace short range (the TFLite reference; full range if it finds nothing) gives the face box
 and eye keypoints of each photo; detectors see the whole letterboxed photo, face_mesh a 1.5x square
@@ -71,10 +77,11 @@ class Tfl:
 
 
 class Onnx:
-    def __init__(self, path: str):
+    def __init__(self, path_or_bytes):
         so = ort.SessionOptions()
         so.intra_op_num_threads = 2
-        self.s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+        so.log_severity_level = 3
+        self.s = ort.InferenceSession(path_or_bytes, so, providers=["CPUExecutionProvider"])
         self.inp = self.s.get_inputs()[0].name
         self.names = [o.name for o in self.s.get_outputs()]
 
@@ -89,6 +96,21 @@ def as_tflite_layout(onnx_out: np.ndarray, tfl_shape: tuple) -> np.ndarray:
     if onnx_out.ndim == 4 and onnx_out.transpose(0, 2, 3, 1).shape == tuple(tfl_shape):
         return onnx_out.transpose(0, 2, 3, 1)
     return onnx_out.reshape(tfl_shape)
+
+
+def shipped_quantized(content: bytes) -> bytes:
+    """The shipped quantized graph as ONNX Runtime can run it: graph inputs that are initializers or
+    that no node reads are removed; every node (DequantizeLinear included) is kept as shipped."""
+    import onnx
+
+    m = onnx.load_from_string(content)
+    g = m.graph
+    inits = {t.name for t in g.initializer}
+    read = {i for n in g.node for i in n.input}
+    keep = [i for i in g.input if i.name not in inits and i.name in read]
+    del g.input[:]
+    g.input.extend(keep)
+    return m.SerializeToString()
 
 
 # ----- images and crops ----------------------------------------------------------------------------
@@ -163,6 +185,38 @@ def square_crop(im: Image.Image, cx: float, cy: float, side: float, size: int, m
     return np.asarray(c, np.float32)
 
 
+TEMPLATE4 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366],
+                      [(41.5493 + 70.7299) / 2, (92.3655 + 92.2041) / 2]], np.float64) + 0.5
+
+
+def aligned_face(im: Image.Image, kps: np.ndarray) -> np.ndarray:
+    """112x112 face aligned by a least-squares similarity from BlazeFace's eyes (image-left first),
+    nose tip and mouth centre to the ArcFace template (mouth centre = mean of its mouth corners)."""
+    eyes = sorted(kps[:2].tolist())
+    src = np.array([eyes[0], eyes[1], kps[2], kps[3]], np.float64)
+    # template -> image similarity (the inverse map PIL's AFFINE transform wants)
+    dm, sm = TEMPLATE4.mean(0), src.mean(0)
+    d, sc = TEMPLATE4 - dm, src - sm
+    a = (d[:, 0] * sc[:, 0] + d[:, 1] * sc[:, 1]).sum() / (d ** 2).sum()
+    b = (d[:, 0] * sc[:, 1] - d[:, 1] * sc[:, 0]).sum() / (d ** 2).sum()
+    tx = sm[0] - (a * dm[0] - b * dm[1])
+    ty = sm[1] - (b * dm[0] + a * dm[1])
+    face = im.transform((112, 112), Image.AFFINE, (a, -b, tx, b, a, ty), resample=Image.BILINEAR)
+    return np.asarray(face, np.float32)
+
+
+def minifas_crop(im: Image.Image, box: tuple, scale: float = 2.7, size: int = 128) -> np.ndarray:
+    """The detector box enlarged `scale`x around its centre, cut to the image, shifted inside it."""
+    x0, y0, x1, y1 = box
+    w, h = im.size
+    bw, bh = min((x1 - x0) * scale, w), min((y1 - y0) * scale, h)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left = min(max(cx - bw / 2, 0), w - bw)
+    top = min(max(cy - bh / 2, 0), h - bh)
+    c = im.crop((round(left), round(top), round(left + bw), round(top + bh))).resize((size, size), Image.BILINEAR)
+    return np.asarray(c, np.float32)
+
+
 # ----- main ----------------------------------------------------------------------------------------
 def main() -> int:
     ap = argparse.ArgumentParser(description="ONNX vs TFLite on real faces")
@@ -206,7 +260,10 @@ def main() -> int:
             got = sha256_bytes(f.read())
         if got != spec["sha256"]:
             failures.append(f"{spec['name']}: {spec['file']} sha256 {got} != pinned {spec['sha256']}")
-        tfl[spec["name"]] = Tfl(content)
+        if spec["converter"] == "dqfold":
+            tfl[spec["name"]] = Onnx(shipped_quantized(content))
+        elif spec["converter"] != "copy":
+            tfl[spec["name"]] = Tfl(content)
         onx[spec["name"]] = Onnx(path)
 
     images = load_images(args.shared)
@@ -215,14 +272,14 @@ def main() -> int:
         return 1
 
     # face boxes and eye keypoints from the TFLite reference detector
-    faces = []  # (name, image, (cx, cy, side), kps)
+    faces = []  # (name, image, (cx, cy, side), kps, box)
     for name, im in images:
         det = detect(tfl["blazeface_short"], "blazeface_short", im) or detect(
             tfl["blazeface_full"], "blazeface_full", im)
         if det is None:
             continue
         (x0, y0, x1, y1), kps = det
-        faces.append((name, im, ((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)), kps))
+        faces.append((name, im, ((x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)), kps, (x0, y0, x1, y1)))
     if len(faces) < 4:
         print(f"verify: only {len(faces)} faces found in {len(images)} images", file=sys.stderr)
         return 1
@@ -231,21 +288,24 @@ def main() -> int:
     inputs: dict[str, list[np.ndarray]] = {}
     for det_name, (size, _, _) in DETECTORS.items():
         inputs[det_name] = [letterbox(im, size)[0] / 127.5 - 1.0 for _, im in images]
-    inputs["face_mesh"] = [square_crop(im, cx, cy, 1.5 * side, 192) / 255.0 for _, im, (cx, cy, side), _ in faces]
+    inputs["face_mesh"] = [square_crop(im, cx, cy, 1.5 * side, 192) / 255.0 for _, im, (cx, cy, side), _, _ in faces]
     iris = []
-    for _, im, (cx, cy, side), kps in faces:
+    for _, im, (cx, cy, side), kps, _ in faces:
         eyes = sorted(kps[:2].tolist())  # image-left eye first
         iris.append(square_crop(im, eyes[0][0], eyes[0][1], 0.35 * side, 64) / 255.0)
         iris.append(square_crop(im, eyes[1][0], eyes[1][1], 0.35 * side, 64, mirror=True) / 255.0)
     inputs["iris"] = iris
-    inputs["mobilefacenet"] = [(square_crop(im, cx, cy, side, 112) - 127.5) / 128.0 for _, im, (cx, cy, side), _ in faces]
-    inputs["face_antispoofing"] = [square_crop(im, cx, cy, side, 256) / 255.0 for _, im, (cx, cy, side), _ in faces]
+    inputs["mobilefacenet"] = [(square_crop(im, cx, cy, side, 112) - 127.5) / 128.0 for _, im, (cx, cy, side), _, _ in faces]
+    inputs["face_antispoofing"] = [square_crop(im, cx, cy, side, 256) / 255.0 for _, im, (cx, cy, side), _, _ in faces]
+
+    inputs["sface"] = [aligned_face(im, kps) for _, im, _, kps, _ in faces]
+    inputs["minifasnet"] = [minifas_crop(im, box)[..., ::-1] for _, im, _, _, box in faces]  # BGR
 
     print(f"verify: {len(images)} images, {len(faces)} faces (shared data: {args.shared})")
     print(f"{'model':<18} {'output':<32} {'n':>4} {'max abs diff':>13} {'tolerance':>20} {'d/tol':>7}  result")
     for spec in m["model"]:
         name = spec["name"]
-        if name not in tfl:
+        if name not in onx or (name not in tfl and spec["converter"] != "copy"):
             continue
         xs = inputs[name]
         diffs: dict[str, float] = {}
@@ -270,6 +330,23 @@ def main() -> int:
                     for j in (0, 1):
                         note(out_name, r[j:j + 1], onx[name](xs[i + j][None])[out_name])
                         note(out_name, r[j:j + 1], batch_all[out_name][i + j:i + j + 1])
+        elif name == "sface":
+            worst_cos = 1.0
+            for x in xs:
+                ref, got = tfl[name](x[None]), onx[name](x[None])
+                for out_name, r in ref.items():
+                    note(out_name, r, got[out_name])
+                    a, b = r.ravel().astype(np.float64), got[out_name].ravel().astype(np.float64)
+                    worst_cos = min(worst_cos, float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))))
+            print(f"{name:<18} {'cosine fp32 vs shipped int8 graph':<32} {len(xs):>4} min {worst_cos:.7f}")
+            if worst_cos < 0.99999:
+                failures.append(f"{name}: cosine to the shipped int8 graph {worst_cos:.7f} < 0.99999")
+        elif name == "minifasnet":
+            for x in xs:
+                o = onx[name](x[None])["output"]
+                if o.shape != (1, 3) or not np.all(np.isfinite(o)):
+                    failures.append(f"{name}: output {o.shape} not 1x3 finite")
+            print(f"{name:<18} {'output':<32} {len(xs):>4} {'(as shipped: hash + runs)':>41}  ok")
         else:
             for x in xs:
                 ref = tfl[name](x[None])
@@ -291,13 +368,19 @@ def main() -> int:
 
     if not args.quiet:
         fas = onx["face_antispoofing"]
-        print("face_antispoofing score = sum(|Identity| * Identity_1) (ONNX) on attacks/:")
-        for (name, _, _, _), x in zip(faces, inputs["face_antispoofing"]):
+        mfn = onx.get("minifasnet")
+        print("face_antispoofing score = sum(|Identity| * Identity_1) (ONNX) and minifasnet P(real) "
+              "(BGR, 2.7x crop) on attacks/:")
+        for (name, *_), x, y in zip(faces, inputs["face_antispoofing"], inputs["minifasnet"]):
             if name.startswith("attacks/"):
                 o = fas(x[None])
                 score = float(np.sum(np.abs(o["Identity"]) * o["Identity_1"]))
                 leaf = int(np.argmax(o["Identity_1"]))
-                print(f"  {os.path.basename(name):<28} {score:.3f}  (leaf {leaf})")
+                real = ""
+                if mfn is not None:
+                    z = mfn(y[None])["output"][0].astype(np.float64)
+                    real = f"  P(real) {np.exp(z[0] - z.max()) / np.exp(z - z.max()).sum():.3f}"
+                print(f"  {os.path.basename(name):<28} {score:.3f}  (leaf {leaf}){real}")
 
     if failures:
         print("verify: FAILED\n  " + "\n  ".join(failures), file=sys.stderr)

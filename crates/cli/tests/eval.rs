@@ -110,3 +110,81 @@ fn eval_writes_scores_summary_and_plots_for_a_tiny_manifest() {
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+/// Pairs mode on a tiny LFW-style list over the shared labelled photos (linked into a temporary
+/// folder in LFW's layout): counts, folds and the FAR model file follow the list, and these
+/// well-separated pairs are all classified right.
+#[test]
+fn eval_pairs_reports_protocol_accuracy_all_pairs_and_a_far_model() {
+    let data = shared_data();
+    let out = std::env::temp_dir().join(format!("faceproof-pairs-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let lfw = out.join("lfw");
+    for (name, files) in [
+        ("obama", &["1", "2", "3"][..]),
+        ("biden", &["1"][..]),
+        ("kit_harington", &["1", "2", "3"][..]),
+        ("rose_leslie", &["1"][..]),
+    ] {
+        std::fs::create_dir_all(lfw.join(name)).unwrap();
+        for (i, f) in files.iter().enumerate() {
+            std::os::unix::fs::symlink(
+                data.join("faces").join(name).join(format!("{f}.jpg")),
+                lfw.join(name).join(format!("{:04}.jpg", i + 1)),
+            )
+            .unwrap();
+        }
+    }
+    let list = lfw.join("pairs.txt");
+    std::fs::write(
+        &list,
+        "2\t1\nobama\t1\t2\nobama\t3\tbiden\t1\n\
+         kit_harington\t1\t3\nkit_harington\t2\trose_leslie\t1\n",
+    )
+    .unwrap();
+    let report = out.join("report");
+    let run = Command::new(env!("CARGO_BIN_EXE_faceproof"))
+        .args(["eval", "--quiet", "--pairs"])
+        .arg(&list)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let s: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(s["embedder"], "sface");
+    assert_eq!(s["images"], 8);
+    assert_eq!(s["faces_missing"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        (
+            s["protocol"]["folds"].as_u64(),
+            s["protocol"]["pairs"].as_u64()
+        ),
+        (Some(2), Some(4))
+    );
+    assert_eq!(s["protocol"]["accuracy_mean"], 1.0);
+    // All pairs: 3 + 3 same-identity pairs, 28 - 6 cross-identity ones.
+    assert_eq!(s["all_pairs"]["genuine_pairs"], 6);
+    assert_eq!(s["all_pairs"]["impostor_pairs"], 22);
+    let far: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("far_model.json")).unwrap())
+            .unwrap();
+    assert!(far["sface"]["impostors"].as_array().unwrap().len() == 22);
+    // A list that breaks its header's promise is refused with the line.
+    std::fs::write(&list, "2\t1\nobama\t1\t2\n").unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_faceproof"))
+        .args(["eval", "--quiet", "--pairs"])
+        .arg(&list)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stdout).contains("ends early"));
+    let _ = std::fs::remove_dir_all(&out);
+}

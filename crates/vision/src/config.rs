@@ -33,8 +33,13 @@ pub struct VisionConfig {
     pub mesh: MeshConfig,
     /// Iris and eyelid contour.
     pub iris: IrisConfig,
+    /// The face embedder: `"sface"` (default) or `"mobilefacenet"`. The match threshold and the FAR
+    /// model are per embedder (the engine's calibration); switching embedders switches both.
+    pub embedder: EmbedderKind,
     /// Passive anti-spoofing (presentation attack detection) model.
     pub antispoof: AntiSpoofConfig,
+    /// The second passive anti-spoofing model (MiniFASNet-style, P(real)).
+    pub minifas: MiniFasConfig,
     /// Per-face quality measurements.
     pub quality: QualityConfig,
 }
@@ -51,7 +56,9 @@ impl Default for VisionConfig {
             detector: DetectorConfig::default(),
             mesh: MeshConfig::default(),
             iris: IrisConfig::default(),
+            embedder: EmbedderKind::default(),
             antispoof: AntiSpoofConfig::default(),
+            minifas: MiniFasConfig::default(),
             quality: QualityConfig::default(),
         }
     }
@@ -113,6 +120,12 @@ impl VisionConfig {
         if self.antispoof.crop_scale <= 0.0 {
             return bad("antispoof.crop_scale must be > 0".into());
         }
+        if self.minifas.crop_scale.is_nan() || self.minifas.crop_scale < 1.0 {
+            return bad(format!(
+                "minifas.crop_scale {} must be >= 1",
+                self.minifas.crop_scale
+            ));
+        }
         if self.quality.sharpness_size < 16 {
             return bad("quality.sharpness_size must be >= 16".into());
         }
@@ -154,10 +167,48 @@ pub struct ModelOverrides {
     pub face_mesh: Option<ModelSpec>,
     /// Iris (64x64 eye crop -> 71x3 contour + 5x3 iris).
     pub iris: Option<ModelSpec>,
-    /// Face embedder (aligned 112x112 -> D-dimensional embedding; D is read from the model).
+    /// The selected face embedder (aligned 112x112 -> D-dimensional embedding; D is read from the
+    /// model; input normalisation as the selected kind's: docs/vision.md).
     pub embedder: Option<ModelSpec>,
     /// Anti-spoofing (256x256 crop -> 8 leaf scores + 8 leaf mask).
     pub antispoof: Option<ModelSpec>,
+    /// MiniFASNet-style anti-spoofing (128x128 crop, raw 0-255 -> 3 logits, index 0 = real).
+    pub minifasnet: Option<ModelSpec>,
+}
+
+/// Which face embedder the service runs.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum EmbedderKind {
+    /// SFace 2021dec (128-d, input raw 0-255): LFW accuracy 99.4 % published; the default.
+    #[default]
+    Sface,
+    /// MobileFaceNet (192-d, input (x - 127.5) / 128).
+    Mobilefacenet,
+}
+
+impl EmbedderKind {
+    /// Stable name: the key of the embedder's FAR model in the engine's calibration.
+    pub fn name(self) -> &'static str {
+        self.role().name()
+    }
+
+    /// The pack role of the embedder.
+    pub fn role(self) -> crate::pack::Role {
+        match self {
+            EmbedderKind::Sface => crate::pack::Role::SFace,
+            EmbedderKind::Mobilefacenet => crate::pack::Role::MobileFaceNet,
+        }
+    }
+
+    /// `(scale, offset)` of the model input: `pixel * scale + offset`.
+    pub fn input_affine(self) -> (f32, f32) {
+        match self {
+            // SFace's graph subtracts 127.5 and scales by 1/128 itself.
+            EmbedderKind::Sface => (1.0, 0.0),
+            EmbedderKind::Mobilefacenet => (1.0 / 128.0, -127.5 / 128.0),
+        }
+    }
 }
 
 /// Which detector to run on an image.
@@ -279,6 +330,42 @@ impl Default for AntiSpoofConfig {
         Self {
             enabled: true,
             crop_scale: 1.0,
+        }
+    }
+}
+
+/// Channel order of a model's image input.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelOrder {
+    /// Channel 0 = red.
+    Rgb,
+    /// Channel 0 = blue.
+    Bgr,
+}
+
+/// MiniFASNet-style anti-spoofing settings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MiniFasConfig {
+    /// Run the model (its file must then be present).
+    pub enabled: bool,
+    /// The crop is the detector box enlarged by this factor around its centre (cut to the image,
+    /// shifted to stay inside it).
+    pub crop_scale: f32,
+    /// Channel order fed to the model.
+    pub channels: ChannelOrder,
+}
+
+impl Default for MiniFasConfig {
+    fn default() -> Self {
+        // 2.7x is the Silent-Face family's crop for this input size. BGR by measurement on the
+        // shared clips and stills, held out by person (models/measure_minifas.py): frame AUC 0.909
+        // vs 0.822 fed RGB (docs/vision.md).
+        Self {
+            enabled: true,
+            crop_scale: 2.7,
+            channels: ChannelOrder::Bgr,
         }
     }
 }

@@ -1,12 +1,15 @@
 //! Face alignment (5 points -> the 112x112 ArcFace template) and the face embedding.
 //!
-//! Embedder contract: input `[N, 3, 112, 112]` (N dynamic or 1) RGB `(x - 127.5) / 128` of the
-//! aligned face; one output `[N, D]`, the raw embedding (any D). Embeddings are L2-normalised here.
+//! Embedder contract: input `[N, 3, 112, 112]` (N dynamic or 1) RGB of the aligned face, scaled as
+//! the embedder kind wants (SFace raw 0-255, its graph normalises; MobileFaceNet `(x - 127.5) / 128`:
+//! [`EmbedderKind::input_affine`]); one output `[N, D]`, the raw embedding (any D). Embeddings are
+//! L2-normalised here.
 //!
 //! Similarity: the cosine of the two normalised embeddings, in [-1, 1]. For people it is also shown
 //! on a 0-100 scale: `percent = 100 * clamp(cosine, 0, 1)` (a negative cosine, i.e. unrelated faces,
 //! is 0). The mapping is linear, so a threshold converts the same way.
 
+use crate::config::EmbedderKind;
 use crate::error::{Result, VisionError};
 use crate::geometry::{Affine, Point};
 use crate::imgops;
@@ -122,13 +125,14 @@ pub fn percent(cosine: f32) -> f32 {
 #[derive(Debug)]
 pub struct Embedder {
     model: Model,
+    kind: EmbedderKind,
     dim: usize,
     batched: bool,
 }
 
 impl Embedder {
-    /// Wraps a loaded embedding model, checking its contract.
-    pub fn new(model: Model) -> Result<Embedder> {
+    /// Wraps a loaded embedding model of `kind`, checking its contract.
+    pub fn new(model: Model, kind: EmbedderKind) -> Result<Embedder> {
         let (h, w) = model.image_input()?;
         if (h, w) != (ALIGNED_SIZE, ALIGNED_SIZE) {
             return Err(model.contract(format!(
@@ -149,6 +153,7 @@ impl Embedder {
         let batched = model.inputs()[0].shape[0] < 0;
         Ok(Embedder {
             model,
+            kind,
             dim,
             batched,
         })
@@ -157,6 +162,11 @@ impl Embedder {
     /// The underlying model.
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// Which embedder this is (its threshold and FAR model are per kind).
+    pub fn kind(&self) -> EmbedderKind {
+        self.kind
     }
 
     /// Embedding dimension.
@@ -189,6 +199,7 @@ impl Embedder {
         }
         let plane = 3 * n * n;
         let chunk = if self.batched { crops.len().max(1) } else { 1 };
+        let (scale, offset) = self.kind.input_affine();
         let mut vectors: Vec<Embedding> = Vec::with_capacity(crops.len());
         for group in crops.chunks(chunk) {
             let b = group.len();
@@ -197,7 +208,7 @@ impl Embedder {
                 |input| {
                     for ((img, m), dst) in group.iter().zip(input.chunks_exact_mut(plane)) {
                         imgops::with_warp(img, m, n, n, |rgb| {
-                            imgops::to_chw(rgb, 1.0 / 128.0, -127.5 / 128.0, dst)
+                            imgops::to_chw(rgb, scale, offset, dst)
                         });
                     }
                 },

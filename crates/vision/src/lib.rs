@@ -41,6 +41,8 @@ pub mod layout;
 #[cfg(feature = "models")]
 pub mod mesh;
 #[cfg(feature = "models")]
+pub mod minifas;
+#[cfg(feature = "models")]
 pub mod pack;
 #[cfg(feature = "models")]
 pub mod pose;
@@ -58,7 +60,7 @@ pub use image;
 #[cfg(feature = "models")]
 pub use antispoof::AntiSpoof;
 #[cfg(feature = "models")]
-pub use config::{ModelSpec, Range, VisionConfig};
+pub use config::{ChannelOrder, EmbedderKind, ModelSpec, Range, VisionConfig};
 #[cfg(feature = "models")]
 pub use detector::{Detection, Detector};
 #[cfg(feature = "models")]
@@ -71,6 +73,8 @@ pub use geometry::{Affine, Point, Point3, Rect, Roi};
 pub use iris::{EyeLandmarks, Eyes, Iris};
 #[cfg(feature = "models")]
 pub use mesh::{FaceMesh, Mesh};
+#[cfg(feature = "models")]
+pub use minifas::MiniFas;
 #[cfg(feature = "models")]
 pub use pack::Role;
 #[cfg(feature = "models")]

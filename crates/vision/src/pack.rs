@@ -21,21 +21,27 @@ pub enum Role {
     Mesh,
     /// Iris.
     Iris,
-    /// Face embedder (MobileFaceNet).
-    Embedder,
-    /// Anti-spoofing (FaceAntiSpoofing).
+    /// Face embedder MobileFaceNet (192-d), selectable by `vision.embedder`.
+    MobileFaceNet,
+    /// Face embedder SFace (128-d), the default.
+    SFace,
+    /// Anti-spoofing (FaceAntiSpoofing, Deep Tree Network).
     AntiSpoof,
+    /// Anti-spoofing (MiniFASNet-style, P(real)), the second PAD signal.
+    MiniFas,
 }
 
 impl Role {
     /// Every role, in pipeline order.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Role::DetectorShort,
         Role::DetectorFull,
         Role::Mesh,
         Role::Iris,
-        Role::Embedder,
+        Role::MobileFaceNet,
+        Role::SFace,
         Role::AntiSpoof,
+        Role::MiniFas,
     ];
 
     /// Stable name (used in errors, benchmarks and JSON).
@@ -45,8 +51,10 @@ impl Role {
             Role::DetectorFull => "blazeface_full",
             Role::Mesh => "face_mesh",
             Role::Iris => "iris",
-            Role::Embedder => "mobilefacenet",
+            Role::MobileFaceNet => "mobilefacenet",
+            Role::SFace => "sface",
             Role::AntiSpoof => "face_antispoofing",
+            Role::MiniFas => "minifasnet",
         }
     }
 
@@ -57,23 +65,29 @@ impl Role {
             Role::DetectorFull => "blazeface_full.onnx",
             Role::Mesh => "face_mesh.onnx",
             Role::Iris => "iris.onnx",
-            Role::Embedder => "mobilefacenet.onnx",
+            Role::MobileFaceNet => "mobilefacenet.onnx",
+            Role::SFace => "sface.onnx",
             Role::AntiSpoof => "face_antispoofing.onnx",
+            Role::MiniFas => "minifasnet.onnx",
         }
     }
 }
 
 /// Resolves the model of a role: the operator's override if configured, else the pack file with the
-/// sha256 recorded in the pack's `pack.json` (when the manifest is there).
+/// sha256 recorded in the pack's `pack.json` (when the manifest is there). The `embedder` override
+/// replaces the embedder `vision.embedder` selects.
 pub fn model_spec(cfg: &VisionConfig, role: Role) -> Result<ModelSpec> {
     let o = &cfg.models;
+    let none = None;
     let over = match role {
         Role::DetectorShort => &o.blazeface_short,
         Role::DetectorFull => &o.blazeface_full,
         Role::Mesh => &o.face_mesh,
         Role::Iris => &o.iris,
-        Role::Embedder => &o.embedder,
+        Role::MobileFaceNet | Role::SFace if cfg.embedder.role() == role => &o.embedder,
+        Role::MobileFaceNet | Role::SFace => &none,
         Role::AntiSpoof => &o.antispoof,
+        Role::MiniFas => &o.minifasnet,
     };
     if let Some(spec) = over {
         return Ok(spec.clone());

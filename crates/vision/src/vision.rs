@@ -8,6 +8,7 @@ use crate::embed::{self, Embedder, Embedding, Landmarks5};
 use crate::error::Result;
 use crate::iris::{Eyes, Iris};
 use crate::mesh::{self, FaceMesh, Mesh};
+use crate::minifas::MiniFas;
 use crate::pack::{self, Role};
 use crate::pose::Pose;
 use crate::quality::{self, Quality, Thumbnail};
@@ -58,8 +59,10 @@ pub struct Face {
     pub quality: Quality,
     /// Iris and eyelids, when asked for.
     pub eyes: Option<Eyes>,
-    /// Anti-spoofing score, when asked for and enabled.
+    /// Anti-spoofing score (FaceAntiSpoofing, higher = spoof), when asked for and enabled.
     pub pad_score: Option<f32>,
+    /// MiniFASNet P(real) (higher = live), when anti-spoofing is asked for and `minifas` enabled.
+    pub pad_real: Option<f32>,
     /// L2-normalised embedding, when asked for.
     pub embedding: Option<Embedding>,
 }
@@ -95,6 +98,7 @@ pub struct Vision {
     iris: Iris,
     embedder: Embedder,
     antispoof: Option<AntiSpoof>,
+    minifas: Option<MiniFas>,
 }
 
 impl Vision {
@@ -135,11 +139,20 @@ impl Vision {
         )?;
         let mesh = Mesh::new(load(Role::Mesh)?)?;
         let iris = Iris::new(load(Role::Iris)?, cfg.iris.roi_scale)?;
-        let embedder = Embedder::new(load(Role::Embedder)?)?;
+        let embedder = Embedder::new(load(cfg.embedder.role())?, cfg.embedder)?;
         let antispoof = if cfg.antispoof.enabled {
             Some(AntiSpoof::new(
                 load(Role::AntiSpoof)?,
                 cfg.antispoof.crop_scale,
+            )?)
+        } else {
+            None
+        };
+        let minifas = if cfg.minifas.enabled {
+            Some(MiniFas::new(
+                load(Role::MiniFas)?,
+                cfg.minifas.crop_scale,
+                cfg.minifas.channels,
             )?)
         } else {
             None
@@ -152,6 +165,7 @@ impl Vision {
             iris,
             embedder,
             antispoof,
+            minifas,
         })
     }
 
@@ -170,6 +184,9 @@ impl Vision {
             self.embedder.model(),
         ];
         if let Some(a) = &self.antispoof {
+            m.push(a.model());
+        }
+        if let Some(a) = &self.minifas {
             m.push(a.model());
         }
         m
@@ -201,6 +218,11 @@ impl Vision {
     /// The anti-spoofing model, when enabled.
     pub fn antispoof(&self) -> Option<&AntiSpoof> {
         self.antispoof.as_ref()
+    }
+
+    /// The MiniFASNet-style anti-spoofing model, when enabled.
+    pub fn minifas(&self) -> Option<&MiniFas> {
+        self.minifas.as_ref()
     }
 
     /// Raw detections (before the mesh-presence check), best score first.
@@ -318,6 +340,10 @@ impl Vision {
             (Some(a), true) => Some(a.score(img, &det)?),
             _ => None,
         };
+        let pad_real = match (&self.minifas, opts.antispoof) {
+            (Some(a), true) => Some(a.score(img, &det)?),
+            _ => None,
+        };
         Ok(Face {
             detection: det,
             mesh,
@@ -326,6 +352,7 @@ impl Vision {
             quality,
             eyes,
             pad_score,
+            pad_real,
             embedding: None,
         })
     }
@@ -341,7 +368,7 @@ impl Vision {
     }
 
     /// How similar two embeddings are. Whether that is a match is the engine's decision
-    /// (`engine.matching.threshold`): vision measures, it does not judge.
+    /// (`engine.matching`, per embedder): vision measures, it does not judge.
     pub fn compare(&self, a: &Embedding, b: &Embedding) -> Match {
         let cosine = a.cosine(b);
         Match {

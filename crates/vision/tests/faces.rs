@@ -3,11 +3,13 @@
 
 mod common;
 
-use common::{MATCH_THRESHOLD, data_dir, images_in, load_rgb, vision};
+use common::{
+    PairCosines, data_dir, images_in, labelled, load_rgb, mobilefacenet_vision, name, vision,
+};
 use faceproof_vision::embed::{TEMPLATE, percent};
 use faceproof_vision::image::{RgbImage, imageops};
-use faceproof_vision::{AnalyzeOptions, Embedding, Face, Range, largest};
-use std::path::{Path, PathBuf};
+use faceproof_vision::{AnalyzeOptions, EmbedderKind, Face, Range, largest};
+use std::path::PathBuf;
 
 fn opts(range: Range) -> AnalyzeOptions {
     AnalyzeOptions {
@@ -21,50 +23,6 @@ fn opts(range: Range) -> AnalyzeOptions {
 
 fn analyze(img: &RgbImage) -> Vec<Face> {
     vision().analyze(img, &opts(Range::Auto)).unwrap()
-}
-
-fn name(p: &Path) -> String {
-    let parent = p.parent().and_then(|d| d.file_name()).unwrap();
-    format!(
-        "{}/{}",
-        parent.to_string_lossy(),
-        p.file_name().unwrap().to_string_lossy()
-    )
-}
-
-/// (identity, photo) for every labelled photo: faces/<identity>/* and faces/single/<identity>.*
-fn labelled() -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    let faces = data_dir().join("faces");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&faces)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        let folder = dir.file_name().unwrap().to_string_lossy().to_string();
-        match folder.as_str() {
-            "multi" | "partial" => continue,
-            "single" => {
-                for p in images_in("faces/single") {
-                    let who = p.file_stem().unwrap().to_string_lossy().to_string();
-                    out.push((who, p));
-                }
-            }
-            _ => {
-                for p in images_in(&format!("faces/{folder}")) {
-                    out.push((folder.clone(), p));
-                }
-            }
-        }
-    }
-    assert!(
-        out.len() >= 29,
-        "expected the labelled photos, found {}",
-        out.len()
-    );
-    out
 }
 
 /// Rule: every labelled photo (one person, possibly with strangers far in the background) yields
@@ -181,74 +139,70 @@ fn stats(v: &[f32]) -> String {
     )
 }
 
-/// Every genuine pair (same folder) against every impostor pair (different folders, faces/single
-/// included), largest face of each photo. Prints the distributions, TAR and FAR at the configured
-/// threshold, and asserts the threshold separates them all.
-#[test]
-fn genuine_pairs_score_above_impostor_pairs() {
-    let v = vision();
-    let photos = labelled();
-    let mut embs: Vec<(String, String, Embedding)> = Vec::new();
-    for (who, p) in &photos {
-        let img = load_rgb(p);
-        let faces = analyze(&img);
-        let face = largest(&faces).unwrap_or_else(|| panic!("no face in {}", name(p)));
-        embs.push((who.clone(), name(p), v.embed(&img, face).unwrap()));
-    }
-    let threshold = MATCH_THRESHOLD;
-    let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
-    let mut lines = Vec::new();
-    for i in 0..embs.len() {
-        for j in i + 1..embs.len() {
-            let c = embs[i].2.cosine(&embs[j].2);
-            if embs[i].0 == embs[j].0 {
-                genuine.push(c);
-                lines.push((
-                    c,
-                    format!("genuine  {:.3}  {} ~ {}", c, embs[i].1, embs[j].1),
-                ));
-            } else {
-                impostor.push(c);
-                lines.push((
-                    c,
-                    format!("impostor {:.3}  {} ~ {}", c, embs[i].1, embs[j].1),
-                ));
-            }
-        }
-    }
+/// Prints the cosines of the shared photo pairs near the split and the distributions.
+fn report(kind: EmbedderKind, c: &PairCosines) {
+    let mut lines: Vec<(f32, String)> = c
+        .genuine
+        .iter()
+        .map(|(v, l)| (*v, format!("genuine  {v:.3}  {l}")))
+        .chain(
+            c.impostor
+                .iter()
+                .map(|(v, l)| (*v, format!("impostor {v:.3}  {l}"))),
+        )
+        .collect();
     lines.sort_by(|a, b| b.0.total_cmp(&a.0));
-    println!("pairs by cosine, around the threshold {threshold}:");
-    for (_, l) in lines.iter().filter(|(c, _)| (c - threshold).abs() < 0.25) {
+    let (gmin, imax) = (c.lowest_genuine(), c.highest_impostor());
+    println!(
+        "{kind:?}: pairs by cosine between the lowest genuine and the highest impostor (+-0.1):"
+    );
+    for (_, l) in lines
+        .iter()
+        .filter(|(v, _)| *v >= imax.min(gmin) - 0.1 && *v <= gmin.max(imax) + 0.1)
+    {
         println!("  {l}");
     }
-    let tar = genuine.iter().filter(|&&c| c >= threshold).count() as f32 / genuine.len() as f32;
-    let far = impostor.iter().filter(|&&c| c >= threshold).count() as f32 / impostor.len() as f32;
-    let gmin = genuine.iter().copied().fold(f32::MAX, f32::min);
-    let imax = impostor.iter().copied().fold(f32::MIN, f32::max);
-    println!("genuine  cosine: {}", stats(&genuine));
-    println!("impostor cosine: {}", stats(&impostor));
+    let g: Vec<f32> = c.genuine.iter().map(|p| p.0).collect();
+    let i: Vec<f32> = c.impostor.iter().map(|p| p.0).collect();
+    println!("{kind:?} genuine  cosine: {}", stats(&g));
+    println!("{kind:?} impostor cosine: {}", stats(&i));
     println!(
-        "threshold cosine {threshold} (= {:.0}/100): TAR {:.1}% ({} genuine pairs), FAR {:.2}% ({} impostor pairs); \
-         lowest genuine {gmin:.3} ({:.0}/100), highest impostor {imax:.3} ({:.0}/100)",
-        percent(threshold),
-        tar * 100.0,
-        genuine.len(),
-        far * 100.0,
-        impostor.len(),
+        "{kind:?}: lowest genuine {gmin:.3} ({:.0}/100), highest impostor {imax:.3} ({:.0}/100), gap {:.3}",
         percent(gmin),
-        percent(imax)
+        percent(imax),
+        gmin - imax
     );
-    let n = embs.len();
-    assert_eq!(genuine.len() + impostor.len(), n * (n - 1) / 2);
-    assert!(genuine.len() >= 25, "only {} genuine pairs", genuine.len());
-    assert!(
-        gmin > imax,
-        "a genuine pair ({gmin:.3}) scores at or below an impostor pair ({imax:.3})"
-    );
-    assert!(
-        tar == 1.0 && far == 0.0,
-        "threshold {threshold}: TAR {tar}, FAR {far}"
-    );
+}
+
+/// Every genuine pair (same folder) against every impostor pair (different folders, faces/single
+/// included), largest face of each photo, with each embedder: genuine pairs all score above
+/// impostor pairs. (Both leave the same gap here, 0.067; SFace is the default for its LFW numbers,
+/// docs/vision.md.) The match threshold belongs to the engine (its calibration, fitted on LFW):
+/// `engine/tests/matching.rs` checks it on these photos.
+#[test]
+fn genuine_pairs_score_above_impostor_pairs_with_both_embedders() {
+    let sface = common::pair_cosines(vision());
+    let mfn = common::pair_cosines(mobilefacenet_vision());
+    report(EmbedderKind::Sface, &sface);
+    report(EmbedderKind::Mobilefacenet, &mfn);
+    for (kind, c) in [
+        (EmbedderKind::Sface, &sface),
+        (EmbedderKind::Mobilefacenet, &mfn),
+    ] {
+        let n = labelled().len();
+        assert_eq!(c.genuine.len() + c.impostor.len(), n * (n - 1) / 2);
+        assert!(
+            c.genuine.len() >= 25,
+            "only {} genuine pairs",
+            c.genuine.len()
+        );
+        assert!(
+            c.lowest_genuine() > c.highest_impostor(),
+            "{kind:?}: a genuine pair ({:.3}) scores at or below an impostor pair ({:.3})",
+            c.lowest_genuine(),
+            c.highest_impostor()
+        );
+    }
 }
 
 /// Pose: mirroring the photo negates yaw and roll and keeps pitch.

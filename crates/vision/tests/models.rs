@@ -85,10 +85,11 @@ fn an_operator_model_replaces_the_pack_one() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let own = dir.path().join("my_embedder.onnx");
-    std::fs::copy(pack_path(Role::Embedder), &own).unwrap();
+    // The override replaces the selected embedder (SFace by default).
+    std::fs::copy(pack_path(Role::SFace), &own).unwrap();
     let sha = pack::manifest_hashes(&VisionConfig::default().resolved_models_dir())
         .unwrap()
-        .remove(Role::Embedder.file())
+        .remove(Role::SFace.file())
         .expect("pack.json lists the embedder");
     let mut cfg = VisionConfig::default();
     cfg.models.embedder = Some(ModelSpec {
@@ -97,6 +98,12 @@ fn an_operator_model_replaces_the_pack_one() {
     });
     let v = Vision::with_runtime(&rt, &cfg).unwrap();
     assert_eq!(v.embedder().model().path(), own);
+    assert_eq!(v.embedder().dim(), 128);
+    // MobileFaceNet stays selectable, from the pack.
+    cfg.models.embedder = None;
+    cfg.embedder = faceproof_vision::EmbedderKind::Mobilefacenet;
+    let v = Vision::with_runtime(&rt, &cfg).unwrap();
+    assert_eq!(v.embedder().model().path(), pack_path(Role::MobileFaceNet));
     assert_eq!(v.embedder().dim(), 192);
 }
 
@@ -129,10 +136,15 @@ fn raw_runs_check_their_input_size() {
 
 #[test]
 fn the_config_reads_partially_and_validates() {
-    let cfg: VisionConfig =
-        serde_json::from_str(r#"{"threads": 1, "mesh": {"roi_scale": 1.7}}"#).unwrap();
+    let cfg: VisionConfig = serde_json::from_str(
+        r#"{"threads": 1, "mesh": {"roi_scale": 1.7}, "embedder": "mobilefacenet"}"#,
+    )
+    .unwrap();
     assert_eq!(cfg.threads, 1);
     assert_eq!(cfg.mesh.roi_scale, 1.7);
+    assert_eq!(cfg.embedder, faceproof_vision::EmbedderKind::Mobilefacenet);
+    // The match threshold is the engine's (one owner): a vision `matching` section is refused.
+    assert!(serde_json::from_str::<VisionConfig>(r#"{"matching": {"threshold": 0.7}}"#).is_err());
     assert_eq!(cfg.detector, VisionConfig::default().detector);
     cfg.validate().unwrap();
     let bad = VisionConfig {

@@ -48,6 +48,25 @@ pub struct VisionArgs {
     /// Intra-op threads of the detectors, mesh, iris and embedder [default: the vision config's].
     #[arg(long)]
     pub small_model_threads: Option<usize>,
+    /// Face embedder [default: the vision config's, `sface`].
+    #[arg(long, value_enum)]
+    pub embedder: Option<EmbedderArg>,
+}
+
+/// `--embedder`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum EmbedderArg {
+    Sface,
+    Mobilefacenet,
+}
+
+impl From<EmbedderArg> for faceproof_vision::EmbedderKind {
+    fn from(e: EmbedderArg) -> Self {
+        match e {
+            EmbedderArg::Sface => faceproof_vision::EmbedderKind::Sface,
+            EmbedderArg::Mobilefacenet => faceproof_vision::EmbedderKind::Mobilefacenet,
+        }
+    }
 }
 
 impl VisionArgs {
@@ -68,6 +87,9 @@ impl VisionArgs {
         }
         if let Some(t) = self.small_model_threads {
             cfg.small_model_threads = t;
+        }
+        if let Some(e) = self.embedder {
+            cfg.embedder = e.into();
         }
         cfg
     }

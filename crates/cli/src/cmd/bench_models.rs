@@ -100,7 +100,8 @@ fn input_for(role: Role, len: usize) -> Vec<f32> {
             state ^= state << 5;
             let u = state as f32 / u32::MAX as f32;
             match role {
-                Role::DetectorShort | Role::DetectorFull | Role::Embedder => u * 2.0 - 1.0,
+                Role::DetectorShort | Role::DetectorFull | Role::MobileFaceNet => u * 2.0 - 1.0,
+                Role::SFace | Role::MiniFas => u * 255.0,
                 _ => u,
             }
         })

@@ -3,8 +3,10 @@
 //! 1. Runs the engine (with its current calibration: the features do not depend on it) on every
 //!    manifest row and keeps each sample's measured features.
 //! 2. Fits the liveness fusion (spoof vs live) and the deepfake fusion (deepfake vs live).
-//! 3. Embeds every labelled photo under `--faces` (one folder per identity, plus `single/` with one
-//!    photo per person named by file) and keeps all genuine and impostor cosines for the FAR model.
+//! 3. The face-match FAR models (one per embedder) are kept from the built-in calibration, where
+//!    `faceproof eval --pairs` on LFW put them (docs/engine.md). With `--faces` (one folder per
+//!    identity, plus `single/` with one photo per person named by file) the active embedder's is
+//!    refitted from every genuine and impostor pair of those photos instead.
 //! 4. Prints leave-one-source-out error rates (every row of a held-out source left out at once,
 //!    L2 chosen on the others) and writes the calibration JSON (the engine compiles
 //!    `crates/engine/calibration/default.json` in); the shipped models' L2 strength is chosen by
@@ -20,6 +22,7 @@
 use super::analyze::VisionArgs;
 use super::check::load_engine;
 use crate::output::Output;
+use faceproof_engine::calibrate::far::{FarConfig, FarModel};
 use faceproof_engine::calibrate::fit::{self, HeldOut, Label, Sample};
 use faceproof_engine::calibrate::logistic::LogisticConfig;
 use faceproof_engine::check::{CheckRequest, Engine};
@@ -32,7 +35,8 @@ pub struct Args {
     /// The labelled videos (`video,id_photo,label,codes`).
     #[arg(long)]
     pub manifest: PathBuf,
-    /// Labelled face photos: one folder per identity (default: ../shared/data/faces).
+    /// Labelled face photos (one folder per identity): refit the active embedder's FAR model from
+    /// their pairs [default: keep the built-in FAR models, fitted on LFW].
     #[arg(long)]
     pub faces: Option<PathBuf>,
     /// Where to write the calibration JSON.
@@ -113,29 +117,40 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         }
     }
     eprintln!();
-    let faces = args
-        .faces
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("../shared/data/faces"));
-    let (genuine, impostors) = match similarities(&engine, &faces) {
-        Ok(v) => v,
-        Err(e) => return out.error("faces", &e),
+    let mut far = engine.calibration().far.clone();
+    let (mut genuine, mut impostors) = (Vec::new(), Vec::new());
+    let far_source = match &args.faces {
+        Some(faces) => {
+            (genuine, impostors) = match similarities(&engine, faces) {
+                Ok(v) => v,
+                Err(e) => return out.error("faces", &e),
+            };
+            let model = match FarModel::fit(&impostors, &genuine, &FarConfig::default()) {
+                Ok(m) => m,
+                Err(e) => return out.error("fit_failed", &e.to_string()),
+            };
+            let embedder = engine.vision().embedder().kind().name();
+            far.insert(embedder.to_owned(), model);
+            format!(
+                "{embedder} FAR from {} genuine and {} impostor photo pairs",
+                genuine.len(),
+                impostors.len()
+            )
+        }
+        None => "FAR models kept from the built-in calibration".to_owned(),
     };
     let count = |l: Label| samples.iter().filter(|s| s.label == l).count();
     let provenance = format!(
-        "faceproof calibrate: {} live, {} spoof, {} deepfake samples from {}; FAR from {} genuine \
-         and {} impostor photo pairs; L2-regularised logistic fusion, L2 chosen by \
-         leave-one-source-out log loss",
+        "faceproof calibrate: {} live, {} spoof, {} deepfake samples from {}; {far_source}; \
+         L2-regularised logistic fusion, L2 chosen by leave-one-source-out log loss",
         count(Label::Live),
         count(Label::Spoof),
         count(Label::Deepfake),
         args.manifest
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        genuine.len(),
-        impostors.len()
     );
-    let calibration = match fit::fit_calibration(&samples, &impostors, &genuine, provenance) {
+    let calibration = match fit::fit_calibration(&samples, far, provenance) {
         Ok(c) => c,
         Err(e) => return out.error("fit_failed", &e.to_string()),
     };

@@ -1,16 +1,19 @@
 //! `faceproof compare A B`: face match between the largest face of each photo.
 //!
-//! `similarity` is `100 * clamp(cosine, 0, 1)` of the two L2-normalised MobileFaceNet embeddings;
-//! `is_match` is `cosine >= threshold`, the engine's `matching.threshold` (from `--config`), the same
-//! threshold the service applies.
+//! `similarity` is `100 * clamp(cosine, 0, 1)` of the two L2-normalised embeddings (the configured
+//! embedder, SFace by default); `is_match` is `cosine >= threshold`, the engine's match threshold
+//! (`[engine.matching]` from `--config`: its `threshold`, else the calibration's cosine at
+//! `target_far` for that embedder), the same threshold the service applies.
 
 use super::analyze::{FaceJson, ImageJson, RangeArg, VisionArgs, load_image, vision_error};
 use crate::output::Output;
+use faceproof_engine::check::{Calibration, Engine};
 use faceproof_vision::embed::percent;
 use faceproof_vision::{AnalyzeOptions, Vision, largest};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -63,10 +66,16 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         Err(e) => return out.error("invalid_config", &e),
     };
     let vision = match Vision::load(&args.vision.apply(cfg.vision)) {
-        Ok(v) => v,
+        Ok(v) => Arc::new(v),
         Err(e) => return vision_error(out, &e),
     };
-    let threshold = cfg.engine.matching.threshold as f32;
+    // The engine owns the threshold (per embedder); the models are loaded once, above.
+    let engine = match Engine::new(vision, cfg.engine, cfg.limits, Calibration::default()) {
+        Ok(e) => e,
+        Err(e) => return out.error("invalid_config", &e.to_string()),
+    };
+    let vision = engine.vision();
+    let threshold = engine.match_threshold() as f32;
     let opts = AnalyzeOptions {
         range: args.range.into(),
         iris: false,

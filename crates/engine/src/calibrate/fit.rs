@@ -1,6 +1,7 @@
-//! Fitting the calibration from labelled data: the fusion models from per-sample features, the
-//! FAR model from impostor and genuine similarities. `faceproof calibrate` feeds it; the result is
-//! `crates/engine/calibration/default.json`.
+//! Fitting the calibration from labelled data: the fusion models from per-sample features; the FAR
+//! models (one per embedder, fitted from impostor and genuine similarities by
+//! [`FarModel::fit`], `faceproof eval --pairs` on LFW) are handed in. `faceproof calibrate` feeds
+//! it; the result is `crates/engine/calibration/default.json`.
 //!
 //! Small data, stated plainly: the shared set has a few dozen live clips and attacks, so the fits
 //! use few features and L2 regularisation whose strength is chosen by cross-validation over
@@ -11,20 +12,21 @@
 //! attacks and its live original in training: an in-sample number that looks held out.
 
 use crate::calibrate::CalibrationError;
-use crate::calibrate::far::{FarConfig, FarModel};
+use crate::calibrate::far::FarModel;
 use crate::calibrate::logistic::{LogisticConfig, LogisticModel, fit_logistic};
 use crate::check::evidence::names;
 use crate::check::{Calibration, FusionModels};
 use serde::Serialize;
 
-/// Features of the liveness model: the model's texture score, the geometry of the motion, eyelids,
+/// Features of the liveness model: the two PAD models' scores, the geometry of the motion, eyelids,
 /// skin pulse, and the crop's screen cues. `planarity` is measured but left out: among the live
 /// clips of the evaluation set it moves with resolution and frame rate (Spearman -0.39 and -0.31;
 /// the synthetic attacks are all 15 fps and at most 960 px, so it separates them partly for that
 /// reason), and it pushed a real low-resolution selfie to spoof; `parallax` carries the same
 /// geometry without that dependence (0.13, 0.03). See docs/engine.md for the measurement.
-pub const LIVENESS_FEATURES: [&str; 7] = [
+pub const LIVENESS_FEATURES: [&str; 8] = [
     names::PAD,
+    names::PAD_MINIFAS,
     names::NONRIGID,
     names::PARALLAX,
     names::BLINKS,
@@ -317,8 +319,7 @@ pub fn liveness_samples(samples: &[Sample]) -> Vec<Sample> {
 /// Fits the whole calibration.
 pub fn fit_calibration(
     samples: &[Sample],
-    impostor_cosines: &[f64],
-    genuine_cosines: &[f64],
+    far: std::collections::BTreeMap<String, FarModel>,
     provenance: String,
 ) -> Result<Calibration, CalibrationError> {
     let base = LogisticConfig::default();
@@ -338,7 +339,7 @@ pub fn fit_calibration(
             liveness: tuned(&live, &LIVENESS_FEATURES, Label::Spoof)?,
             deepfake: tuned(samples, &DEEPFAKE_FEATURES, Label::Deepfake)?,
         },
-        far: FarModel::fit(impostor_cosines, genuine_cosines, &FarConfig::default())?,
+        far,
         provenance,
     })
 }

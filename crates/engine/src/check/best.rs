@@ -1,5 +1,5 @@
 //! Best-frame candidates at full resolution: which one represents the capture, and what the
-//! frame-based evidence (anti-spoofing model, screen cues) says on the best few.
+//! frame-based evidence (the two anti-spoofing models, screen cues) says on the best few.
 //!
 //! Each candidate is first ranked by the analysis-frame measurements nearest to it in time
 //! (frontal, sharp, eyes open: each scored 0-1 and summed), so the full-resolution models run
@@ -36,6 +36,8 @@ pub(super) struct CandidateEvidence {
     /// Best first.
     pub analysed: Vec<Analysed>,
     pub pad_scores: Vec<f64>,
+    /// MiniFASNet P(real) per analysed candidate (empty when that model is disabled).
+    pub pad_real: Vec<f64>,
     pub screen_peak: Option<f64>,
     pub glare: Option<f64>,
     pub models_ms: f64,
@@ -86,6 +88,9 @@ pub(super) fn analyse(
         };
         if let Some(s) = face.pad_score {
             out.pad_scores.push(f64::from(s));
+        }
+        if let Some(p) = face.pad_real {
+            out.pad_real.push(f64::from(p));
         }
         if let Some(crop) = face_crop(img, &face)
             && let Ok(cues) = measure_screen_cues(&crop, &signals.screen)

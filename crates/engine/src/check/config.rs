@@ -248,20 +248,25 @@ impl Default for DeepfakeConfig {
     }
 }
 
-/// Face match.
+/// Face match: the one owner of the match threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MatchingConfig {
-    /// Cosine similarity of the L2-normalised embeddings at or above which two faces are the same
-    /// person (the one owner of this threshold: `faceproof compare` reads it too). Midway between
-    /// the highest impostor (0.566) and the lowest genuine pair (0.634) of the shared labelled
-    /// photos (docs/vision.md has the distributions).
-    pub threshold: f64,
+    /// Cosine threshold of a match. `None` (the default): the cosine at which the calibration's FAR
+    /// model of the active embedder (`vision.embedder`) estimates `target_far`.
+    pub threshold: Option<f64>,
+    /// The false-accept rate the default threshold is chosen for.
+    pub target_far: f64,
 }
 
 impl Default for MatchingConfig {
     fn default() -> Self {
-        Self { threshold: 0.60 }
+        // 1 in 1,000 impostor comparisons accepted: on LFW (all cross-identity pairs of folds 1-5)
+        // SFace keeps TAR ~0.99 there (docs/engine.md, "Face match").
+        Self {
+            threshold: None,
+            target_far: 1e-3,
+        }
     }
 }
 

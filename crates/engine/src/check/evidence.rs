@@ -29,6 +29,9 @@ pub(crate) mod names {
     pub const JITTER: &str = "jitter_log10_iod";
     /// Median anti-spoofing model score over the analysed candidates.
     pub const PAD: &str = "pad_model_median";
+    /// Median MiniFASNet P(real) over the analysed candidates (the second PAD model; higher =
+    /// live). Absent from a calibration fitted before it existed: no weight there.
+    pub const PAD_MINIFAS: &str = "pad_minifas_real_median";
     /// Strongest periodic peak on the face crop, log10 of its ratio to its ring's median.
     pub const SCREEN_PEAK: &str = "screen_peak_log10";
     /// Share of bright unsaturated pixels on the face crop.

@@ -10,6 +10,7 @@ use super::verdict::SignalValue;
 use crate::calibrate::far::FarModel;
 use crate::calibrate::logistic::LogisticModel;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The calibration compiled into the binary.
 const DEFAULT_CALIBRATION: &str = include_str!("../../calibration/default.json");
@@ -23,12 +24,14 @@ pub struct FusionModels {
     pub deepfake: LogisticModel,
 }
 
-/// Everything fitted on data: fusion models and the face-match FAR model.
+/// Everything fitted on data: fusion models and the face-match FAR models.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     pub fusion: FusionModels,
-    /// Impostor (and genuine) cosine similarities of the face embedder, for FAR estimates.
-    pub far: FarModel,
+    /// Per face embedder (key: its name, `"sface"`, `"mobilefacenet"`): impostor (and genuine)
+    /// cosine similarities, for FAR estimates and the default match threshold. Embeddings of two
+    /// embedders are not comparable: each has its own model.
+    pub far: BTreeMap<String, FarModel>,
     /// How and on what the models were fitted (shown by `faceproof calibrate` and in the docs).
     pub provenance: String,
 }
@@ -44,6 +47,11 @@ impl Calibration {
     /// Reads a calibration file written by `faceproof calibrate`.
     pub fn from_json(text: &str) -> Result<Calibration, serde_json::Error> {
         serde_json::from_str(text)
+    }
+
+    /// The FAR model of an embedder (by [`faceproof_vision::EmbedderKind::name`]).
+    pub fn far_model(&self, embedder: &str) -> Option<&FarModel> {
+        self.far.get(embedder)
     }
 }
 
@@ -114,5 +122,21 @@ mod tests {
         let f = fuse(&c.fusion.liveness, &features);
         assert!((0.0..=1.0).contains(&f.prob));
         assert!(f.signals.iter().all(|s| s.contribution == 0.0));
+    }
+
+    #[test]
+    fn embedded_calibration_has_a_far_model_per_embedder() {
+        let c = Calibration::default();
+        for kind in [
+            faceproof_vision::EmbedderKind::Sface,
+            faceproof_vision::EmbedderKind::Mobilefacenet,
+        ] {
+            let m = c.far_model(kind.name()).expect("a FAR model per embedder");
+            // A 0.1 % threshold lies above a 1 % one (the models are not empty or degenerate).
+            assert!(
+                m.threshold_for_far(1e-3) > m.threshold_for_far(1e-2),
+                "{kind:?}"
+            );
+        }
     }
 }

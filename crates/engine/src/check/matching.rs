@@ -1,9 +1,8 @@
 //! Face match: cosine of two embeddings, the configured threshold, and the false-accept rate at
-//! the observed similarity from the calibration's impostor distribution.
+//! the observed similarity from the active embedder's impostor distribution (the calibration's).
 
-use super::fusion::Calibration;
 use super::verdict::{FaceMatch, FarAtScore};
-use crate::calibrate::far::FarMethod;
+use crate::calibrate::far::{FarMethod, FarModel};
 use crate::calibrate::verification::score_from_far;
 use faceproof_vision::Embedding;
 
@@ -11,10 +10,10 @@ pub(super) fn compare(
     a: &Embedding,
     b: &Embedding,
     threshold: f64,
-    calibration: &Calibration,
+    far_model: &FarModel,
 ) -> FaceMatch {
     let cosine = f64::from(a.cosine(b));
-    let far = calibration.far.far_at(cosine);
+    let far = far_model.far_at(cosine);
     FaceMatch {
         similarity: 100.0 * cosine.clamp(0.0, 1.0),
         cosine,

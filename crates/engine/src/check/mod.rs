@@ -41,6 +41,7 @@ pub use verdict::{
     Reason, ReasonCode, Severity, SignalValue, Stage, StageTimes, Verdict,
 };
 
+use crate::calibrate::far::FarModel;
 use crate::challenge::{ChallengeEvidence, ClientTelemetry};
 use faceproof_media::Limits;
 use faceproof_vision::{Vision, VisionConfig};
@@ -107,6 +108,10 @@ pub struct Engine {
     cfg: EngineConfig,
     limits: Limits,
     calibration: Calibration,
+    /// The active embedder's FAR model (from `calibration`).
+    far: FarModel,
+    /// `matching.threshold`, or the cosine of `matching.target_far` on `far`.
+    match_threshold: f64,
 }
 
 impl Engine {
@@ -117,22 +122,47 @@ impl Engine {
         limits: Limits,
     ) -> Result<Engine, CheckError> {
         let vision = Arc::new(Vision::load(vision_cfg)?);
-        Ok(Engine::new(vision, cfg, limits, Calibration::default()))
+        Engine::new(vision, cfg, limits, Calibration::default())
     }
 
-    /// An engine over already loaded models.
+    /// An engine over already loaded models. Refused when the calibration has no FAR model for
+    /// the models' embedder or the match settings are out of range.
     pub fn new(
         vision: Arc<Vision>,
         cfg: EngineConfig,
         limits: Limits,
         calibration: Calibration,
-    ) -> Engine {
-        Engine {
+    ) -> Result<Engine, CheckError> {
+        let embedder = vision.embedder().kind().name();
+        let far = calibration.far_model(embedder).cloned().ok_or_else(|| {
+            CheckError::Internal(format!(
+                "the calibration has no FAR model for the embedder {embedder:?} (it has {:?})",
+                calibration.far.keys().collect::<Vec<_>>()
+            ))
+        })?;
+        let m = &cfg.matching;
+        if !(m.target_far > 0.0 && m.target_far < 1.0) {
+            return Err(CheckError::Internal(format!(
+                "matching.target_far {} must be in (0, 1)",
+                m.target_far
+            )));
+        }
+        if let Some(t) = m.threshold.filter(|t| !(-1.0..=1.0).contains(t)) {
+            return Err(CheckError::Internal(format!(
+                "matching.threshold {t} is a cosine and must be in [-1, 1]"
+            )));
+        }
+        let match_threshold = m
+            .threshold
+            .unwrap_or_else(|| far.threshold_for_far(m.target_far));
+        Ok(Engine {
             vision,
             cfg,
             limits,
             calibration,
-        }
+            far,
+            match_threshold,
+        })
     }
 
     /// The configuration in use.
@@ -155,9 +185,16 @@ impl Engine {
         &self.calibration
     }
 
-    /// The cosine threshold of a face match.
+    /// The cosine threshold of a face match: `matching.threshold`, else the cosine at which the
+    /// active embedder's FAR model estimates `matching.target_far`.
     pub fn match_threshold(&self) -> f64 {
-        self.cfg.matching.threshold
+        self.match_threshold
+    }
+
+    /// The active embedder's FAR model (what `verification_score` and the silent thresholds
+    /// table are computed from).
+    pub fn far_model(&self) -> &FarModel {
+        &self.far
     }
 
     /// The frames [`Engine::check`] decodes from a video with these facts (for benchmarks and

@@ -106,7 +106,7 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
                         &selfie,
                         id_embedding,
                         engine.match_threshold(),
-                        &engine.calibration,
+                        &engine.far,
                     );
                     if !m.is_match {
                         codes.push(reason(
@@ -235,6 +235,7 @@ fn judge(
 fn presentation_or_unsure(fused: &Fused) -> AttackType {
     let physical = [
         names::PAD,
+        names::PAD_MINIFAS,
         names::SCREEN_PEAK,
         names::GLARE,
         names::PLANARITY,
@@ -259,6 +260,10 @@ fn features(temporal: &Temporal, candidates: &CandidateEvidence) -> Vec<Feature>
     f.push((
         names::PAD,
         (!candidates.pad_scores.is_empty()).then(|| stats::median(&candidates.pad_scores)),
+    ));
+    f.push((
+        names::PAD_MINIFAS,
+        (!candidates.pad_real.is_empty()).then(|| stats::median(&candidates.pad_real)),
     ));
     f.push((names::SCREEN_PEAK, candidates.screen_peak.map(log10_floor)));
     f.push((names::GLARE, candidates.glare));

@@ -16,7 +16,7 @@ use crate::state::Shared;
 const RECOMMENDED: f64 = 0.7;
 
 pub async fn thresholds(State(state): State<Shared>) -> Response {
-    let far_model = &state.engine.calibration().far;
+    let far_model = state.engine.far_model();
     let rows: Vec<_> = PublishedFarTable::silent_compare_seed()
         .rows
         .iter()

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use faceproof_vision::image::{self, DynamicImage, ImageDecoder, ImageReader, RgbImage};
-use faceproof_vision::{Vision, VisionConfig};
+use faceproof_vision::{AnalyzeOptions, EmbedderKind, Range, Vision, VisionConfig, largest};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -25,11 +25,6 @@ pub fn load_rgb(path: &Path) -> RgbImage {
 }
 
 /// `shared/data` (see faceproof_testkit::shared_dir).
-/// The face-match threshold these tests check the embedder against: the default of
-/// `engine.matching.threshold` (crates/engine/src/check/config.rs), its one owner. Vision measures
-/// similarities; it does not decide (vision cannot depend on the engine to read it).
-pub const MATCH_THRESHOLD: f32 = 0.60;
-
 pub fn data_dir() -> PathBuf {
     faceproof_testkit::shared_dir().join("data")
 }
@@ -65,4 +60,111 @@ pub fn vision() -> &'static Vision {
             )
         })
     })
+}
+
+/// The models with MobileFaceNet as the embedder (the selectable alternative), loaded once.
+pub fn mobilefacenet_vision() -> &'static Vision {
+    static V: OnceLock<Vision> = OnceLock::new();
+    V.get_or_init(|| {
+        let cfg = VisionConfig {
+            embedder: EmbedderKind::Mobilefacenet,
+            ..VisionConfig::default()
+        };
+        Vision::load(&cfg).unwrap_or_else(|e| panic!("the model pack is needed ({e})"))
+    })
+}
+
+/// `folder/file` of a photo, for messages.
+pub fn name(p: &Path) -> String {
+    let parent = p.parent().and_then(|d| d.file_name()).unwrap();
+    format!(
+        "{}/{}",
+        parent.to_string_lossy(),
+        p.file_name().unwrap().to_string_lossy()
+    )
+}
+
+/// (identity, photo) for every labelled photo: faces/<identity>/* and faces/single/<identity>.*
+pub fn labelled() -> Vec<(String, PathBuf)> {
+    let mut out = Vec::new();
+    let faces = data_dir().join("faces");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&faces)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let folder = dir.file_name().unwrap().to_string_lossy().to_string();
+        match folder.as_str() {
+            "multi" | "partial" => continue,
+            "single" => {
+                for p in images_in("faces/single") {
+                    let who = p.file_stem().unwrap().to_string_lossy().to_string();
+                    out.push((who, p));
+                }
+            }
+            _ => {
+                for p in images_in(&format!("faces/{folder}")) {
+                    out.push((folder.clone(), p));
+                }
+            }
+        }
+    }
+    assert!(
+        out.len() >= 29,
+        "expected the labelled photos, found {}",
+        out.len()
+    );
+    out
+}
+
+/// Cosines of every pair of labelled photos, with a `a ~ b` label each.
+pub struct PairCosines {
+    pub genuine: Vec<(f32, String)>,
+    pub impostor: Vec<(f32, String)>,
+}
+
+impl PairCosines {
+    pub fn lowest_genuine(&self) -> f32 {
+        self.genuine.iter().map(|p| p.0).fold(f32::MAX, f32::min)
+    }
+
+    pub fn highest_impostor(&self) -> f32 {
+        self.impostor.iter().map(|p| p.0).fold(f32::MIN, f32::max)
+    }
+}
+
+/// Every pair of labelled photos (largest face each) embedded with `v`'s embedder.
+pub fn pair_cosines(v: &Vision) -> PairCosines {
+    let opts = AnalyzeOptions {
+        range: Range::Auto,
+        iris: false,
+        antispoof: false,
+        embedding: false,
+        refine_mesh: true,
+    };
+    let mut embs = Vec::new();
+    for (who, p) in labelled() {
+        let img = load_rgb(&p);
+        let faces = v.analyze(&img, &opts).unwrap();
+        let face = largest(&faces).unwrap_or_else(|| panic!("no face in {}", name(&p)));
+        embs.push((who, name(&p), v.embed(&img, face).unwrap()));
+    }
+    let mut out = PairCosines {
+        genuine: Vec::new(),
+        impostor: Vec::new(),
+    };
+    for i in 0..embs.len() {
+        for j in i + 1..embs.len() {
+            let c = embs[i].2.cosine(&embs[j].2);
+            let label = format!("{} ~ {}", embs[i].1, embs[j].1);
+            if embs[i].0 == embs[j].0 {
+                out.genuine.push((c, label));
+            } else {
+                out.impostor.push((c, label));
+            }
+        }
+    }
+    out
 }
