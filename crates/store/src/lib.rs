@@ -22,6 +22,7 @@ mod crypto;
 mod db;
 mod envelope;
 mod error;
+mod gallery;
 mod grants;
 mod metadata;
 mod objects;
@@ -44,6 +45,7 @@ pub use config::{
 pub use db::{Dialect, migration_count};
 pub use envelope::{MASTER_KEY_ID, OVERHEAD as ARTEFACT_ENCRYPTION_OVERHEAD};
 pub use error::{BackendError, Result, StoreError};
+pub use gallery::{GalleryChange, GalleryList, NewTemplate, StoredTemplate};
 pub use grants::{
     CAPTURE_TOKEN_PREFIX, CHALLENGE_ID_PREFIX, CaptureGrant, Challenge, IssuedCaptureToken,
     NewCaptureToken, NewChallenge,
@@ -53,8 +55,8 @@ pub use retention::{PurgeReport, RetentionTask};
 pub use sessions::{Api, Artefact, NewSession, Session, SessionStatus, Upload};
 pub use signed::{AccessToken, SignedUrl};
 pub use tenants::{
-    CredentialInfo, CredentialKind, HpkeKeyPair, HpkePublicKey, IssuedCredentials, TenantInfo,
-    TenantSettings, TenantStore,
+    CredentialInfo, CredentialKind, GallerySettings, HpkeKeyPair, HpkePublicKey, IssuedCredentials,
+    TenantInfo, TenantSettings, TenantStore,
 };
 
 use crate::crypto::Keys;
