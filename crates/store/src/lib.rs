@@ -45,7 +45,9 @@ pub use config::{
 pub use db::{Dialect, migration_count};
 pub use envelope::{MASTER_KEY_ID, OVERHEAD as ARTEFACT_ENCRYPTION_OVERHEAD};
 pub use error::{BackendError, Result, StoreError};
-pub use gallery::{GalleryChange, GalleryList, NewTemplate, StoredTemplate};
+pub use gallery::{
+    GalleryChange, GalleryList, MAX_EXTERNAL_REF, NewTemplate, StoredTemplate, TOMBSTONE_KEEP_MS,
+};
 pub use grants::{
     CAPTURE_TOKEN_PREFIX, CHALLENGE_ID_PREFIX, CaptureGrant, Challenge, IssuedCaptureToken,
     NewCaptureToken, NewChallenge,

@@ -68,13 +68,15 @@ pub struct IdentityHit {
     pub far_at_gallery: f64,
     /// Entries of that list searched.
     pub gallery_size: usize,
+    /// Cosine threshold of that list at that size (see `docs/gallery.md`).
+    pub threshold: f64,
 }
 
 /// The 1:N search of one request.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IdentitySearch {
-    /// Cosine threshold the hits were compared with.
-    pub threshold: f64,
+    /// Target FAR of one whole search, from which each list's threshold follows.
+    pub target_far: f64,
     /// Enrolled identities and blocklist entries searched.
     pub enrolled_searched: usize,
     pub blocklist_searched: usize,
@@ -110,7 +112,7 @@ impl Verdict {
                     severity,
                     measure,
                     hit.cosine,
-                    search.threshold,
+                    hit.threshold,
                     None,
                 ));
             }
@@ -142,6 +144,7 @@ mod tests {
             far_per_comparison: 1e-9,
             far_at_gallery: 1e-6,
             gallery_size: 1000,
+            threshold: 0.5,
         }
     }
 
@@ -156,7 +159,7 @@ mod tests {
         };
         v.record_identity(
             IdentitySearch {
-                threshold: 0.5,
+                target_far: 1e-3,
                 enrolled_searched: 1000,
                 blocklist_searched: 3,
                 hits: vec![hit(IdentityList::Enrolled), hit(IdentityList::Blocklist)],
