@@ -133,6 +133,10 @@ async fn same_person_under_two_references_is_found_and_others_are_not() {
     assert!(hit.cosine >= hit.threshold && hit.threshold >= engine().match_threshold());
     assert!(hit.far_at_gallery >= hit.far_per_comparison);
     assert_eq!(hit.gallery_size, 6);
+    assert!(
+        !v.identity.as_ref().unwrap().enrolled,
+        "a flagged face waits for a review"
+    );
 
     // Under its own reference it is not a duplicate of itself.
     let (v, _) = check(&h, &t, "obama/3.jpg", Some("cust-obama")).await;
@@ -301,20 +305,21 @@ async fn a_second_replica_finds_enrolments_and_drops_deletions_after_a_refresh()
     );
     b.gallery.refresh(&h.store).await.unwrap();
     check(&h, &t, "obama/1.jpg", Some("cust-obama")).await;
-    // Replica B has not refreshed yet: nothing to find there.
+    // Replica B has not refreshed yet: nothing to find there. (B's probes carry no reference,
+    // so B enrols nothing of its own.)
     let mut v = verdict_of("obama/2.jpg");
-    screen(&b, &probe(&t, Some("x")), &mut v).await.unwrap();
+    screen(&b, &probe(&t, None), &mut v).await.unwrap();
     assert!(!v.has(ReasonCode::DuplicateIdentity));
     // After its refresh (what its timer does every refresh_interval_ms) it is found.
     b.gallery.refresh(&h.store).await.unwrap();
     let mut v = verdict_of("obama/2.jpg");
-    screen(&b, &probe(&t, Some("x")), &mut v).await.unwrap();
+    screen(&b, &probe(&t, None), &mut v).await.unwrap();
     assert_eq!(hit_ref(&v).as_deref(), Some("cust-obama"));
     // Deleted on A (the CLI's path: the store), gone from B after its refresh.
     t.delete_templates_by_ref("cust-obama").await.unwrap();
     b.gallery.refresh(&h.store).await.unwrap();
     let mut v = verdict_of("obama/3.jpg");
-    screen(&b, &probe(&t, Some("y")), &mut v).await.unwrap();
+    screen(&b, &probe(&t, None), &mut v).await.unwrap();
     assert!(!v.has(ReasonCode::DuplicateIdentity), "{:?}", v.identity);
     // A fresh replica loads the whole gallery at start, tombstones and all.
     let c = Replica::new(Default::default(), b.gallery.embedder());

@@ -44,7 +44,7 @@ pub fn thresholds(engine: &Engine, target_far: f64, n: usize) -> f64 {
 
 /// Searches the tenant's gallery with the verdict's template (when the tenant opted in and a
 /// face was seen), records the outcome on the verdict, and stores the template: enrolled under
-/// the external reference when the verdict passed, else as a probe.
+/// the external reference when the verdict passed with no hit, else as a probe.
 pub async fn screen(
     state: &AppState,
     probe: &Probe,
@@ -133,7 +133,13 @@ pub async fn screen(
         severity,
     );
 
-    let enrol = verdict.passed() && probe.external_ref.is_some();
+    // A face already known under another reference (even as a warning) or blocklisted is kept
+    // as a probe: a reviewer who approves it enrols it (`enrol_session`).
+    let flagged = verdict
+        .identity
+        .as_ref()
+        .is_some_and(|s| !s.hits.is_empty());
+    let enrol = verdict.passed() && !flagged && probe.external_ref.is_some();
     let stored = probe
         .tenant
         .store_template(NewTemplate {
