@@ -28,6 +28,19 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     if args.dim == 0 || args.sizes.iter().any(|n| *n == 0 || *n > 20_000_000) {
         return out.error("invalid_argument", "sizes must be 1..=20,000,000, dim >= 1");
     }
+    // The threshold each size gets with the shipped calibration (SFace) and the default
+    // `[gallery]` / `[engine.matching]` settings.
+    let calibration = faceproof_engine::check::Calibration::default();
+    let Some(far_model) = calibration.far_model("sface") else {
+        return out.error("internal", "the shipped calibration has no SFace FAR model");
+    };
+    let target = faceproof_server::gallery::GalleryConfig::default().target_far;
+    let floor = far_model.threshold_for_far(
+        faceproof_engine::check::EngineConfig::default()
+            .matching
+            .target_far,
+    );
+    let threshold = |n: usize| faceproof_server::gallery::threshold_on(far_model, floor, target, n);
     let rows: Vec<_> = args
         .sizes
         .iter()
@@ -39,13 +52,18 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
             args.dim
         );
         println!(
-            "{:>10} {:>9} {:>9} {:>14} {:>10}",
-            "templates", "p50 ms", "p95 ms", "bytes/template", "build ms"
+            "{:>10} {:>9} {:>9} {:>14} {:>10} {:>16}",
+            "templates", "p50 ms", "p95 ms", "bytes/template", "build ms", "sface threshold"
         );
         for m in &rows {
             println!(
-                "{:>10} {:>9.2} {:>9.2} {:>14.0} {:>10.0}",
-                m.templates, m.p50_ms, m.p95_ms, m.bytes_per_template, m.build_ms
+                "{:>10} {:>9.2} {:>9.2} {:>14.0} {:>10.0} {:>16.3}",
+                m.templates,
+                m.p50_ms,
+                m.p95_ms,
+                m.bytes_per_template,
+                m.build_ms,
+                threshold(m.templates)
             );
         }
         return ExitCode::SUCCESS;
@@ -59,6 +77,9 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
             "p95_ms": m.p95_ms,
             "bytes_per_template": m.bytes_per_template,
             "build_ms": m.build_ms,
+            "sface_threshold": threshold(m.templates),
         })).collect::<Vec<_>>(),
+        "target_far": target,
+        "floor_threshold": floor,
     }))
 }

@@ -24,7 +24,9 @@ mod screen;
 pub use config::GalleryConfig;
 pub use metrics::GalleryMetrics;
 pub use replica::{Replica, entry_id, entry_text};
-pub use screen::{GalleryError, Probe, block_session, enrol_session, screen, thresholds};
+pub use screen::{
+    GalleryError, Probe, block_session, enrol_session, screen, threshold_on, thresholds,
+};
 
 /// Header carrying the tenant's reference for the person being checked.
 pub const EXTERNAL_REF_HEADER: &str = "x-external-ref";

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use faceproof_engine::calibrate::far::FarModel;
 use faceproof_engine::check::{
     Engine, IdentityHit, IdentityList, IdentitySearch, Severity, Verdict,
 };
@@ -35,11 +36,13 @@ pub enum GalleryError {
 /// Cosine threshold of a list of `n` entries: the cosine at which the engine's FAR model puts
 /// one comparison at `1 - (1 - target_far)^(1/n)`, never below the engine's 1:1 threshold.
 pub fn thresholds(engine: &Engine, target_far: f64, n: usize) -> f64 {
+    threshold_on(engine.far_model(), engine.match_threshold(), target_far, n)
+}
+
+/// [`thresholds`] from its parts: a FAR model and the 1:1 threshold as the floor.
+pub fn threshold_on(far_model: &FarModel, floor: f64, target_far: f64, n: usize) -> f64 {
     let per = far::per_comparison(target_far, n.max(1));
-    engine
-        .far_model()
-        .threshold_for_far(per)
-        .max(engine.match_threshold())
+    far_model.threshold_for_far(per).max(floor)
 }
 
 /// Searches the tenant's gallery with the verdict's template (when the tenant opted in and a
