@@ -19,6 +19,9 @@ pub struct Args {
     /// Searches timed per size.
     #[arg(long, default_value_t = 50)]
     searches: usize,
+    /// Target FAR of one search the thresholds are shown for (default: `[gallery] target_far`).
+    #[arg(long)]
+    target_far: Option<f64>,
     /// Print a table instead of JSON.
     #[arg(long)]
     table: bool,
@@ -34,7 +37,12 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
     let Some(far_model) = calibration.far_model("sface") else {
         return out.error("internal", "the shipped calibration has no SFace FAR model");
     };
-    let target = faceproof_server::gallery::GalleryConfig::default().target_far;
+    let target = args
+        .target_far
+        .unwrap_or(faceproof_server::gallery::GalleryConfig::default().target_far);
+    if !(target > 0.0 && target < 1.0) {
+        return out.error("invalid_argument", "--target-far must be in (0, 1)");
+    }
     let floor = far_model.threshold_for_far(
         faceproof_engine::check::EngineConfig::default()
             .matching

@@ -26,7 +26,7 @@ pub struct GalleryConfig {
 impl Default for GalleryConfig {
     fn default() -> Self {
         GalleryConfig {
-            target_far: 1e-3,
+            target_far: 0.01,
             refresh_interval_ms: 1000,
             refresh_overlap_ms: 10_000,
         }
