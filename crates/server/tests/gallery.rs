@@ -353,3 +353,85 @@ async fn retention_purges_templates_with_the_sessions() {
         .unwrap();
     assert!(v.has(ReasonCode::Blocklisted));
 }
+
+/// The whole path over HTTP: an FPT upload with `x-external-ref` is judged by the real engine,
+/// screened and enrolled by the one call site in `judge.rs`; the same face under another
+/// reference is flagged in the stored verdict, and the FPT answer stays the vendor's shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fpt_upload_enrols_and_the_same_face_under_another_reference_is_flagged() {
+    let h = Harness::new().await;
+    let settings = TenantSettings {
+        gallery: GallerySettings {
+            enabled: true,
+            duplicate_is_error: false,
+        },
+        ..TenantSettings::default()
+    };
+    let c = h.store.create_tenant("bank", settings).await.unwrap();
+    let t = h.store.tenant_scope(&c.tenant_id).await.unwrap();
+    let video = shared("videos/live_talking_720x1280.mp4");
+    let upload = |r: &str| {
+        let (ct, body) = common::multipart(&[("video", "v.mp4", &video)]);
+        Request::post("/vision/ekyc/liveness")
+            .header("content-type", ct)
+            .header("api-key", &*c.fpt_api_key)
+            .header("x-external-ref", r)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, _, first) = h.send(upload("cust-1")).await;
+    assert_eq!(status, StatusCode::OK, "{first:#}");
+    assert_eq!(first["liveness"]["is_live"], "true", "{first:#}");
+    assert_eq!(
+        h.state.gallery.len(),
+        1,
+        "a passed check with a reference is enrolled"
+    );
+
+    let (status, _, second) = h.send(upload("cust-2")).await;
+    assert_eq!(status, StatusCode::OK);
+    // A duplicate set to warn does not change FPT's answer; the stored verdict has it.
+    assert_eq!(second["code"], first["code"]);
+    assert!(second.get("identity").is_none() && !second.to_string().contains("cust-1"));
+    let sessions: Vec<String> = {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&h.store.config().database_url)
+            .await
+            .unwrap();
+        let rows = sqlx::query_scalar("SELECT id FROM sessions ORDER BY created_at, id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        rows
+    };
+    let mut flagged = 0;
+    for id in &sessions {
+        let v = t.session(id).await.unwrap().result.unwrap()["verdict"].clone();
+        assert!(v.get("template").is_none());
+        let hits = v["identity"]["hits"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if let Some(hit) = hits.first() {
+            flagged += 1;
+            assert_eq!(hit["external_ref"], "cust-1", "{v:#}");
+            assert!(
+                hit["cosine"].as_f64().unwrap() > 0.99,
+                "the same video: {hit}"
+            );
+            let codes = v["codes"].as_array().unwrap();
+            assert!(
+                codes
+                    .iter()
+                    .any(|r| r["code"] == "duplicate_identity" && r["severity"] == "warning")
+            );
+        }
+    }
+    assert_eq!(flagged, 1, "only the second session is a duplicate");
+    assert_eq!(
+        h.state.gallery.len(),
+        1,
+        "the flagged face waits for a review"
+    );
+}
