@@ -114,34 +114,8 @@ impl Replica {
     /// Applies one stored row: files it in its list, or removes it (deleted, a probe, or made by
     /// another embedder).
     pub fn apply(&self, row: &StoredTemplate) {
-        let Some(id) = entry_id(&row.id) else {
-            tracing::warn!(template = %row.id, "gallery row id is not a UUID; skipped");
-            return;
-        };
-        let list = match row.list {
-            GalleryList::Enrolled => Some(List::Enrolled),
-            GalleryList::Blocked => Some(List::Blocked),
-            GalleryList::Probe => None,
-        };
-        let template = match (&row.embedding, list) {
-            (Some(e), Some(_)) if row.embedder == self.embedder => Template::quantise(e).ok(),
-            _ => None,
-        };
         let mut guard = self.index.write().unwrap_or_else(|p| p.into_inner());
-        match (template, list) {
-            (Some(t), Some(list)) => {
-                let g = guard.get_or_insert_with(|| Galleries::new(t.dim()));
-                if let Err(e) = g.upsert(&row.tenant_id, list, id, row.external_ref.as_deref(), &t)
-                {
-                    tracing::warn!(template = %row.id, error = %e, "gallery template skipped");
-                }
-            }
-            _ => {
-                if let Some(g) = guard.as_mut() {
-                    g.remove(&row.tenant_id, id);
-                }
-            }
-        }
+        apply_to(&mut guard, self.embedder, row);
     }
 
     /// Removes entries by id (this replica's own deletions, before the cursor sees them).
@@ -173,21 +147,27 @@ impl Replica {
             };
             (from, stale || c.last_ok.is_none())
         };
-        if full {
-            let mut guard = self.index.write().unwrap_or_else(|p| p.into_inner());
-            *guard = None;
-        }
+        // A full load builds a new index and swaps it in whole: searches meanwhile use the old
+        // one (this replica's own writes during the load come back with the next refresh).
+        let mut fresh: Option<Galleries> = None;
         let mut read = 0;
         loop {
             let page = store.gallery_changes((since.0, &since.1), PAGE).await?;
             for row in &page.rows {
-                self.apply(row);
+                if full {
+                    apply_to(&mut fresh, self.embedder, row);
+                } else {
+                    self.apply(row);
+                }
             }
             read += page.rows.len();
             since = page.cursor;
             if page.rows.len() < PAGE as usize {
                 break;
             }
+        }
+        if full {
+            *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         }
         let mut c = self.cursor.lock().unwrap_or_else(|p| p.into_inner());
         if since.0 > c.at.0 || (since.0 == c.at.0 && since.1 > c.at.1) {
@@ -222,6 +202,36 @@ impl Replica {
                 }
             }
         })
+    }
+}
+
+/// Files one stored row in `index`, or removes it (deleted, a probe, another embedder's).
+fn apply_to(index: &mut Option<Galleries>, embedder: &str, row: &StoredTemplate) {
+    let Some(id) = entry_id(&row.id) else {
+        tracing::warn!(template = %row.id, "gallery row id is not a UUID; skipped");
+        return;
+    };
+    let list = match row.list {
+        GalleryList::Enrolled => Some(List::Enrolled),
+        GalleryList::Blocked => Some(List::Blocked),
+        GalleryList::Probe => None,
+    };
+    let template = match (&row.embedding, list) {
+        (Some(e), Some(_)) if row.embedder == embedder => Template::quantise(e).ok(),
+        _ => None,
+    };
+    match (template, list) {
+        (Some(t), Some(list)) => {
+            let g = index.get_or_insert_with(|| Galleries::new(t.dim()));
+            if let Err(e) = g.upsert(&row.tenant_id, list, id, row.external_ref.as_deref(), &t) {
+                tracing::warn!(template = %row.id, error = %e, "gallery template skipped");
+            }
+        }
+        _ => {
+            if let Some(g) = index.as_mut() {
+                g.remove(&row.tenant_id, id);
+            }
+        }
     }
 }
 
