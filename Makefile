@@ -37,7 +37,7 @@ test: lint models build
 	bash scripts/test-services.sh install
 	FACEPROOF_TEST_REQUIRE=postgres,s3 bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) \
 	  -p faceproof-store -p faceproof-server --test store --test advance --test fpt --test silent --test ops \
-	  --test capture --test hardening
+	  --test capture --test hardening --test gallery
 	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" node --test sdk/web/test/
 	bash scripts/test-scale.sh
 
@@ -53,13 +53,15 @@ validate-deploy: build
 
 # Each stage beside its floor and concurrent throughput (in process), then whole processes:
 # `faceproof check` against the Python reference pipeline and a long clip against its first 6 s,
-# alternating A and B (bench/ab.py), then per model and decode alone.
+# alternating A and B (bench/ab.py), then per model and decode alone, then 1:N search latency and
+# memory per template at 10k / 100k / 1M synthetic templates (docs/gallery.md).
 bench: models build
 	$(BIN) bench check --table --concurrency 4 --models "$(MODELS)"
 	$(FACEPROOF_HOME)/venv/bin/python bench/ab.py --bin $(BIN) --models "$(MODELS)" \
 	  --python $(FACEPROOF_HOME)/venv/bin/python --shared "$(SHARED)"
 	$(BIN) bench models --models "$(MODELS)"
 	$(BIN) bench media
+	$(BIN) bench gallery --table
 
 lint: setup
 	cargo fmt --all -- --check

@@ -8,6 +8,7 @@
 //! | `[engine]` | `faceproof_engine::EngineConfig`       | engine (every decision threshold) |
 //! | `[vision]` | `faceproof_vision::VisionConfig`       | vision (models, threads, pre-processing) |
 //! | `[limits]` | `faceproof_media::Limits`              | media  |
+//! | `[gallery]`| `faceproof_server::gallery::GalleryConfig` | server (1:N threshold, refresh) |
 //!
 //! Every section and field is optional (its default applies); an unknown section or key is refused
 //! with its name, so a typo never silently falls back to a default. `faceproof.example.toml` at
@@ -16,6 +17,7 @@
 use faceproof_engine::check::EngineConfig;
 use faceproof_media::Limits;
 use faceproof_server::ServerConfig;
+use faceproof_server::gallery::GalleryConfig;
 use faceproof_store::StoreConfig;
 use faceproof_vision::VisionConfig;
 use serde::Deserialize;
@@ -30,6 +32,7 @@ pub struct FileConfig {
     pub engine: EngineConfig,
     pub vision: VisionConfig,
     pub limits: Limits,
+    pub gallery: GalleryConfig,
 }
 
 impl FileConfig {
@@ -61,6 +64,7 @@ mod tests {
         assert_eq!(parsed.engine, EngineConfig::default());
         assert_eq!(parsed.vision, VisionConfig::default());
         assert_eq!(parsed.limits, Limits::default());
+        assert_eq!(parsed.gallery, GalleryConfig::default());
         assert_eq!(
             format!("{:?}", parsed.server),
             format!("{:?}", ServerConfig::default())

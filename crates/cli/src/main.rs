@@ -46,6 +46,9 @@ enum Command {
     /// Add, list, revoke or rotate tenants and their credentials.
     #[command(subcommand)]
     Tenant(cmd::tenant::Command),
+    /// 1:N gallery: delete a person's templates by external reference (data-subject request).
+    #[command(subcommand)]
+    Gallery(cmd::gallery::Command),
 }
 
 fn main() -> ExitCode {
@@ -62,5 +65,6 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd::bench::run(args, &out),
         Command::Serve(args) => cmd::serve::run(args, &out),
         Command::Tenant(command) => cmd::tenant::run(command, &out),
+        Command::Gallery(command) => cmd::gallery::run(command, &out),
     }
 }

@@ -88,6 +88,9 @@ pub async fn tenant_by_key_or_access_token(
 pub struct Uploader {
     pub tenant: TenantStore,
     pub grant: Option<CaptureGrant>,
+    /// The tenant's reference for the person (`x-external-ref`, 1:N); never taken from a
+    /// request authenticated by a browser's capture token.
+    pub external_ref: Option<String>,
 }
 
 /// A capture token for `flow`'s upload endpoint: known, its tenant active, unused, unexpired, and
@@ -107,6 +110,7 @@ pub async fn capture_uploader(
     Ok(Uploader {
         tenant,
         grant: Some(grant),
+        external_ref: None,
     })
 }
 
@@ -122,6 +126,7 @@ pub async fn uploader_by_api_key(
         None => Ok(Uploader {
             tenant: tenant_by_api_key(store, headers).await?,
             grant: None,
+            external_ref: crate::gallery::external_ref(headers),
         }),
     }
 }

@@ -62,6 +62,8 @@ pub fn live() -> Verdict {
         capture: None,
         challenge: None,
         timings: StageTimes::default(),
+        template: None,
+        identity: None,
     }
 }
 

@@ -71,7 +71,8 @@ pub struct VideoJob {
 
 pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, JudgeError> {
     let engine: Arc<Engine> = state.engine.clone();
-    let out = admit(state, &job.evidence)
+    let identity = job.evidence.identity.clone();
+    let mut out = admit(state, &job.evidence)
         .await?
         .run(move || {
             let limits = engine.limits();
@@ -91,7 +92,23 @@ pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Jud
         })
         .await??;
     state.metrics.record_stages(&out.timings);
+    gallery_step(state, identity.as_ref(), &mut out).await?;
     Ok(out)
+}
+
+/// The 1:N search between the engine's verdict and the adapter (a no-op for tenants without the
+/// gallery). A store failure fails the request like any internal fault.
+async fn gallery_step(
+    state: &AppState,
+    identity: Option<&crate::gallery::Probe>,
+    verdict: &mut Verdict,
+) -> Result<(), JudgeError> {
+    let Some(probe) = identity else {
+        return Ok(());
+    };
+    crate::gallery::screen(state, probe, verdict)
+        .await
+        .map_err(|e| JudgeError::Check(CheckError::Internal(format!("1:N gallery: {e}"))))
 }
 
 /// A far / near capture's inputs.
@@ -107,7 +124,8 @@ pub struct CaptureJob {
 
 pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict, JudgeError> {
     let engine: Arc<Engine> = state.engine.clone();
-    let out = admit(state, &job.evidence)
+    let identity = job.evidence.identity.clone();
+    let mut out = admit(state, &job.evidence)
         .await?
         .run(move || {
             let limits = engine.limits();
@@ -132,5 +150,6 @@ pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict,
         })
         .await??;
     state.metrics.record_stages(&out.timings);
+    gallery_step(state, identity.as_ref(), &mut out).await?;
     Ok(out)
 }

@@ -19,6 +19,7 @@ pub mod cors;
 pub mod fixtures;
 pub mod form;
 pub mod fpt;
+pub mod gallery;
 pub mod gate;
 mod health;
 pub mod judge;
@@ -39,7 +40,7 @@ use std::future::Future;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use gate::Gate;
 
@@ -112,6 +113,20 @@ pub fn router(state: Shared) -> Router {
             get(capture::context).layer(from_fn(cors::middleware)),
         )
         .layer(DefaultBodyLimit::max(gate::CAPTURE_JSON_LIMIT));
+    let gallery = Router::new()
+        .route(
+            "/v1/gallery/blocklist",
+            post(gallery::routes::block).layer(gated(Gate::Tenant)),
+        )
+        .route(
+            "/v1/gallery/blocklist/{entry_id}",
+            delete(gallery::routes::unblock),
+        )
+        .route(
+            "/v1/gallery/{external_ref}",
+            delete(gallery::routes::delete_ref),
+        )
+        .layer(DefaultBodyLimit::max(gate::CAPTURE_JSON_LIMIT));
     let web = Router::new()
         .route(
             "/sdk/{*path}",
@@ -130,6 +145,7 @@ pub fn router(state: Shared) -> Router {
         .merge(silent)
         .merge(advance)
         .merge(capture)
+        .merge(gallery)
         .merge(web)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

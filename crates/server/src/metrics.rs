@@ -215,9 +215,10 @@ pub async fn handler(State(state): State<Shared>, headers: axum::http::HeaderMap
                 .expect("static response");
         }
     }
-    let text = state
+    let mut text = state
         .metrics
         .render(state.checks.running(), state.checks.queued());
+    text.push_str(&state.gallery.metrics.render());
     Response::builder()
         .header("content-type", "text/plain; version=0.0.4")
         .body(axum::body::Body::from(text))

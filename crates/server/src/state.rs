@@ -8,6 +8,7 @@ use faceproof_store::Store;
 
 use crate::checks::CheckPool;
 use crate::config::ServerConfig;
+use crate::gallery::{GalleryConfig, Replica};
 use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
 
@@ -16,6 +17,8 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     pub store: Store,
     pub cfg: ServerConfig,
+    /// This replica's 1:N index (empty until [`Replica::refresh`]; see `docs/gallery.md`).
+    pub gallery: Replica,
     pub(crate) checks: CheckPool,
     /// Request body bytes in flight, service-wide (`max_inflight_body_bytes`).
     pub(crate) bodies: BodyBudget,
@@ -29,6 +32,17 @@ pub type Shared = Arc<AppState>;
 
 impl AppState {
     pub fn new(engine: Arc<Engine>, store: Store, cfg: ServerConfig) -> Shared {
+        AppState::with_gallery(engine, store, cfg, GalleryConfig::default())
+    }
+
+    /// [`AppState::new`] with the `[gallery]` settings.
+    pub fn with_gallery(
+        engine: Arc<Engine>,
+        store: Store,
+        cfg: ServerConfig,
+        gallery: GalleryConfig,
+    ) -> Shared {
+        let gallery = Replica::new(gallery, engine.vision().embedder().kind().name());
         let checks = CheckPool::new(
             cfg.max_concurrent_checks,
             cfg.max_queued_checks,
@@ -40,6 +54,7 @@ impl AppState {
             engine,
             store,
             cfg,
+            gallery,
             checks,
             bodies,
             metrics: Metrics::default(),

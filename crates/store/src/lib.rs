@@ -22,6 +22,7 @@ mod crypto;
 mod db;
 mod envelope;
 mod error;
+mod gallery;
 mod grants;
 mod metadata;
 mod objects;
@@ -44,6 +45,9 @@ pub use config::{
 pub use db::{Dialect, migration_count};
 pub use envelope::{MASTER_KEY_ID, OVERHEAD as ARTEFACT_ENCRYPTION_OVERHEAD};
 pub use error::{BackendError, Result, StoreError};
+pub use gallery::{
+    GalleryChange, GalleryList, MAX_EXTERNAL_REF, NewTemplate, StoredTemplate, TOMBSTONE_KEEP_MS,
+};
 pub use grants::{
     CAPTURE_TOKEN_PREFIX, CHALLENGE_ID_PREFIX, CaptureGrant, Challenge, IssuedCaptureToken,
     NewCaptureToken, NewChallenge,
@@ -53,8 +57,8 @@ pub use retention::{PurgeReport, RetentionTask};
 pub use sessions::{Api, Artefact, NewSession, Session, SessionStatus, Upload};
 pub use signed::{AccessToken, SignedUrl};
 pub use tenants::{
-    CredentialInfo, CredentialKind, HpkeKeyPair, HpkePublicKey, IssuedCredentials, TenantInfo,
-    TenantSettings, TenantStore,
+    CredentialInfo, CredentialKind, GallerySettings, HpkeKeyPair, HpkePublicKey, IssuedCredentials,
+    TenantInfo, TenantSettings, TenantStore,
 };
 
 use crate::crypto::Keys;

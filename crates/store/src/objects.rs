@@ -117,6 +117,11 @@ impl Objects {
         })
     }
 
+    /// The artefact keyring (gallery templates are sealed with it too).
+    pub(crate) fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
     /// Seals `bytes` for `key` and writes the result.
     pub(crate) async fn put(&self, key: &str, bytes: Bytes) -> Result<()> {
         let sealed = self.keyring.seal(key, &bytes)?;

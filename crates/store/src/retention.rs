@@ -65,7 +65,13 @@ impl Store {
             self.purge_artefacts(&mut r).await?;
             self.purge_sessions(&mut r).await?;
             self.sweep_uploads(&mut r).await?;
-            self.purge_grants(&mut r).await
+            self.purge_grants(&mut r).await?;
+            // Gallery templates share the sessions' retention (their own counts are logged).
+            let (expired, dropped) = self.purge_gallery().await?;
+            if expired + dropped > 0 {
+                tracing::info!(expired, dropped, "gallery templates purged");
+            }
+            Ok(())
         }
         .await;
         if let Some(tx) = lock {

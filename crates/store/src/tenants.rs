@@ -56,6 +56,18 @@ pub struct TenantSettings {
     pub silent_accept_plain: bool,
     /// Refuse uploads (FPT, silent, ADVANCE capture) that do not carry a server-issued challenge.
     pub require_challenge: bool,
+    /// 1:N face search (duplicate identities, blocklist): off unless the tenant opts in.
+    pub gallery: GallerySettings,
+}
+
+/// A tenant's 1:N switches (see `docs/gallery.md`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GallerySettings {
+    /// Search every new session against the tenant's gallery and blocklist, and keep templates.
+    pub enabled: bool,
+    /// A duplicate identity fails the check (`error`) instead of warning.
+    pub duplicate_is_error: bool,
 }
 
 /// A tenant as listed by the admin API: never any secret.

@@ -17,6 +17,8 @@ enum Part {
     Media(super::bench_media::Args),
     /// The standard request (6 s 720p selfie + ID photo) per stage, next to its floor.
     Check(super::bench_check::Args),
+    /// 1:N search latency and memory per template on synthetic galleries (10k, 100k, 1M).
+    Gallery(super::bench_gallery::Args),
 }
 
 pub fn run(args: Args, out: &Output) -> ExitCode {
@@ -24,5 +26,6 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         Part::Models(a) => super::bench_models::run(a, out),
         Part::Media(a) => super::bench_media::run(a, out),
         Part::Check(a) => super::bench_check::run(a, out),
+        Part::Gallery(a) => super::bench_gallery::run(a, out),
     }
 }

@@ -1,12 +1,14 @@
 pub mod analyze;
 pub mod bench;
 pub mod bench_check;
+pub mod bench_gallery;
 pub mod bench_media;
 pub mod bench_models;
 pub mod calibrate;
 pub mod check;
 pub mod compare;
 pub mod eval;
+pub mod gallery;
 pub mod models;
 pub mod probe;
 pub mod serve;

@@ -81,14 +81,23 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
         }
     };
     let addr = listener.local_addr().map_or(cfg.server.bind, |a| a);
+    if let Err(e) = cfg.gallery.check() {
+        return out.error("invalid_config", &e);
+    }
+    let state = AppState::with_gallery(engine, store.clone(), cfg.server, cfg.gallery);
+    // The 1:N index is loaded before the first request, then kept fresh from the store.
+    if let Err(e) = state.gallery.refresh(&store).await {
+        return out.error("store_unavailable", &format!("gallery index: {e}"));
+    }
+    let gallery_refresh = state.gallery.spawn_refresh(store.clone());
     let retention = store.spawn_retention(store.config().purge_interval());
-    let state = AppState::new(engine, store.clone(), cfg.server);
     // The demo secrets are printed once, on the start that created them (like the store's
     // `create_tenant`, nothing can show them again).
     out.json(&json!({"listening": format!("http://{addr}"), "demo_tenant": demo_credentials}));
     let served =
         faceproof_server::serve(state, listener, faceproof_server::shutdown_signal()).await;
     retention.stop().await;
+    gallery_refresh.abort();
     store.close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,

@@ -36,6 +36,12 @@ pub enum Command {
         /// Refuse uploads without a server-issued challenge.
         #[arg(long)]
         require_challenge: Option<bool>,
+        /// 1:N: search every new session against the tenant's gallery and blocklist.
+        #[arg(long)]
+        gallery: Option<bool>,
+        /// 1:N: a duplicate identity fails the check instead of warning.
+        #[arg(long)]
+        gallery_duplicate_is_error: Option<bool>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -152,6 +158,7 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
                     TenantSettings {
                         silent_accept_plain,
                         require_challenge,
+                        ..TenantSettings::default()
                     },
                 )
                 .await
@@ -160,8 +167,18 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
                 tenant,
                 silent_accept_plain,
                 require_challenge,
+                gallery,
+                gallery_duplicate_is_error,
                 ..
-            } => set_settings(&store, &tenant, silent_accept_plain, require_challenge).await,
+            } => {
+                let switches = Switches {
+                    silent_accept_plain,
+                    require_challenge,
+                    gallery,
+                    gallery_duplicate_is_error,
+                };
+                set_settings(&store, &tenant, switches).await
+            }
             Command::CaptureToken {
                 tenant,
                 flow,
@@ -202,18 +219,31 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
     })
 }
 
+/// The switches `tenant set` may change (unset: kept).
+struct Switches {
+    silent_accept_plain: Option<bool>,
+    require_challenge: Option<bool>,
+    gallery: Option<bool>,
+    gallery_duplicate_is_error: Option<bool>,
+}
+
 async fn set_settings(
     store: &Store,
     tenant: &str,
-    silent_accept_plain: Option<bool>,
-    require_challenge: Option<bool>,
+    s: Switches,
 ) -> faceproof_store::Result<serde_json::Value> {
     let mut settings = store.tenant(tenant).await?.settings;
-    if let Some(v) = silent_accept_plain {
+    if let Some(v) = s.silent_accept_plain {
         settings.silent_accept_plain = v;
     }
-    if let Some(v) = require_challenge {
+    if let Some(v) = s.require_challenge {
         settings.require_challenge = v;
+    }
+    if let Some(v) = s.gallery {
+        settings.gallery.enabled = v;
+    }
+    if let Some(v) = s.gallery_duplicate_is_error {
+        settings.gallery.duplicate_is_error = v;
     }
     store.set_tenant_settings(tenant, &settings).await?;
     store.tenant(tenant).await.map(|t| json!(t))
@@ -241,7 +271,7 @@ async fn capture_token(
     })
 }
 
-fn store_error_code(e: &faceproof_store::StoreError) -> &'static str {
+pub fn store_error_code(e: &faceproof_store::StoreError) -> &'static str {
     use faceproof_store::StoreError::*;
     match e {
         NotFound { .. } => "not_found",

@@ -212,6 +212,14 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         Some((_, n)) => Some(best_frame(req, cfg, &near, n)?),
         None => None,
     };
+    // The near still's template, for a 1:N search (never serialised).
+    let template = match both {
+        Some((_, n)) => Some(super::identity::FaceTemplate::new(
+            engine,
+            engine.vision().embed(&near.image, n)?,
+        )),
+        None => None,
+    };
     times.embed_ms = ms_since(t);
     times.total_ms = ms_since(start);
     let (width, height) = near.image.dimensions();
@@ -234,6 +242,8 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         capture: both.map(|(_, n)| near_measures(n)),
         challenge,
         timings: times,
+        template,
+        identity: None,
     })
 }
 

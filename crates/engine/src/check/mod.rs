@@ -21,6 +21,7 @@ mod error;
 pub(crate) mod evidence;
 mod frames;
 mod fusion;
+mod identity;
 mod matching;
 mod regions;
 mod rules;
@@ -36,6 +37,7 @@ pub use config::{
 pub use document::Document;
 pub use error::CheckError;
 pub use fusion::{Calibration, FusionModels};
+pub use identity::{FaceTemplate, IdentityHit, IdentityList, IdentitySearch};
 pub use verdict::{
     AttackType, BestFrame, CaptureMeasures, Deepfake, FaceMatch, FarAtScore, Liveness, MediaFacts,
     Reason, ReasonCode, Severity, SignalValue, Stage, StageTimes, Verdict,

@@ -6,6 +6,7 @@ use super::document;
 use super::evidence::{self, Feature, Temporal, log10_floor, names};
 use super::frames::{self, Track, TrackError};
 use super::fusion::{self, Fused};
+use super::identity::FaceTemplate;
 use super::matching;
 use super::rules::{self, reason};
 use super::verdict::{
@@ -69,6 +70,8 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
         capture: rules::measures(&track.frames, &cfg.capture),
         challenge: None,
         timings: StageTimes::default(),
+        template: None,
+        identity: None,
     };
     if usable {
         let t_signals = Instant::now();
@@ -90,8 +93,11 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
                 best::best_frame(&frame.image, frame.pts_seconds, top, req.encode_best_frame)
                     .map_err(CheckError::Internal)?,
             );
+            // The best frame's template: matched against the ID photo, and handed to a 1:N
+            // search (never serialised).
+            let t_embed = Instant::now();
+            let selfie = engine.vision.embed(&frame.image, &top.face)?;
             if let Some(photo) = req.id_photo {
-                let t_embed = Instant::now();
                 let doc = document::analyse(
                     &engine.vision,
                     photo,
@@ -101,7 +107,6 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
                 )?;
                 codes.extend(doc.reasons);
                 if let Some(id_embedding) = &doc.embedding {
-                    let selfie = engine.vision.embed(&frame.image, &top.face)?;
                     let m = matching::compare(
                         &selfie,
                         id_embedding,
@@ -120,8 +125,9 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
                     }
                     verdict.face_match = Some(m);
                 }
-                times.embed_ms = ms_since(t_embed);
             }
+            verdict.template = Some(FaceTemplate::new(engine, selfie));
+            times.embed_ms = ms_since(t_embed);
         } else if req.id_photo.is_some() {
             // Faces in the analysis frames, none at full resolution: nothing to match.
             codes.push(reason(
@@ -346,5 +352,7 @@ fn too_short(seconds: f64, min: f64, started: Instant) -> Verdict {
             total_ms: ms_since(started),
             ..StageTimes::default()
         },
+        template: None,
+        identity: None,
     }
 }

@@ -59,6 +59,11 @@ pub enum ReasonCode {
     /// The client's telemetry points to an injected stream (virtual camera, automation, a track
     /// replaced mid-recording): a warning for review, an error only beside a failed liveness.
     InjectionSuspected,
+    /// The face is enrolled in the tenant's gallery under another external reference (1:N,
+    /// opt-in per tenant; a warning or an error by the tenant's setting).
+    DuplicateIdentity,
+    /// The face matches an entry of the tenant's blocklist (1:N, opt-in per tenant).
+    Blocklisted,
 }
 
 impl ReasonCode {
@@ -89,6 +94,8 @@ impl ReasonCode {
             FaceMismatch => "face_mismatch",
             ChallengeFailed => "challenge_failed",
             InjectionSuspected => "injection_suspected",
+            DuplicateIdentity => "duplicate_identity",
+            Blocklisted => "blocklisted",
         }
     }
 
@@ -124,6 +131,8 @@ impl ReasonCode {
             InjectionSuspected => {
                 "Use your device's own camera in a regular browser, without virtual-camera software."
             }
+            DuplicateIdentity => "This face is already registered under another account.",
+            Blocklisted => "This capture cannot be accepted. Please contact support.",
         }
     }
 
@@ -135,6 +144,7 @@ impl ReasonCode {
             NoFaceInDocument | DocumentFaceTooSmall | DocumentLowResolution | FaceMismatch => {
                 Stage::Match
             }
+            DuplicateIdentity | Blocklisted => Stage::Identity,
             _ => Stage::Capture,
         }
     }
@@ -150,6 +160,9 @@ pub enum Stage {
     Liveness,
     /// The face match against the ID photo.
     Match,
+    /// The 1:N search of the tenant's gallery and blocklist (run by the server after the
+    /// engine, recorded with [`Verdict::record_identity`]).
+    Identity,
 }
 
 /// Whether a reason fails the request or only warns.
@@ -377,6 +390,13 @@ pub struct Verdict {
     /// The server-issued challenge's verification; `None` when the request carried none.
     pub challenge: Option<crate::challenge::ChallengeResult>,
     pub timings: StageTimes,
+    /// The best frame's face template, for a 1:N search. Never serialised: the stored verdict
+    /// (and every vendor answer) holds no embedding.
+    #[serde(skip)]
+    pub template: Option<super::identity::FaceTemplate>,
+    /// The 1:N search's outcome, when the tenant's gallery was searched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<super::identity::IdentitySearch>,
 }
 
 impl Verdict {

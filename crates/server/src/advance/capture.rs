@@ -220,6 +220,7 @@ pub(crate) async fn upload_uploader(
             Ok(tenant) => Ok(Uploader {
                 tenant,
                 grant: None,
+                external_ref: crate::gallery::external_ref(headers),
             }),
             Err(r) => Err(r),
         },

@@ -22,6 +22,8 @@ pub struct Evidence {
     pub challenge: Option<ChallengeSpec>,
     pub telemetry: Option<ClientTelemetry>,
     pub spend: Option<Spend>,
+    /// Who the upload is about, for the 1:N gallery step after the engine.
+    pub identity: Option<crate::gallery::Probe>,
 }
 
 impl Evidence {
@@ -161,6 +163,7 @@ pub async fn prepare(
                 token: Some(g),
                 challenge_id: None,
             }),
+            identity: Some(probe(uploader)),
         });
     };
     let challenge = match tenant.usable_challenge(&id).await {
@@ -186,5 +189,13 @@ pub async fn prepare(
             token: uploader.grant.clone(),
             challenge_id: Some(id),
         }),
+        identity: Some(probe(uploader)),
     })
+}
+
+fn probe(uploader: &Uploader) -> crate::gallery::Probe {
+    crate::gallery::Probe {
+        tenant: uploader.tenant.clone(),
+        external_ref: uploader.external_ref.clone(),
+    }
 }

@@ -40,6 +40,9 @@ pub fn fpt_code(reason: ReasonCode) -> FptCode {
         // face match
         FaceMismatch => Error("303", "face is not matching with document"),
         NoFaceInDocument => Error("407", "No faces detected in document"),
+        // 1:N (ours, opt-in per tenant): a duplicate set to warn shows in the stored verdict only.
+        DuplicateIdentity => Error("305", "Face is already enrolled under another identity"),
+        Blocklisted => Error("306", "Face is on the blocklist"),
         // warnings
         LowResolution => Warning(
             "Resolution of video is too low. Please upload video with at least HD resolution to ensure accuracy",

@@ -94,7 +94,9 @@ pub fn from_verdict(
     let Some(liveness) = &v.liveness else {
         return Err(LIVENESS_FAILED);
     };
-    let liveness_error = v.first_error(Stage::Liveness).is_some();
+    // `passed` covers the 1:N search too (duplicate identity set to error, blocklist).
+    let liveness_error =
+        v.first_error(Stage::Liveness).is_some() || v.first_error(Stage::Identity).is_some();
     let passed = liveness.is_live && !liveness_error;
     let best = v.best_frame.as_ref().filter(|_| passed);
     Ok(SilentResponse {
