@@ -8,6 +8,7 @@
 //! | `[engine]` | `faceproof_engine::EngineConfig`       | engine (every decision threshold) |
 //! | `[vision]` | `faceproof_vision::VisionConfig`       | vision (models, threads, pre-processing) |
 //! | `[limits]` | `faceproof_media::Limits`              | media  |
+//! | `[webhooks]` | `faceproof_server::webhooks::WebhookConfig` | server (delivery worker) |
 //!
 //! Every section and field is optional (its default applies); an unknown section or key is refused
 //! with its name, so a typo never silently falls back to a default. `faceproof.example.toml` at
@@ -16,6 +17,7 @@
 use faceproof_engine::check::EngineConfig;
 use faceproof_media::Limits;
 use faceproof_server::ServerConfig;
+use faceproof_server::webhooks::WebhookConfig;
 use faceproof_store::StoreConfig;
 use faceproof_vision::VisionConfig;
 use serde::Deserialize;
@@ -30,6 +32,7 @@ pub struct FileConfig {
     pub engine: EngineConfig,
     pub vision: VisionConfig,
     pub limits: Limits,
+    pub webhooks: WebhookConfig,
 }
 
 impl FileConfig {
@@ -68,6 +71,10 @@ mod tests {
         assert_eq!(
             format!("{:?}", parsed.store),
             format!("{:?}", StoreConfig::default())
+        );
+        assert_eq!(
+            format!("{:?}", parsed.webhooks),
+            format!("{:?}", WebhookConfig::default())
         );
     }
 

@@ -46,6 +46,9 @@ enum Command {
     /// Add, list, revoke or rotate tenants and their credentials.
     #[command(subcommand)]
     Tenant(cmd::tenant::Command),
+    /// Store maintenance: `rewrap` re-seals artefact data keys after a key rotation.
+    #[command(subcommand)]
+    Store(cmd::store::Command),
 }
 
 fn main() -> ExitCode {
@@ -62,5 +65,6 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd::bench::run(args, &out),
         Command::Serve(args) => cmd::serve::run(args, &out),
         Command::Tenant(command) => cmd::tenant::run(command, &out),
+        Command::Store(command) => cmd::store::run(command, &out),
     }
 }

@@ -91,6 +91,7 @@ pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Jud
         })
         .await??;
     state.metrics.record_stages(&out.timings);
+    crate::ratelimit::note_verdict(out.passed());
     Ok(out)
 }
 
@@ -132,5 +133,6 @@ pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict,
         })
         .await??;
     state.metrics.record_stages(&out.timings);
+    crate::ratelimit::note_verdict(out.passed());
     Ok(out)
 }

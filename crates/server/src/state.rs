@@ -10,6 +10,7 @@ use crate::checks::CheckPool;
 use crate::config::ServerConfig;
 use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
+use crate::ratelimit::Limiter;
 
 /// The engine, the store and the configuration, plus the service's own bookkeeping.
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     /// Request body bytes in flight, service-wide (`max_inflight_body_bytes`).
     pub(crate) bodies: BodyBudget,
     pub(crate) metrics: Metrics,
+    /// Per-tenant and per-client rate limits and lockouts (`[server.rate_limit]`).
+    pub(crate) limiter: Limiter,
     /// Cleared when shutdown starts, so `/readyz` takes the instance out of rotation first.
     pub(crate) accepting: AtomicBool,
 }
@@ -36,6 +39,7 @@ impl AppState {
         )
         .with_max_wait(cfg.max_queue_wait());
         let bodies = BodyBudget::new(cfg.max_inflight_body_bytes);
+        let limiter = Limiter::new(cfg.rate_limit.clone());
         Arc::new(AppState {
             engine,
             store,
@@ -43,6 +47,7 @@ impl AppState {
             checks,
             bodies,
             metrics: Metrics::default(),
+            limiter,
             accepting: AtomicBool::new(true),
         })
     }

@@ -29,6 +29,7 @@ mod retention;
 mod sessions;
 mod signed;
 mod tenants;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -55,6 +56,9 @@ pub use signed::{AccessToken, SignedUrl};
 pub use tenants::{
     CredentialInfo, CredentialKind, HpkeKeyPair, HpkePublicKey, IssuedCredentials, TenantInfo,
     TenantSettings, TenantStore,
+};
+pub use webhooks::{
+    ClaimedWebhook, IssuedWebhook, Settlement, WebhookDelivery, WebhookEndpoint, webhook_signature,
 };
 
 use crate::crypto::Keys;

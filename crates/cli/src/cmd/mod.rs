@@ -10,4 +10,5 @@ pub mod eval;
 pub mod models;
 pub mod probe;
 pub mod serve;
+pub mod store;
 pub mod tenant;

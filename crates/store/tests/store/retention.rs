@@ -63,6 +63,7 @@ async fn purge_counts_follow_the_retention_rules() {
             sessions: 1,
             uploads: 0,
             grants: 0,
+            webhooks: 0,
             failures: 0
         }
     );
@@ -188,7 +189,7 @@ async fn migrations_are_idempotent() {
             .await
             .unwrap();
     assert_eq!(applied, migration_count() as i64);
-    assert_eq!(migration_count(), 2);
+    assert_eq!(migration_count(), 3);
 }
 
 #[test]
