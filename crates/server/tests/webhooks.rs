@@ -223,20 +223,21 @@ async fn a_signed_event_reaches_the_receiver() {
     })
     .await;
     task.abort();
-    let seen = r.seen.lock().unwrap();
-    assert_eq!(seen.len(), 1);
-    let got = &seen[0];
-    let sig = got.headers[SIGNATURE_HEADER].to_str().unwrap();
-    verify(&s.secret, sig, &got.body, 300).unwrap();
-    // A tampered body or another secret does not verify.
-    assert!(verify(&s.secret, sig, b"{}", 300).is_err());
-    assert!(verify("whsec_other", sig, &got.body, 300).is_err());
-    let body: Value = serde_json::from_slice(&got.body).unwrap();
-    assert_eq!(body["type"], "session.completed");
-    assert_eq!(body["data"]["session_id"], "s-1");
-    assert_eq!(got.headers[EVENT_ID_HEADER].to_str().unwrap(), body["id"]);
-    assert_eq!(got.headers["content-type"], "application/json");
-    drop(seen);
+    {
+        let seen = r.seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        let got = &seen[0];
+        let sig = got.headers[SIGNATURE_HEADER].to_str().unwrap();
+        verify(&s.secret, sig, &got.body, 300).unwrap();
+        // A tampered body or another secret does not verify.
+        assert!(verify(&s.secret, sig, b"{}", 300).is_err());
+        assert!(verify("whsec_other", sig, &got.body, 300).is_err());
+        let body: Value = serde_json::from_slice(&got.body).unwrap();
+        assert_eq!(body["type"], "session.completed");
+        assert_eq!(body["data"]["session_id"], "s-1");
+        assert_eq!(got.headers[EVENT_ID_HEADER].to_str().unwrap(), body["id"]);
+        assert_eq!(got.headers["content-type"], "application/json");
+    }
     let log = s.store.webhook_log("hooked", 5).await.unwrap();
     assert!(log[0].delivered_at_ms.is_some());
     assert_eq!((log[0].attempts, log[0].last_status), (1, Some(204)));
