@@ -54,7 +54,7 @@ impl Default for WebhookConfig {
             max_response_bytes: 4096,
             initial_backoff_secs: 10.0,
             max_backoff_secs: 3600.0,
-            max_attempts: 40,
+            max_attempts: 42,
             max_age_secs: 24 * 3600,
             allow_private_targets: false,
         }
