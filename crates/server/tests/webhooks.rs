@@ -470,3 +470,76 @@ async fn redirects_are_not_followed() {
             .contains("redirect not followed")
     );
 }
+
+/// End to end: a real FPT request (a live video against another person's photo) commits its
+/// session with a `session.completed` event, delivered with the verdict's outcome and codes and
+/// nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_fpt_check_emits_session_completed() {
+    use axum::body::Body;
+    use axum::http::Request;
+    let (addr, r) = receiver(Mode::Ok).await;
+    let h = common::Harness::new().await;
+    let t = h.tenant("fpt-hooks").await;
+    let w = h
+        .store
+        .add_webhook_endpoint("fpt-hooks", &format!("http://{addr}/hook"))
+        .await
+        .unwrap();
+    let video = common::shared("videos/live_talking_720x1280.mp4");
+    let photo = common::shared("faces/obama/1.jpg");
+    let (ct, body) = common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
+    let req = Request::post("/vision/ekyc/liveness")
+        .header("content-type", ct)
+        .header("api-key", &*t.fpt_api_key)
+        .body(Body::from(body))
+        .unwrap();
+    let (status, _, json) = h.send(req).await;
+    assert_eq!(status, StatusCode::OK, "{json:#}");
+    assert_eq!(json["code"], "303", "{json:#}");
+    let log = h.store.webhook_log("fpt-hooks", 5).await.unwrap();
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0].event_type, "session.completed");
+
+    let counters = Arc::new(WebhookCounters::default());
+    let task = Worker::new(h.store.clone(), fast(), counters.clone())
+        .unwrap()
+        .spawn();
+    wait_for("delivery", Duration::from_secs(10), async || {
+        counters.delivered.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    task.abort();
+    let (sig, raw) = {
+        let seen = r.seen.lock().unwrap();
+        let x = &seen[0];
+        (
+            x.headers[SIGNATURE_HEADER].to_str().unwrap().to_owned(),
+            x.body.clone(),
+        )
+    };
+    verify(&w.secret, &sig, &raw, 300).unwrap();
+    let event: Value = serde_json::from_slice(&raw).unwrap();
+    let data = &event["data"];
+    assert_eq!(data["api"], "fpt");
+    assert_eq!(data["outcome"], "failed", "{event:#}");
+    let codes = data["codes"].as_array().unwrap();
+    assert!(
+        codes.iter().any(|c| c["severity"] == "error"),
+        "a mismatch is an error code: {event:#}"
+    );
+    assert_eq!(
+        data.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["api", "codes", "outcome", "session_id"],
+        "the summary only"
+    );
+    let session = h
+        .store
+        .tenant_scope(&t.tenant_id)
+        .await
+        .unwrap()
+        .session(data["session_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(session.api, faceproof_store::Api::Fpt);
+}
