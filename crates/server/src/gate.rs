@@ -264,8 +264,13 @@ async fn refuse_unread(req: Request, mut resp: Response) -> Response {
     resp
 }
 
+/// A strike against the client (counted only when lockouts are on).
 fn strike(state: &Shared, client: Option<ClientKey>) {
-    if let Some(c) = client {
+    let cfg = state.limiter.config();
+    if let Some(c) = client
+        && cfg.enabled
+        && cfg.lockout_after_failures > 0
+    {
         state
             .metrics
             .rate_limited

@@ -269,3 +269,47 @@ async fn limits_off_let_everything_through() {
         assert_eq!(a.status, 401);
     }
 }
+
+/// With `count_failed_checks`, a judged check that did not pass is a strike: here one is enough
+/// (a live video against another person's photo: judged, 303, not passed), and the next request
+/// of that client is refused at once while another client's is judged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_checks_count_as_strikes_when_enabled() {
+    let h = Harness::with(with_limits(RateLimitConfig {
+        count_failed_checks: true,
+        lockout_after_failures: 1,
+        lockout_secs: 60,
+        ..RateLimitConfig::default()
+    }))
+    .await;
+    let key = h.tenant("acme").await.fpt_api_key.to_string();
+    let s = start(&h).await;
+    let url = format!("http://{}/vision/ekyc/liveness", s.addr);
+    let video = common::shared("videos/live_talking_720x1280.mp4");
+    let photo = common::shared("faces/obama/1.jpg");
+    let (ct, body) = common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
+    let send = |from: &'static str| {
+        let (url, key, ct, body) = (url.clone(), key.clone(), ct.clone(), body.clone());
+        async move {
+            let r = client(from)
+                .post(url)
+                .header("api-key", key)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let j: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null);
+            (status, j)
+        }
+    };
+    let (status, j) = send("127.0.0.41").await;
+    assert_eq!((status, j["code"].as_str()), (200, Some("303")), "{j}");
+    let (status, j) = send("127.0.0.41").await;
+    assert_eq!((status, j["code"].as_str()), (429, Some("429")), "{j}");
+    let (status, j) = send("127.0.0.42").await;
+    assert_eq!((status, j["code"].as_str()), (200, Some("303")), "{j}");
+    let m = metrics(s.addr).await;
+    assert!(m.contains("faceproof_rate_limited_strikes_total 2"), "{m}");
+}
