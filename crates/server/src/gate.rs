@@ -12,6 +12,11 @@
 //!   returns; when the budget is spent it is answered at once with the API's busy shape (429/503,
 //!   `Retry-After`), body unread.
 //!
+//! Before the credential is looked at, the client's lockout and request bucket are checked, and
+//! once it is known the tenant's bucket (`ratelimit.rs`, `[server.rate_limit]`): a refused request
+//! is answered 429 with `Retry-After` in the API's shape, its body unread. A 401 (here or from
+//! the handler) is a strike against the client.
+//!
 //! Handlers still look the credential up themselves (they need the tenant and the capture grant);
 //! the gate only guarantees that no unauthenticated body reaches them.
 
