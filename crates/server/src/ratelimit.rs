@@ -50,9 +50,9 @@ pub struct RateLimitConfig {
     /// attempts). Off by default: it needs real client addresses (set `trusted_proxies` behind a
     /// balancer), or genuine users behind one address would lock each other out.
     pub count_failed_checks: bool,
-    /// Peers whose `X-Forwarded-For` is believed (the load balancer's addresses). Empty: the
-    /// peer address is the client.
-    pub trusted_proxies: Vec<IpAddr>,
+    /// Peers whose `X-Forwarded-For` is believed: the load balancer's addresses or networks
+    /// (`"10.0.0.7"`, `"10.0.0.0/8"`, `"fd00::/8"`). Empty: the peer address is the client.
+    pub trusted_proxies: Vec<Network>,
     /// Most tenants or clients tracked at once per table; beyond it idle entries are dropped,
     /// and if none is idle the table starts over (an address flood cannot exhaust memory).
     pub max_tracked: usize,
@@ -73,6 +73,69 @@ impl Default for RateLimitConfig {
             trusted_proxies: Vec::new(),
             max_tracked: 100_000,
         }
+    }
+}
+
+/// An address or a network in CIDR form, as written in the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Network {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match (self.addr, ip) {
+            (IpAddr::V4(_), IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            _ => ip,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Network {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (addr, prefix) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = addr
+            .trim()
+            .parse()
+            .map_err(|e| format!("{s:?}: {e} (an IP address, or address/prefix)"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            None => max,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("{s:?}: the prefix length must be 0-{max}"))?,
+        };
+        Ok(Network { addr, prefix })
+    }
+}
+
+impl<'de> Deserialize<'de> for Network {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -139,7 +202,7 @@ pub fn client_of(
     cfg: &RateLimitConfig,
 ) -> Option<ClientKey> {
     let peer = peer?.ip();
-    let trusted = |ip: &IpAddr| cfg.trusted_proxies.contains(ip);
+    let trusted = |ip: &IpAddr| cfg.trusted_proxies.iter().any(|n| n.contains(*ip));
     if !trusted(&peer) {
         return Some(ClientKey::of(peer));
     }
@@ -417,6 +480,22 @@ mod tests {
     }
 
     #[test]
+    fn networks() {
+        let n: Network = "10.1.0.0/16".parse().unwrap();
+        assert!(n.contains(ip("10.1.200.3")) && !n.contains(ip("10.2.0.1")));
+        assert!(n.contains(ip("::ffff:10.1.0.9")));
+        let one: Network = "192.0.2.5".parse().unwrap();
+        assert!(one.contains(ip("192.0.2.5")) && !one.contains(ip("192.0.2.6")));
+        let v6: Network = "fd00::/8".parse().unwrap();
+        assert!(v6.contains(ip("fd12::1")) && !v6.contains(ip("fe80::1")));
+        let all: Network = "0.0.0.0/0".parse().unwrap();
+        assert!(all.contains(ip("203.0.113.1")));
+        for bad in ["10.0.0.0/33", "x", "10.0.0.0/", "::/129"] {
+            assert!(bad.parse::<Network>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn client_address_behind_trusted_proxies() {
         let mut cfg = RateLimitConfig::default();
         let mut h = HeaderMap::new();
@@ -427,7 +506,7 @@ mod tests {
             client_of(peer, &h, &cfg),
             Some(ClientKey::of(ip("10.0.0.1")))
         );
-        cfg.trusted_proxies = vec![ip("10.0.0.1"), ip("10.0.0.2")];
+        cfg.trusted_proxies = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2/32".parse().unwrap()];
         assert_eq!(
             client_of(peer, &h, &cfg),
             Some(ClientKey::of(ip("198.51.100.9")))
@@ -437,6 +516,12 @@ mod tests {
             "x-forwarded-for",
             "1.2.3.4, 198.51.100.9, 10.0.0.2".parse().unwrap(),
         );
+        assert_eq!(
+            client_of(peer, &h, &cfg),
+            Some(ClientKey::of(ip("198.51.100.9")))
+        );
+        // A whole network of proxies.
+        cfg.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
         assert_eq!(
             client_of(peer, &h, &cfg),
             Some(ClientKey::of(ip("198.51.100.9")))
