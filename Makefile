@@ -37,6 +37,7 @@ test: lint models build
 	bash scripts/test-services.sh install
 	FACEPROOF_TEST_REQUIRE=postgres,s3 bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) \
 	  -p faceproof-store -p faceproof-server --test store --test advance --test fpt --test silent --test ops \
+	  --test webhooks --test ratelimit \
 	  --test capture --test hardening --test gallery
 	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" node --test sdk/web/test/
 	bash scripts/test-scale.sh

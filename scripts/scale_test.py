@@ -15,11 +15,17 @@ What it proves (each phase prints one line of figures, and the run fails on the 
   5. retention on three replicas purging every second: each expired object is deleted once
      (the purge counts logged by all replicas add up to the number of expired objects) and
      nothing of them is left in the bucket or the database.
+  6. webhooks: a receiver on loopback registered for the tenant gets one signed
+     `session.completed` event per committed session of phases 1-5, delivered by the three
+     replicas' workers from the shared outbox; every signature verifies; an event id seen twice
+     is only possible for a replica killed mid-delivery in phase 3 (at least once), and is counted.
 
 Standard library + requests + boto3 (both in the moto venv that scripts/test-services.sh makes).
 """
 
 import hashlib
+import hmac
+import http.server
 import json
 import os
 import re
@@ -116,6 +122,20 @@ allow_http = true
 env = "FACEPROOF_MASTER_KEY"
 file = "{WORK}/master.key"
 generate = false
+
+# The load phases send hundreds of requests a second from one address (HAProxy on loopback): the
+# per-client limits and the lockout are tested in crates/server/tests/ratelimit.rs, not here.
+[server.rate_limit]
+enabled = false
+
+# Phase 6: the receiver is on loopback; short polls, retries and leases for the test's time.
+[webhooks]
+allow_private_targets = true
+poll_interval_secs = 0.2
+timeout_secs = 3.0
+lease_secs = 8.0
+initial_backoff_secs = 0.5
+max_backoff_secs = 2.0
 """
         )
     return path
@@ -664,6 +684,80 @@ def phase_retention(client, reps, lb, far, near):
         f"0 left in the bucket, sessions kept ({sessions}/4, results outlive images)")
 
 
+class Receiver:
+    """A webhook endpoint on loopback: verifies each delivery's signature, records event ids."""
+
+    def __init__(self):
+        self.secret = None
+        self.lock = threading.Lock()
+        self.ids = {}
+        self.sessions = {}
+        self.bad = []
+        me = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                me.record(self.headers, body)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def record(self, headers, body):
+        parts = dict(p.split("=", 1) for p in headers.get("faceproof-signature", "").split(",") if "=" in p)
+        ok = False
+        if "t" in parts and "v1" in parts and self.secret:
+            mac = hmac.new(self.secret.encode(), parts["t"].encode() + b"." + body, hashlib.sha256).hexdigest()
+            ok = hmac.compare_digest(mac, parts["v1"]) and abs(time.time() - int(parts["t"])) <= 300
+        event = json.loads(body)
+        with self.lock:
+            if not ok:
+                self.bad.append(event.get("id"))
+            self.ids[event["id"]] = self.ids.get(event["id"], 0) + 1
+            sid = event["data"].get("session_id")
+            self.sessions.setdefault(sid, set()).add(event["id"])
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def phase_webhooks(reps, receiver, kills):
+    pending = "SELECT count(*) FROM webhook_outbox WHERE delivered_at IS NULL AND dead_at IS NULL"
+    deadline = time.monotonic() + 60
+    while psql(pending)[0][0] != "0":
+        check(time.monotonic() < deadline, "webhook outbox not drained within 60 s")
+        time.sleep(0.5)
+    rows, delivered, dead = (int(x) for x in psql(
+        "SELECT count(*), count(delivered_at), count(dead_at) FROM webhook_outbox")[0])
+    done = int(psql("SELECT count(*) FROM sessions WHERE status <> 'pending'")[0][0])
+    check(rows == done, f"{done} committed sessions but {rows} outbox rows")
+    check(delivered == rows and dead == 0, f"{rows} rows: {delivered} delivered, {dead} dead")
+    with receiver.lock:
+        ids, sessions, bad = dict(receiver.ids), dict(receiver.sessions), list(receiver.bad)
+    check(not bad, f"{len(bad)} deliveries with a bad signature")
+    check(len(ids) == rows, f"{rows} events, {len(ids)} distinct ids received")
+    check(len(sessions) == rows and all(len(v) == 1 for v in sessions.values()),
+          "a session reported by more than one event")
+    dupes = sum(ids.values()) - len(ids)
+    check(dupes <= kills, f"{dupes} events received twice with only {kills} replicas killed")
+    by = []
+    for r in reps:
+        n = 0
+        for path in r.logs:
+            with open(path, errors="replace") as f:
+                n += sum(1 for line in f if "webhook delivered" in line)
+        by.append(n)
+    log(f"phase 6 webhooks: {rows} committed sessions, {len(ids)} events received with valid "
+        f"signatures, {dupes} received twice (replicas killed mid-run: {kills}), 0 dead; "
+        f"delivered by replica: {by}")
+
+
 def sizing():
     """Row and object sizes measured on what the suite stored (docs/scaling.md)."""
     n_sess, row_sess = psql("SELECT count(*), coalesce(avg(pg_column_size(s.*)), 0)::int FROM sessions s")[0]
@@ -692,6 +786,12 @@ def main():
                              capture_output=True, text=True)
         check(out.returncode == 0, f"tenant add: {out.stdout} {out.stderr}")
         creds = json.loads(out.stdout)
+        receiver = Receiver()
+        out = subprocess.run([BIN, "tenant", "webhook", "add", "scale", receiver.url, "--config", cfg0],
+                             env=dict(os.environ, FACEPROOF_MASTER_KEY=MASTER_KEY),
+                             capture_output=True, text=True)
+        check(out.returncode == 0, f"webhook add: {out.stdout} {out.stderr}")
+        receiver.secret = json.loads(out.stdout)["secret"]
         for r in reps[1:]:
             r.start()
         for r in reps[1:]:
@@ -706,6 +806,7 @@ def main():
         answered = phase_kill9(client, reps, lb, far, near)
         phase_rolling(client, reps, lb, far, near, answered[0][0])
         phase_retention(client, reps, lb, far, near)
+        phase_webhooks(reps, receiver, kills=2)
         sizing()
         log("all phases passed")
     finally:

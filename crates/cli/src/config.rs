@@ -9,6 +9,7 @@
 //! | `[vision]` | `faceproof_vision::VisionConfig`       | vision (models, threads, pre-processing) |
 //! | `[limits]` | `faceproof_media::Limits`              | media  |
 //! | `[gallery]`| `faceproof_server::gallery::GalleryConfig` | server (1:N threshold, refresh) |
+//! | `[webhooks]` | `faceproof_server::webhooks::WebhookConfig` | server (delivery worker) |
 //!
 //! Every section and field is optional (its default applies); an unknown section or key is refused
 //! with its name, so a typo never silently falls back to a default. `faceproof.example.toml` at
@@ -18,6 +19,7 @@ use faceproof_engine::check::EngineConfig;
 use faceproof_media::Limits;
 use faceproof_server::ServerConfig;
 use faceproof_server::gallery::GalleryConfig;
+use faceproof_server::webhooks::WebhookConfig;
 use faceproof_store::StoreConfig;
 use faceproof_vision::VisionConfig;
 use serde::Deserialize;
@@ -33,6 +35,7 @@ pub struct FileConfig {
     pub vision: VisionConfig,
     pub limits: Limits,
     pub gallery: GalleryConfig,
+    pub webhooks: WebhookConfig,
 }
 
 impl FileConfig {
@@ -72,6 +75,10 @@ mod tests {
         assert_eq!(
             format!("{:?}", parsed.store),
             format!("{:?}", StoreConfig::default())
+        );
+        assert_eq!(
+            format!("{:?}", parsed.webhooks),
+            format!("{:?}", WebhookConfig::default())
         );
     }
 

@@ -49,6 +49,9 @@ enum Command {
     /// 1:N gallery: delete a person's templates by external reference (data-subject request).
     #[command(subcommand)]
     Gallery(cmd::gallery::Command),
+    /// Store maintenance: `rewrap` re-seals artefact data keys after a key rotation.
+    #[command(subcommand)]
+    Store(cmd::store::Command),
 }
 
 fn main() -> ExitCode {
@@ -66,5 +69,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(args, &out),
         Command::Tenant(command) => cmd::tenant::run(command, &out),
         Command::Gallery(command) => cmd::gallery::run(command, &out),
+        Command::Store(command) => cmd::store::run(command, &out),
     }
 }

@@ -148,3 +148,57 @@ fn now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+#[test]
+fn webhook_endpoints_show_the_secret_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let config = dir.path().join("faceproof.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\nartefacts = \"{d}/artefacts\"\n\n\
+             [store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
+        ),
+    )
+    .unwrap();
+    let (ok, _) = run(&config, &["add", "acme"]);
+    assert!(ok);
+    let (ok, added) = run(
+        &config,
+        &["webhook", "set", "acme", "https://hooks.example.com/fp"],
+    );
+    assert!(ok, "{added:#}");
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    assert!(
+        secret.starts_with("whsec_") && secret.len() > 40,
+        "{secret}"
+    );
+    let (ok, list) = run(&config, &["webhook", "list", "acme"]);
+    assert!(ok);
+    assert_eq!(list[0]["url"], "https://hooks.example.com/fp");
+    assert!(
+        !list.to_string().contains(&secret),
+        "the list shows no secret"
+    );
+    // The secret is sealed in the database: its bytes are in none of its files (WAL included),
+    // while the URL, stored in clear, is found (the scan sees the rows).
+    let mut db = Vec::new();
+    for f in ["fp.db", "fp.db-wal"] {
+        db.extend(std::fs::read(dir.path().join(f)).unwrap_or_default());
+    }
+    let found = |needle: &[u8]| db.windows(needle.len()).any(|w| w == needle);
+    assert!(found(b"https://hooks.example.com/fp"));
+    assert!(!found(secret.as_bytes()));
+
+    let (ok, bad) = run(&config, &["webhook", "add", "acme", "ftp://x/"]);
+    assert!(!ok);
+    assert_eq!(bad["error"]["code"], "invalid");
+    let id = added["endpoint_id"].as_str().unwrap();
+    let (ok, removed) = run(&config, &["webhook", "remove", "acme", id]);
+    assert!(ok, "{removed:#}");
+    assert!(removed[0]["revoked_at_ms"].is_i64());
+    let (ok, log) = run(&config, &["webhook", "log", "acme"]);
+    assert!(ok);
+    assert_eq!(log, serde_json::json!([]));
+}

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::ratelimit::RateLimitConfig;
+
 /// How the HTTP service listens, what it accepts and how much work it takes on at once.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -89,6 +91,9 @@ pub struct ServerConfig {
     /// The web SDK's folder: `/sdk/` serves `<sdk_dir>/dist/`, `/demo/` serves
     /// `<sdk_dir>/dist/demo/`. Relative to the working directory. A missing folder answers 404.
     pub sdk_dir: PathBuf,
+    /// Per-tenant and per-client request rates and the failure lockout (`[server.rate_limit]`,
+    /// see `ratelimit.rs`).
+    pub rate_limit: RateLimitConfig,
 }
 
 /// Longest lifetime a challenge or a capture token may be given, seconds.
@@ -123,6 +128,7 @@ impl Default for ServerConfig {
             challenge_ttl_secs: 180,
             capture_token_ttl_secs: 600,
             sdk_dir: PathBuf::from("sdk/web"),
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }

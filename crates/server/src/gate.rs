@@ -12,22 +12,29 @@
 //!   returns; when the budget is spent it is answered at once with the API's busy shape (429/503,
 //!   `Retry-After`), body unread.
 //!
+//! Before the credential is looked at, the client's lockout and request bucket are checked, and
+//! once it is known the tenant's bucket (`ratelimit.rs`, `[server.rate_limit]`): a refused request
+//! is answered 429 with `Retry-After` in the API's shape, its body unread. A 401 (here or from
+//! the handler) is a strike against the client.
+//!
 //! Handlers still look the credential up themselves (they need the tenant and the capture grant);
 //! the gate only guarantees that no unauthenticated body reaches them.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use faceproof_store::Api;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::auth::{AuthFailure, tenant_by_key_or_access_token, uploader_by_api_key};
 use crate::capture::wire::Refusal;
+use crate::ratelimit::{ClientKey, Limited, client_of, watch_checks};
 use crate::request_id::RequestId;
 use crate::state::Shared;
 
@@ -103,15 +110,16 @@ impl Gate {
         }
     }
 
-    /// `Ok` when the headers carry a credential this route accepts (not spent: the handler
-    /// spends a capture token once the upload is admitted), else the API's own refusal.
+    /// The tenant when the headers carry a credential this route accepts (not spent: the
+    /// handler spends a capture token once the upload is admitted; `None` for the one route whose
+    /// credential is in the body), else the API's own refusal.
     async fn authenticate(
         self,
         state: &Shared,
         headers: &HeaderMap,
         rid: &str,
         v2: bool,
-    ) -> Result<(), Response> {
+    ) -> Result<Option<String>, Response> {
         let refused = |e: AuthFailure| -> Response {
             let internal = matches!(e, AuthFailure::Backend(_));
             if let AuthFailure::Backend(e) = &e {
@@ -127,27 +135,55 @@ impl Gate {
                 (_, true) => Refusal::Internal.into_response(),
             }
         };
+        let tenant = |t: &faceproof_store::TenantStore| Some(t.tenant_id().to_owned());
         match self {
             Gate::Fpt => uploader_by_api_key(&state.store, headers, Api::Fpt)
                 .await
-                .map(drop)
+                .map(|u| tenant(&u.tenant))
                 .map_err(refused),
             Gate::Silent => uploader_by_api_key(&state.store, headers, Api::Silent)
                 .await
-                .map(drop)
+                .map(|u| tenant(&u.tenant))
                 .map_err(refused),
             Gate::AdvanceUpload => crate::advance::upload_uploader(state, headers, rid)
                 .await
-                .map(drop),
+                .map(|u| tenant(&u.tenant)),
             Gate::AdvanceToken => crate::advance::authenticate(state, headers, rid)
                 .await
-                .map(drop),
-            Gate::AdvanceOpen => Ok(()),
+                .map(|t| tenant(&t)),
+            Gate::AdvanceOpen => Ok(None),
             Gate::Tenant => tenant_by_key_or_access_token(&state.store, headers)
                 .await
-                .map(drop)
+                .map(|t| tenant(&t))
                 .map_err(refused),
         }
+    }
+
+    /// The API's answer to a request refused by the rate limits: 429, `Retry-After`.
+    fn limited(self, rid: &str, v2: bool, why: Limited) -> Response {
+        let mut resp = match self {
+            Gate::Fpt => crate::fpt::refuse(crate::fpt::codes::BUSY, v2),
+            Gate::Silent => {
+                crate::silent::error(crate::silent::codes::BUSY, Some(why.message()), rid)
+            }
+            Gate::AdvanceUpload | Gate::AdvanceToken | Gate::AdvanceOpen => crate::advance::fail(
+                crate::advance::AdvanceCode::TooManyRequests,
+                Some(why.message().into()),
+                rid,
+            ),
+            Gate::Tenant => (
+                StatusCode::TOO_MANY_REQUESTS,
+                axum::Json(
+                    serde_json::json!({"code": "TOO_MANY_REQUESTS", "message": why.message()}),
+                ),
+            )
+                .into_response(),
+        };
+        resp.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(why.retry_after_secs()),
+        );
+        resp
     }
 
     /// The API's answer when the body budget is spent.
@@ -233,6 +269,22 @@ async fn refuse_unread(req: Request, mut resp: Response) -> Response {
     resp
 }
 
+/// A strike against the client (counted only when lockouts are on).
+fn strike(state: &Shared, client: Option<ClientKey>) {
+    let cfg = state.limiter.config();
+    if let Some(c) = client
+        && cfg.enabled
+        && cfg.lockout_after_failures > 0
+    {
+        state
+            .metrics
+            .rate_limited
+            .strikes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.limiter.strike(c, Instant::now());
+    }
+}
+
 /// The middleware: `from_fn_with_state((state, gate), guard)` on a body-taking route.
 pub async fn guard(
     State((state, gate)): State<(Shared, Gate)>,
@@ -245,8 +297,33 @@ pub async fn guard(
         .map(|r| r.0.clone())
         .unwrap_or_default();
     let v2 = gate == Gate::Fpt && fpt_v2(&req);
-    if let Err(refusal) = gate.authenticate(&state, req.headers(), &rid, v2).await {
-        return refuse_unread(req, refusal).await;
+    // Rate limits and lockouts first: a locked-out client is answered without a lookup.
+    let limiter = &state.limiter;
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let client = client_of(peer, req.headers(), limiter.config());
+    if let Some(c) = client
+        && let Err(why) = limiter.admit_client(c, Instant::now())
+    {
+        state.metrics.rate_limited.count(why);
+        return refuse_unread(req, gate.limited(&rid, v2, why)).await;
+    }
+    let tenant = match gate.authenticate(&state, req.headers(), &rid, v2).await {
+        Ok(t) => t,
+        Err(refusal) => {
+            if refusal.status() == StatusCode::UNAUTHORIZED {
+                strike(&state, client);
+            }
+            return refuse_unread(req, refusal).await;
+        }
+    };
+    if let Some(t) = &tenant
+        && let Err(why) = limiter.admit_tenant(t, Instant::now())
+    {
+        state.metrics.rate_limited.count(why);
+        return refuse_unread(req, gate.limited(&rid, v2, why)).await;
     }
     let limit = gate.limit(&state) as u64;
     let wanted = declared_length(req.headers()).map_or(limit, |n| n.min(limit));
@@ -258,8 +335,15 @@ pub async fn guard(
         );
         return refuse_unread(req, gate.busy(&rid, v2)).await;
     };
-    let mut resp = next.run(req).await;
+    let (mut resp, check_failed) = watch_checks(next.run(req)).await;
     drop(permit);
+    // A credential refused by the handler itself (ADVANCE generate-token's signature), or a
+    // judged check that did not pass when those count, is a strike against the client.
+    if resp.status() == StatusCode::UNAUTHORIZED
+        || (check_failed && limiter.config().count_failed_checks)
+    {
+        strike(&state, client);
+    }
     // A check refused for load (429/503) says when to come back: the queue's expected wait.
     let status = resp.status();
     if (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE)

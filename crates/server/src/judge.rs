@@ -93,6 +93,7 @@ pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Jud
         .await??;
     state.metrics.record_stages(&out.timings);
     gallery_step(state, identity.as_ref(), &mut out).await?;
+    crate::ratelimit::note_verdict(out.passed());
     Ok(out)
 }
 
@@ -151,5 +152,6 @@ pub async fn check_capture(state: &AppState, job: CaptureJob) -> Result<Verdict,
         .await??;
     state.metrics.record_stages(&out.timings);
     gallery_step(state, identity.as_ref(), &mut out).await?;
+    crate::ratelimit::note_verdict(out.passed());
     Ok(out)
 }

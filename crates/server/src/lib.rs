@@ -15,6 +15,7 @@ pub mod capture;
 pub mod checks;
 pub mod config;
 pub mod cors;
+pub mod events;
 #[doc(hidden)]
 pub mod fixtures;
 pub mod form;
@@ -27,6 +28,7 @@ mod listen;
 pub mod log;
 pub mod metrics;
 pub mod openapi;
+pub mod ratelimit;
 pub mod request_id;
 mod shutdown;
 pub mod silent;
@@ -34,6 +36,7 @@ pub mod state;
 pub mod static_files;
 #[cfg(test)]
 mod testutil;
+pub mod webhooks;
 
 use std::future::Future;
 

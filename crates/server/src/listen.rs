@@ -53,9 +53,9 @@ pub(crate) async fn accept_loop(
             p = permits.clone().acquire_owned() => p.expect("the semaphore is never closed"),
             () = &mut shutdown => break,
         };
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok((stream, _)) => stream,
+                Ok(pair) => pair,
                 Err(e) => {
                     // Out of file descriptors and the like: wait instead of spinning.
                     tracing::warn!(error = %e, "accept failed");
@@ -70,7 +70,10 @@ pub(crate) async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            let req = req.map(|body| IdleBody::new(body, idle));
+            let mut req = req.map(|body| IdleBody::new(body, idle));
+            // The peer address, for the per-client rate limits.
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
             app.clone().oneshot(req)
         });
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));

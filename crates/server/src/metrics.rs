@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::extract::{Request, State};
@@ -13,6 +14,7 @@ use axum::response::Response;
 use faceproof_engine::check::StageTimes;
 
 use crate::state::Shared;
+use crate::webhooks::WebhookCounters;
 
 /// Upper bounds of the latency buckets, seconds (a check takes 1-10 s on 2 cores).
 const BUCKETS: [f64; 12] = [
@@ -84,6 +86,36 @@ struct Inner {
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// The webhook worker's counters (`faceproof_webhook_*`), shared with the worker task.
+    pub webhooks: Arc<WebhookCounters>,
+    /// Requests refused by the rate limits (`faceproof_rate_limited_*`).
+    pub rate_limited: RateLimitCounters,
+}
+
+/// Requests answered 429 by `[server.rate_limit]`, by what limited them.
+#[derive(Debug, Default)]
+pub struct RateLimitCounters {
+    /// The tenant's bucket was empty.
+    pub credential: AtomicU64,
+    /// The client address's bucket was empty.
+    pub client: AtomicU64,
+    /// The client address was cooling down after repeated failed authentications.
+    pub lockout: AtomicU64,
+    /// Strikes (failed authentications, failed checks when counted) toward a cool-down.
+    pub strikes: AtomicU64,
+}
+
+impl RateLimitCounters {
+    /// Counts one refusal under its scope.
+    pub fn count(&self, why: crate::ratelimit::Limited) {
+        use crate::ratelimit::Limited;
+        let c = match why {
+            Limited::Lockout { .. } => &self.lockout,
+            Limited::Client { .. } => &self.client,
+            Limited::Tenant { .. } => &self.credential,
+        };
+        c.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Metrics {
@@ -162,7 +194,64 @@ impl Metrics {
         out.push_str("# HELP faceproof_checks_queued Requests waiting for a check slot.\n");
         out.push_str("# TYPE faceproof_checks_queued gauge\n");
         let _ = writeln!(out, "faceproof_checks_queued {queued}");
+        self.render_ops(&mut out);
         out
+    }
+
+    /// Webhook delivery and rate-limit counters.
+    fn render_ops(&self, out: &mut String) {
+        let w = &self.webhooks;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        out.push_str(
+            "# HELP faceproof_webhook_deliveries_total Webhook attempts by this replica, by outcome \
+             (delivered; retry: failed, will retry; dead: failed, given up; refused_target: not sent, \
+             the address is not public).\n",
+        );
+        out.push_str("# TYPE faceproof_webhook_deliveries_total counter\n");
+        for (outcome, n) in [
+            ("delivered", get(&w.delivered)),
+            ("retry", get(&w.retried)),
+            ("dead", get(&w.dead)),
+            ("refused_target", get(&w.refused_target)),
+        ] {
+            let _ = writeln!(
+                out,
+                "faceproof_webhook_deliveries_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str(
+            "# HELP faceproof_webhook_pending Outbox rows neither delivered nor dead-lettered \
+             (all replicas), as of this replica's last idle poll.\n",
+        );
+        out.push_str("# TYPE faceproof_webhook_pending gauge\n");
+        let _ = writeln!(
+            out,
+            "faceproof_webhook_pending {}",
+            w.pending.load(Ordering::Relaxed)
+        );
+        let r = &self.rate_limited;
+        out.push_str(
+            "# HELP faceproof_rate_limited_total Requests answered 429 by the rate limits, by \
+             scope (tenant, client, lockout).\n",
+        );
+        out.push_str("# TYPE faceproof_rate_limited_total counter\n");
+        for (scope, n) in [
+            ("tenant", get(&r.credential)),
+            ("client", get(&r.client)),
+            ("lockout", get(&r.lockout)),
+        ] {
+            let _ = writeln!(out, "faceproof_rate_limited_total{{scope=\"{scope}\"}} {n}");
+        }
+        out.push_str(
+            "# HELP faceproof_rate_limited_strikes_total Failed authentications (and failed \
+             checks when counted) toward a client's cool-down.\n",
+        );
+        out.push_str("# TYPE faceproof_rate_limited_strikes_total counter\n");
+        let _ = writeln!(
+            out,
+            "faceproof_rate_limited_strikes_total {}",
+            get(&r.strikes)
+        );
     }
 }
 
@@ -259,5 +348,7 @@ mod tests {
         assert!(text.contains("faceproof_verdicts_total{api=\"fpt\",outcome=\"passed\"} 1"));
         assert!(text.contains("faceproof_checks_running 1"));
         assert!(text.contains("faceproof_checks_queued 2"));
+        assert!(text.contains("faceproof_webhook_deliveries_total{outcome=\"dead\"} 0"));
+        assert!(text.contains("faceproof_rate_limited_total{scope=\"lockout\"} 0"));
     }
 }

@@ -11,6 +11,7 @@ use crate::config::ServerConfig;
 use crate::gallery::{GalleryConfig, Replica};
 use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
+use crate::ratelimit::Limiter;
 
 /// The engine, the store and the configuration, plus the service's own bookkeeping.
 pub struct AppState {
@@ -23,6 +24,8 @@ pub struct AppState {
     /// Request body bytes in flight, service-wide (`max_inflight_body_bytes`).
     pub(crate) bodies: BodyBudget,
     pub(crate) metrics: Metrics,
+    /// Per-tenant and per-client rate limits and lockouts (`[server.rate_limit]`).
+    pub(crate) limiter: Limiter,
     /// Cleared when shutdown starts, so `/readyz` takes the instance out of rotation first.
     pub(crate) accepting: AtomicBool,
 }
@@ -50,6 +53,7 @@ impl AppState {
         )
         .with_max_wait(cfg.max_queue_wait());
         let bodies = BodyBudget::new(cfg.max_inflight_body_bytes);
+        let limiter = Limiter::new(cfg.rate_limit.clone());
         Arc::new(AppState {
             engine,
             store,
@@ -58,6 +62,7 @@ impl AppState {
             checks,
             bodies,
             metrics: Metrics::default(),
+            limiter,
             accepting: AtomicBool::new(true),
         })
     }

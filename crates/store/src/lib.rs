@@ -30,6 +30,7 @@ mod retention;
 mod sessions;
 mod signed;
 mod tenants;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -59,6 +60,9 @@ pub use signed::{AccessToken, SignedUrl};
 pub use tenants::{
     CredentialInfo, CredentialKind, GallerySettings, HpkeKeyPair, HpkePublicKey, IssuedCredentials,
     TenantInfo, TenantSettings, TenantStore,
+};
+pub use webhooks::{
+    ClaimedWebhook, IssuedWebhook, Settlement, WebhookDelivery, WebhookEndpoint, webhook_signature,
 };
 
 use crate::crypto::Keys;

@@ -30,6 +30,8 @@ pub struct PurgeReport {
     pub uploads: u64,
     /// Challenges and capture tokens deleted past their expiry (used or not).
     pub grants: u64,
+    /// Webhook outbox rows (the delivery log) deleted once as old as the result retention.
+    pub webhooks: u64,
     /// Items skipped because the backend failed; they are retried by the next purge.
     pub failures: u64,
 }
@@ -71,7 +73,7 @@ impl Store {
             if expired + dropped > 0 {
                 tracing::info!(expired, dropped, "gallery templates purged");
             }
-            Ok(())
+            self.purge_webhooks(&mut r).await
         }
         .await;
         if let Some(tx) = lock {
@@ -86,6 +88,7 @@ impl Store {
                 sessions = r.sessions,
                 uploads = r.uploads,
                 grants = r.grants,
+                webhooks = r.webhooks,
                 failures = r.failures,
                 "retention purge"
             );
@@ -266,6 +269,21 @@ impl Store {
                 .op("delete expired grants")?;
             r.grants += done.rows_affected();
         }
+        Ok(())
+    }
+
+    /// Outbox rows carry session ids and verdicts: they go with the results they report, whether
+    /// delivered, dead-lettered or (past every retry) still pending.
+    async fn purge_webhooks(&self, r: &mut PurgeReport) -> Result<()> {
+        let cutoff = self
+            .now()
+            .saturating_sub(StoreConfig::ms(self.config().result_ttl_secs));
+        let done = sqlx::query("DELETE FROM webhook_outbox WHERE created_at <= $1")
+            .bind(cutoff)
+            .execute(self.db())
+            .await
+            .op("delete old webhook rows")?;
+        r.webhooks += done.rows_affected();
         Ok(())
     }
 

@@ -436,6 +436,7 @@ impl TenantStore {
             artefacts: Vec::new(),
             finished: false,
             fail_after_rows: None,
+            events: Vec::new(),
         })
     }
 
@@ -584,7 +585,7 @@ enum Target {
 /// the retention purge does it after the grace period).
 #[derive(Debug)]
 pub struct Upload {
-    scope: TenantStore,
+    pub(crate) scope: TenantStore,
     session_id: String,
     upload_id: String,
     prefix: String,
@@ -592,6 +593,8 @@ pub struct Upload {
     artefacts: Vec<Artefact>,
     finished: bool,
     fail_after_rows: Option<usize>,
+    /// Events written in the commit's transaction ([`Upload::enqueue_event`]).
+    pub(crate) events: Vec<crate::webhooks::PendingEvent>,
 }
 
 impl Upload {
@@ -793,6 +796,7 @@ impl Upload {
             .await
             .op("insert artefact")?;
         }
+        crate::webhooks::insert_pending(&mut tx, &s, &tenant, &self.events).await?;
         if self.fail_after_rows == Some(self.artefacts.len()) {
             return Err(StoreError::backend(
                 "commit",

@@ -12,4 +12,5 @@ pub mod gallery;
 pub mod models;
 pub mod probe;
 pub mod serve;
+pub mod store;
 pub mod tenant;

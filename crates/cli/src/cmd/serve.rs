@@ -19,7 +19,8 @@ pub struct Args {
     /// Address to listen on (default 127.0.0.1:8080, or the config file's `server.bind`).
     #[arg(long)]
     pub bind: Option<SocketAddr>,
-    /// `faceproof.toml`: `[server]`, `[store]`, `[engine]`, `[vision]`, `[limits]` (all optional).
+    /// `faceproof.toml`: `[server]`, `[store]`, `[engine]`, `[vision]`, `[limits]`, `[webhooks]`
+    /// (all optional).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Do not create the demo tenant when the store has no tenant yet.
@@ -91,11 +92,19 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
     }
     let gallery_refresh = state.gallery.spawn_refresh(store.clone());
     let retention = store.spawn_retention(store.config().purge_interval());
+    let webhooks = match faceproof_server::webhooks::spawn(&state, cfg.webhooks) {
+        Ok(w) => w,
+        Err(e) => return out.error("internal", &e.to_string()),
+    };
     // The demo secrets are printed once, on the start that created them (like the store's
     // `create_tenant`, nothing can show them again).
     out.json(&json!({"listening": format!("http://{addr}"), "demo_tenant": demo_credentials}));
     let served =
         faceproof_server::serve(state, listener, faceproof_server::shutdown_signal()).await;
+    if let Some(w) = webhooks {
+        // Claims it held are redelivered by any replica once their lease expires.
+        w.abort();
+    }
     retention.stop().await;
     gallery_refresh.abort();
     store.close().await;

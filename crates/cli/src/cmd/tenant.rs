@@ -1,5 +1,5 @@
-//! `faceproof tenant add|list|set|revoke|rotate|capture-token`: tenants, their credentials and
-//! settings in the store, and browser capture tokens.
+//! `faceproof tenant add|list|set|revoke|rotate|capture-token|webhook`: tenants, their credentials
+//! and settings in the store, browser capture tokens, and webhook endpoints.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +81,85 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// A tenant's webhook endpoints: add (prints the signing secret once), list, remove, log.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(clap::Subcommand)]
+pub enum WebhookCommand {
+    /// Add an endpoint (`https://...`) to a tenant; prints its id and signing secret once.
+    #[command(alias = "set")]
+    Add {
+        tenant: String,
+        url: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List a tenant's endpoints (never their secrets).
+    List {
+        tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove an endpoint: nothing more is queued for it, pending deliveries are dead-lettered.
+    Remove {
+        tenant: String,
+        endpoint_id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// The delivery log of a tenant, newest first.
+    Log {
+        tenant: String,
+        /// Most rows shown.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+impl WebhookCommand {
+    fn store_args(&self) -> &StoreArgs {
+        match self {
+            WebhookCommand::Add { store, .. }
+            | WebhookCommand::List { store, .. }
+            | WebhookCommand::Remove { store, .. }
+            | WebhookCommand::Log { store, .. } => store,
+        }
+    }
+}
+
+async fn webhook(
+    store: &Store,
+    command: WebhookCommand,
+) -> faceproof_store::Result<serde_json::Value> {
+    match command {
+        WebhookCommand::Add { tenant, url, .. } => {
+            let w = store.add_webhook_endpoint(&tenant, &url).await?;
+            Ok(json!({
+                "endpoint_id": w.endpoint_id,
+                "tenant_id": w.tenant_id,
+                "url": w.url,
+                "secret": &*w.secret,
+            }))
+        }
+        WebhookCommand::List { tenant, .. } => {
+            store.webhook_endpoints(&tenant).await.map(|e| json!(e))
+        }
+        WebhookCommand::Remove {
+            tenant,
+            endpoint_id,
+            ..
+        } => {
+            store.remove_webhook_endpoint(&tenant, &endpoint_id).await?;
+            store.webhook_endpoints(&tenant).await.map(|e| json!(e))
+        }
+        WebhookCommand::Log { tenant, limit, .. } => {
+            store.webhook_log(&tenant, limit).await.map(|l| json!(l))
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -126,6 +205,7 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
         | Command::Revoke { store, .. }
         | Command::Rotate { store, .. }
         | Command::CaptureToken { store, .. } => store,
+        Command::Webhook(w) => w.store_args(),
     };
     let Sections {
         store: cfg,
@@ -210,6 +290,7 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
                 .rotate_credentials(&tenant)
                 .await
                 .map(|c| credentials_json(&c)),
+            Command::Webhook(w) => webhook(&store, w).await,
         };
         store.close().await;
         match result {

@@ -9,3 +9,4 @@ mod retention;
 mod sessions;
 mod signed;
 mod tenants;
+mod webhooks;

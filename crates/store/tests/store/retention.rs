@@ -63,6 +63,7 @@ async fn purge_counts_follow_the_retention_rules() {
             sessions: 1,
             uploads: 0,
             grants: 0,
+            webhooks: 0,
             failures: 0
         }
     );

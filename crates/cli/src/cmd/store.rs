@@ -1,0 +1,56 @@
+//! `faceproof store rewrap`: the operator side of artefact key rotation (docs/storage.md).
+//!
+//! Rotation is configuration first (add the new key, set `current_id`, restart the replicas), then
+//! this command once: it re-seals the data key of every artefact still under an older key id with
+//! the current one, leaving payload bytes as they are. It is safe to repeat and to interrupt.
+
+use std::process::ExitCode;
+
+use faceproof_store::Store;
+use serde_json::json;
+
+use crate::cmd::tenant::StoreArgs;
+use crate::output::Output;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Re-seal every artefact's data key under `[store.artefact_keys] current_id` (key rotation);
+    /// prints how many objects were examined, rewrapped and found vanished.
+    Rewrap {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+pub fn run(command: Command, out: &Output) -> ExitCode {
+    let Command::Rewrap { store: args } = command;
+    let cfg = match crate::config::FileConfig::load(args.config.as_deref()) {
+        Ok(c) => c.store,
+        Err(e) => return out.error("invalid_config", &e),
+    };
+    let current_id = cfg.artefact_keys.current_id;
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return out.error("internal", &format!("cannot start the runtime: {e}")),
+    };
+    rt.block_on(async {
+        let store = match Store::open(cfg).await {
+            Ok(s) => s,
+            Err(e) => return out.error("store_unavailable", &e.to_string()),
+        };
+        let report = store.rewrap_artefacts().await;
+        store.close().await;
+        match report {
+            Ok(r) => out.json(&json!({
+                "current_key_id": current_id,
+                "examined": r.examined,
+                "rewrapped": r.rewrapped,
+                "vanished": r.vanished,
+            })),
+            Err(e) => out.error("store_unavailable", &e.to_string()),
+        }
+    })
+}

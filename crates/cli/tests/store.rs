@@ -1,0 +1,137 @@
+//! `faceproof store rewrap` on a temporary store: after a key rotation it re-seals every artefact
+//! under the new key id (the old key alone no longer opens them, the new one alone does, bytes
+//! unchanged), and a second run has nothing left to do.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::process::Command;
+
+use faceproof_store::{Api, NewSession, SessionStatus, Store, StoreConfig};
+
+fn faceproof(config: &Path, args: &[&str]) -> (bool, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faceproof"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .output()
+        .expect("faceproof runs");
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.success(), json)
+}
+
+fn store_config(text: &str) -> StoreConfig {
+    #[derive(serde::Deserialize)]
+    struct File {
+        store: StoreConfig,
+    }
+    toml::from_str::<File>(text).unwrap().store
+}
+
+/// Pseudo-random bytes that no compression or stripping changes.
+fn blob(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn rewrap_moves_every_artefact_to_the_current_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let base = format!(
+        "[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\nartefacts = \"{d}/artefacts\"\n\n\
+         [store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
+    );
+    let key2 = dir.path().join("artefact-2.key");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&key2)
+        .unwrap();
+    writeln!(f, "{}", "3c".repeat(32)).unwrap();
+    let rotated = format!(
+        "{base}\n[store.artefact_keys]\ncurrent_id = 2\n\n[[store.artefact_keys.keys]]\nid = 2\nfile = \"{}\"\n",
+        key2.display()
+    );
+    let only_new = rotated.replace(
+        "current_id = 2\n",
+        "current_id = 2\nuse_master_key = false\n",
+    );
+    let (old_cfg, new_cfg) = (dir.path().join("old.toml"), dir.path().join("new.toml"));
+    std::fs::write(&old_cfg, &base).unwrap();
+    std::fs::write(&new_cfg, &rotated).unwrap();
+
+    let (ok, added) = faceproof(&old_cfg, &["tenant", "add", "acme"]);
+    assert!(ok, "{added:#}");
+    let api_key = added["fpt_api_key"].as_str().unwrap().to_owned();
+    let (far, clip) = (blob(1, 5000), blob(2, 9000));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = rt.block_on(async {
+        let store = Store::open(store_config(&base)).await.unwrap();
+        let t = store.authenticate_api_key(&api_key).await.unwrap();
+        let mut up = t
+            .begin_session(NewSession::new(Api::Fpt, "liveness"))
+            .await
+            .unwrap();
+        up.put("far", "application/octet-stream", far.clone())
+            .await
+            .unwrap();
+        up.put("clip", "application/octet-stream", clip.clone())
+            .await
+            .unwrap();
+        let id = up.commit(SessionStatus::Complete, None).await.unwrap().id;
+        store.close().await;
+        id
+    });
+
+    let (ok, report) = faceproof(&new_cfg, &["store", "rewrap"]);
+    assert!(ok, "{report:#}");
+    assert_eq!(report["current_key_id"], 2);
+    assert_eq!(report["examined"], 2, "{report}");
+    assert_eq!(report["rewrapped"], 2, "{report}");
+    let (ok, again) = faceproof(&new_cfg, &["store", "rewrap"]);
+    assert!(ok, "{again:#}");
+    assert_eq!(
+        (again["examined"].as_u64(), again["rewrapped"].as_u64()),
+        (Some(2), Some(0))
+    );
+
+    rt.block_on(async {
+        // The new key alone opens both, bytes unchanged.
+        let store = Store::open(store_config(&only_new)).await.unwrap();
+        let t = store.authenticate_api_key(&api_key).await.unwrap();
+        assert_eq!(
+            t.read_artefact(&session, "far").await.unwrap().1.as_ref(),
+            far.as_slice()
+        );
+        assert_eq!(
+            t.read_artefact(&session, "clip").await.unwrap().1.as_ref(),
+            clip.as_slice()
+        );
+        store.close().await;
+        // The old key alone opens neither: the data keys really moved.
+        let store = Store::open(store_config(&base)).await.unwrap();
+        let t = store.authenticate_api_key(&api_key).await.unwrap();
+        assert!(t.read_artefact(&session, "far").await.is_err());
+        assert!(t.read_artefact(&session, "clip").await.is_err());
+        store.close().await;
+    });
+
+    // A broken configuration is refused with its own code, nothing touched.
+    std::fs::write(&new_cfg, rotated.replace("id = 2\nfile", "id = 3\nfile")).unwrap();
+    let (ok, err) = faceproof(&new_cfg, &["store", "rewrap"]);
+    assert!(!ok);
+    assert_eq!(err["error"]["code"], "store_unavailable", "{err}");
+}

@@ -1,0 +1,315 @@
+//! `[server.rate_limit]` over real TCP (the client is the connection's peer address; other
+//! loopback addresses, 127.0.0.x, stand for other clients): five failed authentications lock a
+//! client out for the cool-down, measured; a client's and a tenant's bucket answer 429 with
+//! `Retry-After` in each API's own error shape; other clients and tenants are unaffected.
+
+mod common;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use common::Harness;
+use faceproof_server::ServerConfig;
+use faceproof_server::ratelimit::RateLimitConfig;
+use serde_json::Value;
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+async fn start(h: &Harness) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(faceproof_server::serve(h.state.clone(), listener, async {
+        let _ = rx.await;
+    }));
+    Server {
+        addr,
+        stop: Some(stop),
+    }
+}
+
+/// A client whose connections come from `from` (any 127.0.0.x).
+fn client(from: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .local_address(from.parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+struct Answer {
+    status: u16,
+    retry_after: Option<u64>,
+    body: Value,
+}
+
+async fn post(c: &reqwest::Client, url: String, headers: &[(&str, &str)], body: &str) -> Answer {
+    let mut req = c
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let retry_after = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let text = resp.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Answer {
+        status,
+        retry_after,
+        body,
+    }
+}
+
+fn with_limits(rl: RateLimitConfig) -> ServerConfig {
+    ServerConfig {
+        rate_limit: rl,
+        ..ServerConfig::default()
+    }
+}
+
+async fn metrics(addr: SocketAddr) -> String {
+    client("127.0.0.1")
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn five_failed_authentications_lock_the_client_out_for_the_cool_down() {
+    let h = Harness::with(with_limits(RateLimitConfig {
+        lockout_secs: 2,
+        ..RateLimitConfig::default()
+    }))
+    .await;
+    let key = h.tenant("acme").await.fpt_api_key.to_string();
+    let s = start(&h).await;
+    let fpt = format!("http://{}/vision/ekyc/liveness", s.addr);
+    let attacker = client("127.0.0.2");
+    for i in 0..5 {
+        let a = post(&attacker, fpt.clone(), &[("api-key", "fpk_wrong")], "{}").await;
+        assert_eq!(a.status, 401, "attempt {i}: {}", a.body);
+    }
+    // The sixth, even with a valid key, is refused at once in FPT's shape.
+    let t = Instant::now();
+    let a = post(&attacker, fpt.clone(), &[("api-key", &key)], "{}").await;
+    assert_eq!(a.status, 429, "{}", a.body);
+    assert_eq!(a.body["code"], "429");
+    assert!(matches!(a.retry_after, Some(1..=2)), "{:?}", a.retry_after);
+    // Another client is not locked out: its valid key reaches the handler (no video: 4xx).
+    let other = post(
+        &client("127.0.0.3"),
+        fpt.clone(),
+        &[("api-key", &key)],
+        "{}",
+    )
+    .await;
+    assert!(
+        other.status != 429 && other.status != 401,
+        "{}",
+        other.status
+    );
+    // Still locked until the cool-down ends, then let in again.
+    let mut locked_for = Duration::ZERO;
+    loop {
+        let a = post(&attacker, fpt.clone(), &[("api-key", &key)], "{}").await;
+        if a.status != 429 {
+            assert_ne!(a.status, 401);
+            break;
+        }
+        locked_for = t.elapsed();
+        assert!(locked_for < Duration::from_secs(5), "lockout never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "locked out for {:.2} s after the 5th failure",
+        locked_for.as_secs_f64()
+    );
+    assert!(locked_for >= Duration::from_millis(1700), "{locked_for:?}");
+    let m = metrics(s.addr).await;
+    assert!(m.contains("faceproof_rate_limited_strikes_total 5"), "{m}");
+    assert!(!m.contains("faceproof_rate_limited_total{scope=\"lockout\"} 0"));
+}
+
+#[tokio::test]
+async fn client_buckets_answer_429_in_each_apis_shape() {
+    let h = Harness::with(with_limits(RateLimitConfig {
+        client_burst: 2.0,
+        client_per_second: 0.5,
+        ..RateLimitConfig::default()
+    }))
+    .await;
+    let key = h.tenant("acme").await.fpt_api_key.to_string();
+    let s = start(&h).await;
+    let base = format!("http://{}", s.addr);
+    let cases = [
+        ("127.0.0.11", "/vision/ekyc/liveness", "code", "429"),
+        ("127.0.0.12", "/v1/silent/video-compare", "code", "1429"),
+        (
+            "127.0.0.13",
+            "/openapi/liveness/v3/signature-id",
+            "code",
+            "TOO_MANY_REQUESTS",
+        ),
+        (
+            "127.0.0.14",
+            "/v1/capture-tokens",
+            "code",
+            "TOO_MANY_REQUESTS",
+        ),
+    ];
+    for (from, path, field, want) in cases {
+        let c = client(from);
+        for _ in 0..2 {
+            let a = post(&c, format!("{base}{path}"), &[("api-key", &key)], "{}").await;
+            assert_ne!(a.status, 429, "{path}: {}", a.body);
+        }
+        let a = post(&c, format!("{base}{path}"), &[("api-key", &key)], "{}").await;
+        assert_eq!(a.status, 429, "{path}: {}", a.body);
+        let code = match &a.body[field] {
+            Value::Number(n) => n.to_string(),
+            v => v.as_str().unwrap_or_default().to_owned(),
+        };
+        assert_eq!(code, want, "{path}: {}", a.body);
+        // One token per 2 s: come back in 2 s.
+        assert_eq!(a.retry_after, Some(2), "{path}");
+    }
+    // The bucket refills: 2 s later one more request is let through.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let a = post(
+        &client("127.0.0.11"),
+        format!("{base}/vision/ekyc/liveness"),
+        &[("api-key", &key)],
+        "{}",
+    )
+    .await;
+    assert_ne!(a.status, 429);
+    let m = metrics(s.addr).await;
+    assert!(
+        m.contains("faceproof_rate_limited_total{scope=\"client\"} 4"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn a_tenants_bucket_does_not_limit_another_tenant() {
+    let h = Harness::with(with_limits(RateLimitConfig {
+        tenant_burst: 3.0,
+        tenant_per_second: 0.1,
+        ..RateLimitConfig::default()
+    }))
+    .await;
+    let busy = h.tenant("busy").await.fpt_api_key.to_string();
+    let calm = h.tenant("calm").await.fpt_api_key.to_string();
+    let s = start(&h).await;
+    let url = format!("http://{}/vision/ekyc/liveness", s.addr);
+    // From three addresses: the tenant's bucket is shared by all its clients.
+    for from in ["127.0.0.21", "127.0.0.22", "127.0.0.23"] {
+        let a = post(&client(from), url.clone(), &[("api-key", &busy)], "{}").await;
+        assert_ne!(a.status, 429);
+    }
+    let a = post(
+        &client("127.0.0.24"),
+        url.clone(),
+        &[("api-key", &busy)],
+        "{}",
+    )
+    .await;
+    assert_eq!(a.status, 429, "{}", a.body);
+    assert_eq!(a.retry_after, Some(10));
+    let a = post(
+        &client("127.0.0.24"),
+        url.clone(),
+        &[("api-key", &calm)],
+        "{}",
+    )
+    .await;
+    assert_ne!(a.status, 429);
+    let m = metrics(s.addr).await;
+    assert!(
+        m.contains("faceproof_rate_limited_total{scope=\"tenant\"} 1"),
+        "{m}"
+    );
+}
+
+#[tokio::test]
+async fn limits_off_let_everything_through() {
+    let h = Harness::with(with_limits(RateLimitConfig {
+        enabled: false,
+        client_burst: 1.0,
+        ..RateLimitConfig::default()
+    }))
+    .await;
+    let s = start(&h).await;
+    let url = format!("http://{}/vision/ekyc/liveness", s.addr);
+    let c = client("127.0.0.31");
+    for _ in 0..8 {
+        let a = post(&c, url.clone(), &[("api-key", "fpk_wrong")], "{}").await;
+        assert_eq!(a.status, 401);
+    }
+}
+
+/// With `count_failed_checks`, a judged check that did not pass is a strike: here one is enough
+/// (a live video against another person's photo: judged, 303, not passed), and the next request
+/// of that client is refused at once while another client's is judged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_checks_count_as_strikes_when_enabled() {
+    let h = Harness::with(with_limits(RateLimitConfig {
+        count_failed_checks: true,
+        lockout_after_failures: 1,
+        lockout_secs: 60,
+        ..RateLimitConfig::default()
+    }))
+    .await;
+    let key = h.tenant("acme").await.fpt_api_key.to_string();
+    let s = start(&h).await;
+    let url = format!("http://{}/vision/ekyc/liveness", s.addr);
+    let video = common::shared("videos/live_talking_720x1280.mp4");
+    let photo = common::shared("faces/obama/1.jpg");
+    let (ct, body) = common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
+    let send = |from: &'static str| {
+        let (url, key, ct, body) = (url.clone(), key.clone(), ct.clone(), body.clone());
+        async move {
+            let r = client(from)
+                .post(url)
+                .header("api-key", key)
+                .header("content-type", ct)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let j: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null);
+            (status, j)
+        }
+    };
+    let (status, j) = send("127.0.0.41").await;
+    assert_eq!((status, j["code"].as_str()), (200, Some("303")), "{j}");
+    let (status, j) = send("127.0.0.41").await;
+    assert_eq!((status, j["code"].as_str()), (429, Some("429")), "{j}");
+    let (status, j) = send("127.0.0.42").await;
+    assert_eq!((status, j["code"].as_str()), (200, Some("303")), "{j}");
+    let m = metrics(s.addr).await;
+    assert!(m.contains("faceproof_rate_limited_strikes_total 2"), "{m}");
+}
