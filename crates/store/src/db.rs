@@ -49,6 +49,7 @@ fn migrations() -> Vec<Migration> {
     vec![
         m(1, "init", include_str!("../migrations/0001_init.sql")),
         m(2, "capture", include_str!("../migrations/0002_capture.sql")),
+        m(4, "console", include_str!("../migrations/0004_console.sql")),
     ]
 }
 
