@@ -46,6 +46,12 @@ enum Command {
     /// Add, list, revoke or rotate tenants and their credentials.
     #[command(subcommand)]
     Tenant(cmd::tenant::Command),
+    /// Add or list the operator console's accounts, turn on TOTP.
+    #[command(subcommand)]
+    Operator(cmd::operator::Command),
+    /// Check the console's hash-chained audit log.
+    #[command(subcommand)]
+    Audit(cmd::operator::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -62,5 +68,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd::bench::run(args, &out),
         Command::Serve(args) => cmd::serve::run(args, &out),
         Command::Tenant(command) => cmd::tenant::run(command, &out),
+        Command::Operator(command) => cmd::operator::run(command, &out),
+        Command::Audit(command) => cmd::operator::run_audit(command, &out),
     }
 }

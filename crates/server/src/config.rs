@@ -89,6 +89,8 @@ pub struct ServerConfig {
     /// The web SDK's folder: `/sdk/` serves `<sdk_dir>/dist/`, `/demo/` serves
     /// `<sdk_dir>/dist/demo/`. Relative to the working directory. A missing folder answers 404.
     pub sdk_dir: PathBuf,
+    /// The operator console (`[server.console]`, docs/console.md).
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// Longest lifetime a challenge or a capture token may be given, seconds.
@@ -123,6 +125,7 @@ impl Default for ServerConfig {
             challenge_ttl_secs: 180,
             capture_token_ttl_secs: 600,
             sdk_dir: PathBuf::from("sdk/web"),
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod check;
 pub mod compare;
 pub mod eval;
 pub mod models;
+pub mod operator;
 pub mod probe;
 pub mod serve;
 pub mod tenant;

@@ -182,6 +182,7 @@ pub async fn persist_capture(
         inputs.clip.is_some(),
     );
     let result = json!({"summary": summary, "verdict": verdict});
+    upload.set_index(crate::console::index_of(Some(verdict)));
     upload.commit(SessionStatus::Complete, Some(&result)).await
 }
 

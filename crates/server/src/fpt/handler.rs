@@ -197,9 +197,10 @@ pub async fn liveness(
     // Persist the outcome (codes and scores only; the media is not kept for this API).
     let result = json!({"response": &body, "verdict": &verdict});
     let stored = async {
-        let upload = tenant
+        let mut upload = tenant
             .begin_session(NewSession::new(Api::Fpt, "liveness"))
             .await?;
+        upload.set_index(crate::console::index_of(Some(&verdict)));
         upload.commit(SessionStatus::Complete, Some(&result)).await
     }
     .await;

@@ -319,11 +319,11 @@ pub async fn video_compare(
     };
     let result = json!({"response": summary, "verdict": verdict});
     let stored = async {
-        tenant
+        let mut upload = tenant
             .begin_session(NewSession::new(Api::Silent, "video_compare"))
-            .await?
-            .commit(status, Some(&result))
-            .await
+            .await?;
+        upload.set_index(crate::console::index_of(verdict.as_ref()));
+        upload.commit(status, Some(&result)).await
     }
     .await;
     if let Err(e) = stored {
