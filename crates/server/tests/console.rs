@@ -174,6 +174,8 @@ async fn csrf_isolation_detail_review_and_audit() {
     let spoof = persist_capture(&sa, None, &inputs(), &fixtures::spoof())
         .await
         .unwrap();
+    // The manual clock stands still: one second later, so the list is ordered by time.
+    h.clock.advance(std::time::Duration::from_secs(1));
     let live = persist_capture(&sa, None, &inputs(), &fixtures::live())
         .await
         .unwrap();
