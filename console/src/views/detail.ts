@@ -65,7 +65,7 @@ function reviewForm(id: string, reasons: { approved: string[]; rejected: string[
   const reasonSel = h("select", { id: "reason", required: true });
   const fill = (d: "approved" | "rejected") => reasonSel.replaceChildren(...reasons[d].map((r) => h("option", { value: r }, word(r))));
   const radio = (value: string, label: string, checked: boolean) =>
-    h("span", {}, h("input", { type: "radio", name: "decision", id: `d-${value}`, value, checked, onchange: () => fill(value as any) }), " ", h("label", { for: `d-${value}`, style: "display:inline" }, label), " ");
+    h("span", { class: "radio" }, h("input", { type: "radio", name: "decision", id: `d-${value}`, value, checked, onchange: () => fill(value as any) }), " ", h("label", { for: `d-${value}`, class: "inline" }, label), " ");
   fill("approved");
   const form = h(
     "form",
