@@ -140,6 +140,7 @@ test("audit: entries for views and the decision, the chain verifies; a tampered 
   await page.locator("tbody tr").first().waitFor();
   const text = await page.textContent("tbody");
   for (const action of ["login", "session.viewed", "artefact.viewed", "review.decided", "operator.added"]) assert.match(text, new RegExp(action.replace(".", "\\.")), action);
+  assert.match(text, /ana@demo\.vn/, "actors are shown by email");
   await page.click("#verify");
   await page.locator("#verify-result", { hasText: "Chain intact" }).waitFor();
   await noSeriousViolations("audit");

@@ -27,7 +27,7 @@ export async function auditView(main: HTMLElement) {
   const load = async (before?: number) => {
     const r = await call("GET", `audit?limit=50${before ? `&before=${before}` : ""}`);
     for (const e of r.entries)
-      body.append(h("tr", {}, h("td", {}, String(e.seq)), h("td", {}, fmtTime(e.at_ms)), h("td", {}, e.actor), h("td", {}, e.action),
+      body.append(h("tr", {}, h("td", {}, String(e.seq)), h("td", {}, fmtTime(e.at_ms)), h("td", {}, e.actor_email ?? e.actor), h("td", {}, e.action),
         h("td", {}, e.action.startsWith("session") || e.action.startsWith("review") || e.action.startsWith("artefact") ? h("a", { href: `#/sessions/${e.subject}` }, e.subject) : e.subject),
         h("td", {}, h("code", { title: e.hash }, e.hash.slice(0, 12)))));
     const lastSeq = r.entries.length ? r.entries[r.entries.length - 1].seq : 1;

@@ -384,6 +384,14 @@ async fn csrf_isolation_detail_review_and_audit() {
         actions.contains(&"artefact.viewed") && actions.contains(&"login"),
         "{actions:?}"
     );
+    assert!(
+        j["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor_email"] == "ana@a.vn"),
+        "every entry so far is ana's: {j}"
+    );
     let (_, _, j) = h
         .send(req("GET", "/console/api/audit/verify", Some(&ana), None))
         .await;

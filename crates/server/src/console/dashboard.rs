@@ -37,14 +37,29 @@ pub struct AuditQuery {
     limit: Option<u32>,
 }
 
-/// `GET /console/api/audit?before=SEQ`: newest entries first (admins).
-pub async fn audit(auth: Authed, Query(q): Query<AuditQuery>) -> Result<Response, ApiError> {
+/// `GET /console/api/audit?before=SEQ`: newest entries first (admins), each with the acting
+/// operator's email when the actor is one of the tenant's operators.
+pub async fn audit(
+    State(state): State<Shared>,
+    auth: Authed,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
     auth.require_admin()?;
-    let entries = auth
-        .session
-        .tenant
-        .audit_entries(q.before, q.limit.unwrap_or(50))
-        .await?;
+    let t = &auth.session.tenant;
+    let entries = t.audit_entries(q.before, q.limit.unwrap_or(50)).await?;
+    let operators = state.store.list_operators(t.tenant_id()).await?;
+    let entries: Vec<serde_json::Value> = entries
+        .into_iter()
+        .map(|e| {
+            let email = operators
+                .iter()
+                .find(|o| o.id == e.actor)
+                .map(|o| o.email.clone());
+            let mut v = json!(e);
+            v["actor_email"] = json!(email);
+            v
+        })
+        .collect();
     Ok(ok(json!({"entries": entries})))
 }
 
