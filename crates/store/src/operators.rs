@@ -348,6 +348,31 @@ impl Store {
         Ok(IssuedTotp { secret, uri })
     }
 
+    /// Disables an operator (tenant id or name + email) at once: its logins end and it can no
+    /// longer log in. Final: the email stays taken for this tenant (the audit log names it).
+    pub async fn disable_operator(&self, tenant: &str, email: &str) -> Result<Operator> {
+        let info = self.tenant(tenant).await?;
+        let email = normalise_email(email)?;
+        let row = self
+            .operator_by_email(&info.id, &email)
+            .await?
+            .ok_or_else(|| StoreError::not_found("operator", &email))?;
+        let mut tx = self.db().begin().await.op("begin disable operator")?;
+        sqlx::query("UPDATE operators SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+            .bind(self.now())
+            .bind(&row.op.id)
+            .execute(&mut *tx)
+            .await
+            .op("disable operator")?;
+        sqlx::query("DELETE FROM console_sessions WHERE operator_id = $1")
+            .bind(&row.op.id)
+            .execute(&mut *tx)
+            .await
+            .op("end operator sessions")?;
+        tx.commit().await.op("commit disable operator")?;
+        Ok(row.op)
+    }
+
     /// Judges a login: tenant (id or name), email, password and (when the account has TOTP) a
     /// code. A granted login resets the failure count and opens a session.
     pub async fn operator_login(

@@ -28,6 +28,13 @@ pub enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Disable an operator at once (its logins end); final.
+    Disable {
+        tenant: String,
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Turn on TOTP for an operator (replacing any previous key); prints the key and an
     /// `otpauth://` URI once.
     Totp {
@@ -72,7 +79,8 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
         let args = match &command {
             Command::Add { store, .. }
             | Command::List { store, .. }
-            | Command::Totp { store, .. } => store,
+            | Command::Totp { store, .. }
+            | Command::Disable { store, .. } => store,
         };
         let store = match open(args, out).await {
             Ok(s) => s,
@@ -86,6 +94,7 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
                 ..
             } => add(&store, tenant, email, role).await,
             Command::List { tenant, .. } => store.list_operators(tenant).await.map(|o| json!(o)),
+            Command::Disable { tenant, email, .. } => disable(&store, tenant, email).await,
             Command::Totp { tenant, email, .. } => store
                 .set_operator_totp(tenant, email)
                 .await
@@ -124,6 +133,25 @@ async fn add(
         "one_time_password": &*issued.one_time_password,
         "note": "shown once; the operator must replace it at the first login",
     }))
+}
+
+async fn disable(
+    store: &Store,
+    tenant: &str,
+    email: &str,
+) -> faceproof_store::Result<serde_json::Value> {
+    let op = store.disable_operator(tenant, email).await?;
+    store
+        .tenant_scope(&op.tenant_id)
+        .await?
+        .audit(AuditEvent {
+            actor: "cli",
+            action: "operator.disabled",
+            subject: &op.email,
+            detail: json!({"operator_id": op.id}),
+        })
+        .await?;
+    Ok(json!({"disabled": op}))
 }
 
 pub fn run_audit(command: AuditCommand, out: &Output) -> ExitCode {

@@ -117,6 +117,40 @@ async fn one_time_password_login_and_change() {
         LoginOutcome::Granted(_)
     ));
 
+    // Disabling ends the operator's logins and refuses new ones.
+    let LoginOutcome::Granted(g3) =
+        login(&h, "bank", "ana@bank.vn", "a much better one", None).await
+    else {
+        panic!()
+    };
+    let bob = h
+        .store
+        .add_operator("bank", "bob@bank.vn", Role::Reviewer)
+        .await
+        .unwrap();
+    let LoginOutcome::Granted(gb) =
+        login(&h, "bank", "bob@bank.vn", &bob.one_time_password, None).await
+    else {
+        panic!()
+    };
+    h.store
+        .disable_operator("bank", "BOB@bank.vn")
+        .await
+        .unwrap();
+    assert!(matches!(
+        h.store.console_session(&gb.token).await,
+        Err(StoreError::Forbidden { .. })
+    ));
+    assert!(matches!(
+        login(&h, "bank", "bob@bank.vn", &bob.one_time_password, None).await,
+        LoginOutcome::Refused
+    ));
+    assert!(
+        h.store.console_session(&g3.token).await.is_ok(),
+        "other operators keep their logins"
+    );
+    assert_eq!(h.store.list_operators("bank").await.unwrap().len(), 1);
+
     // Logout ends the session; an expired session is refused.
     h.store.end_console_session(&g.token).await.unwrap();
     assert!(matches!(
