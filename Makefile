@@ -15,11 +15,13 @@ setup:
 models: setup
 	@bash scripts/fetch-models.sh "$(MODELS)"
 
-# The service and the web capture SDK it serves at /sdk/ and /demo/ (sdk/web/dist, built from the
-# lockfile by scripts/sdk.sh, which also installs Debian's chromium for the browser tests).
+# The service, the web capture SDK it serves at /sdk/ and /demo/ (sdk/web/dist, built from the
+# lockfile by scripts/sdk.sh, which also installs Debian's chromium for the browser tests) and the
+# operator console at /console/ (console/dist, scripts/console.sh).
 build: setup
 	cargo build $(CARGO_FLAGS) --bin faceproof
 	bash scripts/sdk.sh
+	bash scripts/console.sh
 
 # `run` starts the HTTP service on the embedded default (SQLite + artefacts under $FACEPROOF_HOME) on
 # 127.0.0.1:8080; the first start creates the demo tenant and prints its credentials.
@@ -29,7 +31,8 @@ run: models build
 # Lint first (formatting and clippy -D warnings are part of the tests), then every test on the embedded
 # default (SQLite + local files), then the storage and HTTP suites again on PostgreSQL + S3 (moto),
 # both started on loopback by scripts/test-services.sh and stopped after; then the web SDK in real
-# Chromium against `faceproof serve` (sdk/web/test, docs/sdk.md) and three replicas behind HAProxy
+# Chromium against `faceproof serve` (sdk/web/test, docs/sdk.md), the operator console in Chromium
+# (console/test, docs/console.md) and three replicas behind HAProxy
 # (scripts/test-scale.sh, docs/scaling.md).
 test: lint models build
 	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"
@@ -38,8 +41,9 @@ test: lint models build
 	FACEPROOF_TEST_REQUIRE=postgres,s3 bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) \
 	  -p faceproof-store -p faceproof-server --test store --test advance --test fpt --test silent --test ops \
 	  --test webhooks --test ratelimit \
-	  --test capture --test hardening --test gallery
+	  --test capture --test hardening --test gallery --test console
 	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" node --test sdk/web/test/
+	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" node --test console/test/
 	bash scripts/test-scale.sh
 
 # Three `faceproof serve` replicas on one PostgreSQL + one S3 (moto) behind HAProxy, on loopback:

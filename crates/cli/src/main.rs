@@ -52,6 +52,12 @@ enum Command {
     /// Store maintenance: `rewrap` re-seals artefact data keys after a key rotation.
     #[command(subcommand)]
     Store(cmd::store::Command),
+    /// Add or list the operator console's accounts, turn on TOTP.
+    #[command(subcommand)]
+    Operator(cmd::operator::Command),
+    /// Check the console's hash-chained audit log.
+    #[command(subcommand)]
+    Audit(cmd::operator::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -70,5 +76,7 @@ fn main() -> ExitCode {
         Command::Tenant(command) => cmd::tenant::run(command, &out),
         Command::Gallery(command) => cmd::gallery::run(command, &out),
         Command::Store(command) => cmd::store::run(command, &out),
+        Command::Operator(command) => cmd::operator::run(command, &out),
+        Command::Audit(command) => cmd::operator::run_audit(command, &out),
     }
 }

@@ -94,6 +94,8 @@ pub struct ServerConfig {
     /// Per-tenant and per-client request rates and the failure lockout (`[server.rate_limit]`,
     /// see `ratelimit.rs`).
     pub rate_limit: RateLimitConfig,
+    /// The operator console (`[server.console]`, docs/console.md).
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// Longest lifetime a challenge or a capture token may be given, seconds.
@@ -129,6 +131,7 @@ impl Default for ServerConfig {
             capture_token_ttl_secs: 600,
             sdk_dir: PathBuf::from("sdk/web"),
             rate_limit: RateLimitConfig::default(),
+            console: crate::console::ConsoleConfig::default(),
         }
     }
 }

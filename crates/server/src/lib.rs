@@ -5,6 +5,7 @@
 //! - ADVANCE.AI Liveness v3 ([`advance`]): token, capture session, detection result, signed URLs.
 //! - Browser capture ([`capture`]): capture tokens, server-issued challenges, the capture context;
 //!   the web SDK and its demo ([`static_files`]).
+//! - The operator console ([`console`]): `/console/` and its JSON API under `/console/api/`.
 //!
 //! Adapters only translate the engine's [`faceproof_engine::check::Verdict`] (or its typed
 //! refusal) into each vendor's JSON; they never compute a score. See `docs/api.md`.
@@ -14,6 +15,7 @@ pub mod auth;
 pub mod capture;
 pub mod checks;
 pub mod config;
+pub mod console;
 pub mod cors;
 pub mod events;
 #[doc(hidden)]
@@ -138,6 +140,7 @@ pub fn router(state: Shared) -> Router {
         .route("/demo", get(static_files::demo_redirect))
         .route("/demo/", get(static_files::demo_index))
         .route("/demo/{*path}", get(static_files::demo));
+    let console = console::router(&state);
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -150,6 +153,7 @@ pub fn router(state: Shared) -> Router {
         .merge(capture)
         .merge(gallery)
         .merge(web)
+        .merge(console)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -80,6 +80,10 @@ struct Inner {
     latency: BTreeMap<&'static str, Histogram>,
     stages: BTreeMap<&'static str, Histogram>,
     verdicts: BTreeMap<(&'static str, &'static str), u64>,
+    /// Console review decisions, by decision and reason (`faceproof_review_decisions_total`).
+    reviews: BTreeMap<(String, String), u64>,
+    /// Console login attempts, by result (`faceproof_review_logins_total`).
+    logins: BTreeMap<&'static str, u64>,
 }
 
 /// The service's counters.
@@ -148,6 +152,20 @@ impl Metrics {
     }
 
     /// The exposition text.
+    /// One operator decision in the console.
+    pub fn record_review(&self, decision: &str, reason: &str) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *m.reviews
+            .entry((decision.to_owned(), reason.to_owned()))
+            .or_default() += 1;
+    }
+
+    /// One console login attempt: `granted`, `refused` or `locked`.
+    pub fn record_console_login(&self, result: &'static str) {
+        let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *m.logins.entry(result).or_default() += 1;
+    }
+
     pub fn render(&self, running: usize, queued: usize) -> String {
         let m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
@@ -186,6 +204,26 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "faceproof_verdicts_total{{api=\"{api}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str(
+            "# HELP faceproof_review_decisions_total Console review decisions, by decision and reason.\n",
+        );
+        out.push_str("# TYPE faceproof_review_decisions_total counter\n");
+        for ((decision, reason), n) in &m.reviews {
+            let _ = writeln!(
+                out,
+                "faceproof_review_decisions_total{{decision=\"{}\",reason=\"{}\"}} {n}",
+                escape(decision),
+                escape(reason)
+            );
+        }
+        out.push_str("# HELP faceproof_review_logins_total Console login attempts, by result.\n");
+        out.push_str("# TYPE faceproof_review_logins_total counter\n");
+        for (result, n) in &m.logins {
+            let _ = writeln!(
+                out,
+                "faceproof_review_logins_total{{result=\"{result}\"}} {n}"
             );
         }
         out.push_str("# HELP faceproof_checks_running Engine checks running now.\n");

@@ -96,7 +96,7 @@ fn cache_control(path: &Path) -> &'static str {
 
 /// Serves `rel` from `root`: the path rules above, then the file if it is a regular file whose
 /// real path is inside the real root.
-async fn serve_file(root: &Path, rel: &str, headers: &HeaderMap) -> Response {
+pub(crate) async fn serve_file(root: &Path, rel: &str, headers: &HeaderMap) -> Response {
     let Some(path) = safe_join(root, rel) else {
         return not_found(rel);
     };

@@ -50,6 +50,7 @@ fn migrations() -> Vec<Migration> {
         m(1, "init", include_str!("../migrations/0001_init.sql")),
         m(2, "capture", include_str!("../migrations/0002_capture.sql")),
         m(3, "gallery", include_str!("../migrations/0003_gallery.sql")),
+        m(4, "console", include_str!("../migrations/0004_console.sql")),
         m(5, "ops", include_str!("../migrations/0005_ops.sql")),
     ]
 }

@@ -14,10 +14,14 @@
 //!   envelope-encrypted (a per-object data key sealed under a key id of the artefact keyring).
 //! - Single-use grants: server-issued challenges and browser capture tokens (only their hash is
 //!   stored), each used once by a conditional update.
+//! - The operator console's accounts, login sessions, reviews, session index and a hash-chained
+//!   audit log per tenant (`operators.rs`, `console.rs`, `audit.rs`).
 //! - [`Store::purge`] (and [`Store::spawn_retention`]) enforce retention.
 
+mod audit;
 mod clock;
 mod config;
+mod console;
 mod crypto;
 mod db;
 mod envelope;
@@ -26,22 +30,29 @@ mod gallery;
 mod grants;
 mod metadata;
 mod objects;
+mod operators;
 mod retention;
 mod sessions;
 mod signed;
 mod tenants;
 mod webhooks;
+mod totp;
 
 use std::sync::Arc;
 
 use sqlx::AnyPool;
 use zeroize::Zeroizing;
 
+pub use audit::{AuditEntry, AuditEvent, AuditReport, BrokenEntry, GENESIS_HASH, entry_hash};
 pub use bytes::Bytes;
 pub use clock::Clock;
 pub use config::{
     ArtefactKeySource, ArtefactKeysConfig, MasterKeyConfig, ResultLimits, S3Config, StoreConfig,
     faceproof_home,
+};
+pub use console::{
+    Backlog, CodeCount, Cursor, Dashboard, DayVolume, Decision, IndexedCode, MAX_NOTE_CHARS,
+    Outcome, Review, SessionFilter, SessionIndex, SessionPage, SessionSummary,
 };
 pub use db::{Dialect, migration_count};
 pub use envelope::{MASTER_KEY_ID, OVERHEAD as ARTEFACT_ENCRYPTION_OVERHEAD};
@@ -54,6 +65,10 @@ pub use grants::{
     NewCaptureToken, NewChallenge,
 };
 pub use objects::{ArtefactLocation, RewrapReport};
+pub use operators::{
+    CONSOLE_TOKEN_PREFIX, ConsoleLogin, ConsoleSession, IssuedOperator, IssuedTotp, LoginOutcome,
+    LoginPolicy, MIN_PASSWORD_CHARS, Operator, Role, check_new_password, normalise_email,
+};
 pub use retention::{PurgeReport, RetentionTask};
 pub use sessions::{Api, Artefact, NewSession, Session, SessionStatus, Upload};
 pub use signed::{AccessToken, SignedUrl};
@@ -64,6 +79,7 @@ pub use tenants::{
 pub use webhooks::{
     ClaimedWebhook, IssuedWebhook, Settlement, WebhookDelivery, WebhookEndpoint, webhook_signature,
 };
+pub use totp::{base32, code_at as totp_code_at, unbase32};
 
 use crate::crypto::Keys;
 use crate::envelope::Keyring;

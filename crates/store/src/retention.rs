@@ -189,6 +189,17 @@ impl Store {
             .execute(&mut *tx)
             .await
             .op("delete session artefacts")?;
+        // The console's rows of the session go with it (the audit log keeps its trace).
+        for sql in [
+            "DELETE FROM session_codes WHERE session_id = $1",
+            "DELETE FROM reviews WHERE session_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .op("delete session console rows")?;
+        }
         sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -269,6 +280,12 @@ impl Store {
                 .op("delete expired grants")?;
             r.grants += done.rows_affected();
         }
+        // Expired console logins (not counted: they are not grants of the API).
+        sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(self.db())
+            .await
+            .op("delete expired console sessions")?;
         Ok(())
     }
 

@@ -17,6 +17,7 @@ use sqlx::any::AnyRow;
 use crate::Store;
 use crate::clock::duration_ms;
 use crate::config::{ResultLimits, StoreConfig};
+use crate::console::SessionIndex;
 use crate::crypto::{new_id, sha256_hex};
 use crate::error::{BackendError, BackendOp, Result, StoreError};
 use crate::metadata::strip as strip_metadata;
@@ -437,6 +438,7 @@ impl TenantStore {
             finished: false,
             fail_after_rows: None,
             events: Vec::new(),
+            index: None,
         })
     }
 
@@ -595,9 +597,17 @@ pub struct Upload {
     fail_after_rows: Option<usize>,
     /// Events written in the commit's transaction ([`Upload::enqueue_event`]).
     pub(crate) events: Vec<crate::webhooks::PendingEvent>,
+    /// The console's filter columns, written by the commit (see `console.rs`).
+    index: Option<SessionIndex>,
 }
 
 impl Upload {
+    /// Sets the console's filter columns (outcome, need_review, codes) the commit writes with
+    /// the result, so lists can filter on indexed columns instead of the result JSON.
+    pub fn set_index(&mut self, index: SessionIndex) {
+        self.index = Some(index);
+    }
+
     /// Id the session will have (or has, for a fill).
     pub fn session_id(&self) -> &str {
         &self.session_id
@@ -770,6 +780,21 @@ impl Upload {
                     return Err(self.scope.refusal(&current, now));
                 }
             }
+        }
+
+        if let Some(index) = &self.index {
+            index.check()?;
+            let created: i64 = sqlx::query_scalar(
+                "SELECT created_at FROM sessions WHERE id = $1 AND tenant_id = $2",
+            )
+            .bind(&self.session_id)
+            .bind(&tenant)
+            .fetch_one(&mut *tx)
+            .await
+            .op("load session time")?;
+            index
+                .write(&mut tx, &tenant, &self.session_id, created)
+                .await?;
         }
 
         for (i, a) in self.artefacts.iter().enumerate() {

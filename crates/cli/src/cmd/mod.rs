@@ -10,6 +10,7 @@ pub mod compare;
 pub mod eval;
 pub mod gallery;
 pub mod models;
+pub mod operator;
 pub mod probe;
 pub mod serve;
 pub mod store;

@@ -171,7 +171,7 @@ pub struct StoreArgs {
 
 /// The `[store]` and `[server]` sections of `faceproof.toml` (the whole file is checked: an unknown
 /// key anywhere is refused).
-fn sections(args: &StoreArgs) -> Result<Sections, String> {
+pub(crate) fn sections(args: &StoreArgs) -> Result<Sections, String> {
     crate::config::FileConfig::load(args.config.as_deref()).map(|c| Sections {
         store: c.store,
         server: c.server,
@@ -179,9 +179,9 @@ fn sections(args: &StoreArgs) -> Result<Sections, String> {
 }
 
 /// What the tenant commands read of the config file.
-struct Sections {
-    store: StoreConfig,
-    server: ServerConfig,
+pub(crate) struct Sections {
+    pub store: StoreConfig,
+    pub server: ServerConfig,
 }
 
 /// The secrets of a new tenant as printed by `add`, `rotate` and `serve`'s demo tenant.

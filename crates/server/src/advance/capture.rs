@@ -183,6 +183,7 @@ pub async fn persist_capture(
     );
     let result = json!({"summary": summary, "verdict": verdict});
     crate::events::session_completed(&mut upload, Api::Advance, Some(verdict));
+    upload.set_index(crate::console::index_of(Some(verdict)));
     upload.commit(SessionStatus::Complete, Some(&result)).await
 }
 

@@ -201,6 +201,7 @@ pub async fn liveness(
             .begin_session(NewSession::new(Api::Fpt, "liveness"))
             .await?;
         crate::events::session_completed(&mut upload, Api::Fpt, Some(&verdict));
+        upload.set_index(crate::console::index_of(Some(&verdict)));
         upload.commit(SessionStatus::Complete, Some(&result)).await
     }
     .await;

@@ -323,6 +323,7 @@ pub async fn video_compare(
             .begin_session(NewSession::new(Api::Silent, "video_compare"))
             .await?;
         crate::events::session_completed(&mut upload, Api::Silent, verdict.as_ref());
+        upload.set_index(crate::console::index_of(verdict.as_ref()));
         upload.commit(status, Some(&result)).await
     }
     .await;

@@ -4,6 +4,7 @@
 mod atomic;
 mod atrest;
 mod common;
+mod console;
 mod grants;
 mod retention;
 mod sessions;

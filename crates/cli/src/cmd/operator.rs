@@ -1,0 +1,182 @@
+//! `faceproof operator add|list|totp` and `faceproof audit verify`: the console's accounts and
+//! its audit chain, straight on the store (docs/console.md).
+
+use std::process::ExitCode;
+
+use faceproof_store::{AuditEvent, Role, Store};
+use serde_json::json;
+
+use super::tenant::{StoreArgs, sections, store_error_code};
+use crate::output::Output;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Create an operator for a tenant; prints a one-time password, which must be replaced at
+    /// the first login.
+    Add {
+        /// Tenant id or name.
+        tenant: String,
+        email: String,
+        #[arg(long, value_parser = ["reviewer", "admin"], default_value = "reviewer")]
+        role: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List a tenant's operators.
+    List {
+        tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Disable an operator at once (its logins end); final.
+    Disable {
+        tenant: String,
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Turn on TOTP for an operator (replacing any previous key); prints the key and an
+    /// `otpauth://` URI once.
+    Totp {
+        tenant: String,
+        email: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum AuditCommand {
+    /// Check a tenant's audit chain; names the first broken entry (exit status 1 when broken).
+    Verify {
+        /// Tenant id or name.
+        tenant: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
+async fn open(args: &StoreArgs, out: &Output) -> Result<Store, ExitCode> {
+    let s = sections(args).map_err(|e| out.error("invalid_config", &e))?;
+    Store::open(s.store)
+        .await
+        .map_err(|e| out.error("store_unavailable", &e.to_string()))
+}
+
+fn runtime(out: &Output) -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| out.error("internal", &format!("cannot start the runtime: {e}")))
+}
+
+pub fn run(command: Command, out: &Output) -> ExitCode {
+    let rt = match runtime(out) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let args = match &command {
+            Command::Add { store, .. }
+            | Command::List { store, .. }
+            | Command::Totp { store, .. }
+            | Command::Disable { store, .. } => store,
+        };
+        let store = match open(args, out).await {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let result = match &command {
+            Command::Add {
+                tenant,
+                email,
+                role,
+                ..
+            } => add(&store, tenant, email, role).await,
+            Command::List { tenant, .. } => store.list_operators(tenant).await.map(|o| json!(o)),
+            Command::Disable { tenant, email, .. } => disable(&store, tenant, email).await,
+            Command::Totp { tenant, email, .. } => store
+                .set_operator_totp(tenant, email)
+                .await
+                .map(|t| json!({"email": email, "secret": &*t.secret, "otpauth_uri": &*t.uri})),
+        };
+        store.close().await;
+        match result {
+            Ok(v) => out.json(&v),
+            Err(e) => out.error(store_error_code(&e), &e.to_string()),
+        }
+    })
+}
+
+async fn add(
+    store: &Store,
+    tenant: &str,
+    email: &str,
+    role: &str,
+) -> faceproof_store::Result<serde_json::Value> {
+    let issued = store
+        .add_operator(tenant, email, Role::parse(role)?)
+        .await?;
+    let op = &issued.operator;
+    store
+        .tenant_scope(&op.tenant_id)
+        .await?
+        .audit(AuditEvent {
+            actor: "cli",
+            action: "operator.added",
+            subject: &op.email,
+            detail: json!({"operator_id": op.id, "role": op.role}),
+        })
+        .await?;
+    Ok(json!({
+        "operator": op,
+        "one_time_password": &*issued.one_time_password,
+        "note": "shown once; the operator must replace it at the first login",
+    }))
+}
+
+async fn disable(
+    store: &Store,
+    tenant: &str,
+    email: &str,
+) -> faceproof_store::Result<serde_json::Value> {
+    let op = store.disable_operator(tenant, email).await?;
+    store
+        .tenant_scope(&op.tenant_id)
+        .await?
+        .audit(AuditEvent {
+            actor: "cli",
+            action: "operator.disabled",
+            subject: &op.email,
+            detail: json!({"operator_id": op.id}),
+        })
+        .await?;
+    Ok(json!({"disabled": op}))
+}
+
+pub fn run_audit(command: AuditCommand, out: &Output) -> ExitCode {
+    let rt = match runtime(out) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let AuditCommand::Verify {
+            tenant,
+            store: args,
+        } = command;
+        let store = match open(&args, out).await {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let report = store.verify_audit(&tenant).await;
+        store.close().await;
+        match report {
+            Ok(r) if r.ok => out.json(&r),
+            Ok(r) => {
+                out.json(&r);
+                ExitCode::FAILURE
+            }
+            Err(e) => out.error(store_error_code(&e), &e.to_string()),
+        }
+    })
+}
