@@ -10,9 +10,9 @@
 //! refusal) into each vendor's JSON; they never compute a score. See `docs/api.md`.
 
 pub mod advance;
+pub mod analysis;
 pub mod auth;
 pub mod capture;
-pub mod checks;
 pub mod config;
 pub mod cors;
 #[doc(hidden)]
@@ -21,11 +21,12 @@ pub mod form;
 pub mod fpt;
 pub mod gate;
 mod health;
-pub mod judge;
 mod listen;
 pub mod log;
 pub mod metrics;
 pub mod openapi;
+pub mod pool;
+pub mod refused;
 pub mod request_id;
 mod shutdown;
 pub mod silent;

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use faceproof_store::{Api, Session, SessionStatus, StoreError, TenantStore};
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::FILES_PREFIX;
+use super::refusal::AdvanceRefusal;
 use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
 use super::summary::CaptureSummary;
 use super::token::authenticate;
@@ -78,9 +79,9 @@ pub async fn detection_result(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match authenticate(&state, &headers, &rid).await {
+    let tenant = match authenticate(&state, &headers).await {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(refused) => return AdvanceRefusal::new(refused, &rid).into_response(),
     };
     let req: ResultRequest = match parse_json(&body, &rid) {
         Ok(r) => r,
