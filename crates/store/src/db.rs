@@ -49,6 +49,7 @@ fn migrations() -> Vec<Migration> {
     vec![
         m(1, "init", include_str!("../migrations/0001_init.sql")),
         m(2, "capture", include_str!("../migrations/0002_capture.sql")),
+        m(6, "replay", include_str!("../migrations/0006_replay.sql")),
     ]
 }
 

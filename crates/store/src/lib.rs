@@ -25,6 +25,7 @@ mod error;
 mod grants;
 mod metadata;
 mod objects;
+mod replay;
 mod retention;
 mod sessions;
 mod signed;

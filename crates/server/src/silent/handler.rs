@@ -17,7 +17,8 @@ use serde_json::Value;
 use serde_json::json;
 
 use super::codes::SilentCode;
-use super::envelope::{self, Field};
+use super::envelope;
+use super::media;
 use super::refusal::SilentRefusal;
 use super::response::{SilentResponse, Switches, from_verdict};
 use crate::analysis::{VideoJob, check_video};
@@ -25,7 +26,7 @@ use crate::auth::{tenant_by_api_key, uploader_by_api_key};
 use crate::capture::upload::telemetry_from_value;
 use crate::capture::{UploadChallenge, prepare};
 use crate::metrics::Outcome;
-use crate::refused::{Input, Refused};
+use crate::refused::Refused;
 use crate::request_id::RequestId;
 use crate::state::Shared;
 
@@ -77,39 +78,6 @@ fn success(body: &SilentResponse) -> Response {
     resp
 }
 
-/// One media field: an envelope, or plain base64 when allowed. Errors name the field.
-fn media_field(
-    input: Input,
-    encrypted: Option<&str>,
-    plain: Option<&str>,
-    allow_plain: bool,
-    key: Option<&[u8; 32]>,
-    field: Field,
-    max_bytes: u64,
-) -> Result<Vec<u8>, Refused> {
-    let envelope_max = max_bytes + (envelope::ENC_LEN + envelope::TAG_LEN) as u64;
-    let decode = |text: &str, limit: u64| {
-        faceproof_media::decode_base64(text, limit).map_err(|e| Refused::media(input, e))
-    };
-    match (encrypted, plain) {
-        (Some(_), Some(_)) => Err(Refused::Invalid(format!(
-            "send either encrypted_{input} or {input}, not both"
-        ))),
-        (Some(text), None) => {
-            let bytes = decode(text, envelope_max)?;
-            let key = key.ok_or_else(|| Refused::Internal("no tenant key".into()))?;
-            envelope::open(key, field, &bytes, max_bytes)
-                .map(|z| z.to_vec())
-                .map_err(|error| Refused::Envelope { input, error })
-        }
-        (None, Some(_)) if !allow_plain => Err(Refused::Invalid(format!(
-            "plain {input} is not enabled for this tenant: send encrypted_{input}"
-        ))),
-        (None, Some(text)) => decode(text, max_bytes),
-        (None, None) => Err(Refused::Invalid(format!("encrypted_{input} is required"))),
-    }
-}
-
 pub async fn video_compare(
     State(state): State<Shared>,
     Extension(RequestId(rid)): Extension<RequestId>,
@@ -159,26 +127,20 @@ async fn judge(
     } else {
         None
     };
-    let key = key_pair.as_ref().map(|k| &*k.private_key);
     let cfg = &state.cfg;
-    let allow = settings.silent_accept_plain;
-    let video = media_field(
-        Input::Video,
-        req.encrypted_video.as_deref(),
-        req.video.as_deref(),
-        allow,
-        key,
-        Field::Video,
+    let fields = media::Fields {
+        encrypted_video: req.encrypted_video.as_deref(),
+        encrypted_image: req.encrypted_image.as_deref(),
+        video: req.video.as_deref(),
+        image: req.image.as_deref(),
+    };
+    let media = media::open(
+        &fields,
+        settings.silent_accept_plain,
+        key_pair.as_ref().map(|k| &*k.private_key),
         cfg.max_video_bytes,
-    )?;
-    let image = media_field(
-        Input::IdPhoto,
-        req.encrypted_image.as_deref(),
-        req.image.as_deref(),
-        allow,
-        key,
-        Field::Image,
         cfg.max_image_bytes,
+        state.store.clock().now_ms(),
     )?;
     drop(key_pair);
     let telemetry = req
@@ -204,9 +166,11 @@ async fn judge(
         return_face_image: req.return_face_image,
         return_status: req.return_status,
     };
+    // Last step before the engine: a sealed pair is judged once.
+    media::first_use(&tenant, &media).await?;
     let job = VideoJob {
-        video,
-        id_photo: Some(image),
+        video: media.video,
+        id_photo: Some(media.image),
         id_auto_rotate: req.auto_rotate,
         encode_best_frame: sw.return_image || sw.return_face_image,
         evidence,
@@ -275,12 +239,14 @@ pub async fn public_key(
                 "kdf_id": kdf,
                 "aead": "ChaCha20-Poly1305",
                 "aead_id": aead,
-                "info": {
-                    "encrypted_video": String::from_utf8_lossy(Field::Video.info()),
-                    "encrypted_image": String::from_utf8_lossy(Field::Image.info()),
+                "info": String::from_utf8_lossy(envelope::INFO),
+                "aad": "0x02 || sealed_at (Unix ms, u64 big-endian): 9 bytes, the start of encrypted_video",
+                "format": {
+                    "version": envelope::VERSION,
+                    "encrypted_video": "base64(aad || enc || seal_0(video))",
+                    "encrypted_image": "base64(seal_1(image)), the same HPKE context's second message",
                 },
-                "aad": "",
-                "format": "base64(enc || ciphertext)",
+                "window_secs": media::WINDOW_SECS,
                 "request_id": rid,
             }))
             .into_response();

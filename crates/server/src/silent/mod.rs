@@ -4,6 +4,7 @@
 pub mod codes;
 pub mod envelope;
 mod handler;
+pub mod media;
 pub mod refusal;
 pub mod response;
 mod thresholds;

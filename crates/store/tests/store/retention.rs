@@ -188,7 +188,7 @@ async fn migrations_are_idempotent() {
             .await
             .unwrap();
     assert_eq!(applied, migration_count() as i64);
-    assert_eq!(migration_count(), 2);
+    assert_eq!(migration_count(), 3);
 }
 
 #[test]
