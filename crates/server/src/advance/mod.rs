@@ -27,7 +27,10 @@ pub const CAPTURE_KIND: &str = "capture";
 pub use files::file;
 pub use refusal::AdvanceRefusal;
 pub use reply::{AdvanceCode, AdvanceReply};
+pub(crate) use result::ResultRequest;
 pub use result::detection_result;
+pub(crate) use signature::SignatureRequest;
+pub(crate) use token::TokenRequest;
 pub(crate) use token::authenticate;
 pub use token::generate_token;
 

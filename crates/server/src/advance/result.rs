@@ -19,9 +19,10 @@ use super::token::authenticate;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Shared};
 
-#[derive(Deserialize)]
+/// `detection-result`: one of the two ids, and how images are returned.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ResultRequest {
+pub(crate) struct ResultRequest {
     liveness_id: Option<String>,
     signature_id: Option<String>,
     result_type: Option<String>,

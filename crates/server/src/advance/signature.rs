@@ -23,9 +23,11 @@ use crate::request_id::{RequestId, new_id};
 use crate::state::Shared;
 
 /// The optional body of `signature-id` (an extension; the vendor's call has none).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SignatureRequest {
+pub(crate) struct SignatureRequest {
+    /// Extension: `colour` or `head_turn`.
+    #[schema(value_type = Option<String>)]
     challenge_kind: Option<ChallengeKind>,
 }
 

@@ -22,11 +22,14 @@ use crate::refused::Refused;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Shared};
 
-#[derive(Deserialize)]
+/// `generate-token`: the access key, Unix ms, and sha256_hex(accessKey + secretKey + timestamp).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct TokenRequest {
+pub(crate) struct TokenRequest {
     access_key: String,
     signature: String,
+    /// Unix milliseconds, a number or a string of digits.
+    #[schema(value_type = i64)]
     timestamp: Value,
     period_second: Option<u64>,
 }

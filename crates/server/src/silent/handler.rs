@@ -32,8 +32,9 @@ use crate::state::Shared;
 
 const API: &str = "silent";
 
-#[derive(Debug, Deserialize)]
-struct CompareRequest {
+/// The silent compare request: the seed's fields, and our extensions.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CompareRequest {
     encrypted_video: Option<String>,
     encrypted_image: Option<String>,
     /// Plain base64, accepted only when the tenant's `silent_accept_plain` is set.
@@ -52,7 +53,18 @@ struct CompareRequest {
     /// Extension: a server-issued challenge the video answers.
     challenge_id: Option<String>,
     /// Extension: the capture SDK's telemetry (an object).
+    #[schema(value_type = Option<Object>)]
     client_telemetry: Option<Value>,
+}
+
+/// The silent API's error body (the seed's three fields).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct SilentError {
+    /// The seed's error code (1200, 2003, 2004, 2005, 4000, 4004, 4007) or ours (1401, 1429, 1500, 1503).
+    code: u32,
+    /// The code's message, then what was wrong.
+    message: String,
+    request_id: String,
 }
 
 /// An error answer: `code`, `message` (with what was wrong), `request_id`.
@@ -61,11 +73,12 @@ pub(crate) fn error(c: SilentCode, detail: Option<&str>, request_id: &str) -> Re
         Some(d) => format!("{}: {d}", c.message),
         None => c.message.to_owned(),
     };
-    let mut resp = (
-        c.status,
-        Json(json!({"code": c.code, "message": message, "request_id": request_id})),
-    )
-        .into_response();
+    let body = SilentError {
+        code: c.code,
+        message,
+        request_id: request_id.to_owned(),
+    };
+    let mut resp = (c.status, Json(body)).into_response();
     resp.extensions_mut()
         .insert(Outcome::new(API, c.code.to_string()));
     resp

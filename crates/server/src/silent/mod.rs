@@ -9,6 +9,7 @@ pub mod refusal;
 pub mod response;
 mod thresholds;
 
+pub(crate) use handler::{CompareRequest, SilentError};
 pub use handler::{public_key, video_compare};
 pub use refusal::SilentRefusal;
 pub use thresholds::thresholds;
