@@ -5,6 +5,7 @@ mod atomic;
 mod atrest;
 mod common;
 mod grants;
+mod replay;
 mod retention;
 mod sessions;
 mod signed;
