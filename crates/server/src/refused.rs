@@ -70,6 +70,12 @@ pub enum Refused {
     /// The ADVANCE `signatureId` is unknown, already filled, or expired.
     #[error("{0}")]
     Signature(String),
+    /// ADVANCE: no session of this tenant with that `livenessId` / `signatureId`.
+    #[error("no such livenessId or signatureId")]
+    UnknownSession,
+    /// ADVANCE: the session has no result to read (not uploaded yet, or deleted), and why.
+    #[error("{0}")]
+    NoResult(String),
     /// The media layer refused an input (what it measured is in `error`).
     #[error("{input}: {error}")]
     Media { input: Input, error: MediaError },

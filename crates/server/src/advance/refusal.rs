@@ -32,6 +32,9 @@ pub fn advance_refusal(r: &Refused) -> (AdvanceCode, bool) {
         Internal(_) | Pool(RunError::TaskFailed(_)) => (AdvanceCode::Error, false),
         Pool(_) => (AdvanceCode::TooManyRequests, false),
         UploadsInFlight => (AdvanceCode::TooManyRequests, true),
+        // Another tenant's id reads exactly like an unknown one.
+        UnknownSession => (AdvanceCode::LivenessIdNotExisted, false),
+        NoResult(_) => (AdvanceCode::ResultNotFound, true),
         LengthRequired
         | TooLarge { .. }
         | Malformed(_)

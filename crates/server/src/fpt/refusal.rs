@@ -53,6 +53,8 @@ pub fn fpt_refusal(r: &Refused) -> (StatusCode, (&'static str, &'static str)) {
         | Invalid(_)
         | LengthRequired
         | Signature(_)
+        | UnknownSession
+        | NoResult(_)
         | Envelope { .. }
         | Replayed { .. } => (bad, INVALID_VIDEO),
     }

@@ -42,6 +42,8 @@ pub fn silent_refusal(r: &Refused) -> (SilentCode, bool) {
         | Telemetry(_)
         | Challenge(_)
         | Signature(_)
+        | UnknownSession
+        | NoResult(_)
         | Envelope { .. }
         | Replayed { .. } => (INVALID_ARGUMENT, true),
     }
