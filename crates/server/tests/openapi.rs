@@ -166,3 +166,40 @@ async fn every_route_is_described_and_the_document_holds_together() {
         "external asset in /docs"
     );
 }
+
+/// The examples are answers the adapters really produce, in their schemas' shape.
+#[test]
+fn examples_are_real_answers() {
+    let doc: Value = serde_json::from_str(faceproof_server::openapi::json()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "FptResponse",
+        "SilentResponse",
+        "AdvanceReply",
+        "CompareRequest",
+    ] {
+        let example = &schemas[name]["example"];
+        let props = schemas[name]["properties"].as_object().unwrap();
+        let keys = example
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}: no example"));
+        for k in keys.keys() {
+            assert!(
+                props.contains_key(k),
+                "{name} example has {k}, not in the schema"
+            );
+        }
+        for r in schemas[name]["required"].as_array().into_iter().flatten() {
+            assert!(
+                keys.contains_key(r.as_str().unwrap()),
+                "{name} example lacks {r}"
+            );
+        }
+    }
+    assert_eq!(schemas["FptResponse"]["example"]["code"], "200");
+    assert_eq!(
+        schemas["FptResponse"]["example"]["face_match"]["isMatch"],
+        "true"
+    );
+    assert_eq!(schemas["SilentResponse"]["example"]["code"], 1000);
+}

@@ -65,6 +65,7 @@ impl AdvanceCode {
 /// The ADVANCE envelope of every answer.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = crate::openapi::examples::advance)]
 pub struct AdvanceReply {
     #[schema(value_type = String, example = "SUCCESS")]
     pub code: &'static str,

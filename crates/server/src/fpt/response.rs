@@ -8,6 +8,7 @@ use super::codes::{FptCode, NA, OK_LIVENESS, OK_MATCH, OK_REQUEST, fpt_code};
 
 /// FPT.AI Liveness v3 answer: every value a string, "N/A" where nothing was produced.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(example = crate::openapi::examples::fpt)]
 pub struct FptResponse {
     pub code: String,
     pub message: String,

@@ -4,6 +4,7 @@
 //! [`crate::routes`] (a test checks both lists are the same). `GET /docs` is a small
 //! interactive page (`docs.html`, served from the binary: no CDN) that reads the document.
 
+pub(crate) mod examples;
 mod paths;
 
 use std::sync::OnceLock;

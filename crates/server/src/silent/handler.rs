@@ -34,6 +34,7 @@ const API: &str = "silent";
 
 /// The silent compare request: the seed's fields, and our extensions.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = crate::openapi::examples::silent_request)]
 pub(crate) struct CompareRequest {
     encrypted_video: Option<String>,
     encrypted_image: Option<String>,

@@ -19,6 +19,7 @@ pub struct Switches {
 
 /// The silent compare success body (code 1000); optional fields only under the seed's conditions.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(example = crate::openapi::examples::silent)]
 pub struct SilentResponse {
     pub code: u32,
     pub passed: bool,
