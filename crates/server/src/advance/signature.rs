@@ -11,14 +11,15 @@ use axum::response::{IntoResponse, Response};
 use faceproof_engine::challenge::ChallengeKind;
 use faceproof_store::{Api, NewSession};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::CAPTURE_KIND;
 use super::refusal::AdvanceRefusal;
-use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
+use super::reply::AdvanceReply;
 use super::token::authenticate;
 use crate::capture::issue_challenge;
 use crate::capture::wire::challenge_json;
+use crate::refused::Refused;
 use crate::request_id::{RequestId, new_id};
 use crate::state::Shared;
 
@@ -39,39 +40,34 @@ pub async fn signature_id(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match authenticate(&state, &headers).await {
-        Ok(t) => t,
-        Err(refused) => return AdvanceRefusal::new(refused, &rid).into_response(),
-    };
+    match reserve(&state, &headers, &body).await {
+        Ok(data) => AdvanceReply::success(data, &rid)
+            .free()
+            .into_response_with(StatusCode::OK),
+        Err(refused) => AdvanceRefusal::new(refused, &rid).into_response(),
+    }
+}
+
+async fn reserve(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Value, Refused> {
+    let tenant = authenticate(state, headers).await?;
     let req: SignatureRequest = if body.iter().all(u8::is_ascii_whitespace) {
         SignatureRequest::default()
     } else {
-        match parse_json(&body, &rid) {
-            Ok(r) => r,
-            Err(reply) => return reply,
-        }
+        serde_json::from_slice(body).map_err(|e| Refused::Malformed(format!("JSON: {e}")))?
     };
     let kind = match req.challenge_kind {
         Some(k) => Some(k),
-        None => match tenant.settings().await {
-            Ok(s) => s.require_challenge.then_some(ChallengeKind::Colour),
-            Err(e) => {
-                tracing::error!(error = %e, "tenant settings");
-                return fail(AdvanceCode::Error, None, &rid);
-            }
-        },
+        None => tenant
+            .settings()
+            .await?
+            .require_challenge
+            .then_some(ChallengeKind::Colour),
     };
     let signature = new_id();
     let spec = NewSession::new(Api::Advance, CAPTURE_KIND)
         .with_alias(&signature)
         .with_ttl(state.cfg.capture_session_ttl());
-    let session = match tenant.create_session(spec).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "capture session not created");
-            return fail(AdvanceCode::Error, None, &rid);
-        }
-    };
+    let session = tenant.create_session(spec).await?;
     let mut data = json!({"signatureId": signature, "expiredTime": session.expires_at_ms});
     if let Some(kind) = kind {
         let ttl = state
@@ -80,15 +76,8 @@ pub async fn signature_id(
             .min(std::time::Duration::from_secs(
                 state.cfg.challenge_ttl_secs.max(1),
             ));
-        match issue_challenge(&tenant, kind, ttl, Some(&signature)).await {
-            Ok((c, spec)) => data["challenge"] = challenge_json(&c, &spec),
-            Err(e) => {
-                tracing::error!(error = %e, "challenge not issued");
-                return fail(AdvanceCode::Error, None, &rid);
-            }
-        }
+        let (c, spec) = issue_challenge(&tenant, kind, ttl, Some(&signature)).await?;
+        data["challenge"] = challenge_json(&c, &spec);
     }
-    AdvanceReply::success(data, &rid)
-        .free()
-        .into_response_with(StatusCode::OK)
+    Ok(data)
 }
