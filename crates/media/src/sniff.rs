@@ -28,6 +28,23 @@ impl ImageFormat {
             ImageFormat::WebP => "webp",
         }
     }
+
+    /// The format of `bytes` when they are a decodable still image (by their signature).
+    pub fn of(bytes: &[u8]) -> Option<ImageFormat> {
+        match sniff(bytes) {
+            Sniffed::Image(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The MIME type, as stored and served.
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Png => "image/png",
+            ImageFormat::WebP => "image/webp",
+        }
+    }
 }
 
 /// ISO-BMFF brands of HEIF / AVIF still images and image sequences.

@@ -32,10 +32,14 @@ use axum::response::{IntoResponse, Response};
 use faceproof_store::Api;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::advance::AdvanceRefusal;
 use crate::auth::{AuthFailure, tenant_by_key_or_access_token, uploader_by_api_key};
-use crate::capture::wire::Refusal;
+use crate::capture::wire::Refusal as WireRefusal;
+use crate::fpt::FptRefusal;
 use crate::ratelimit::{ClientKey, Limited, client_of, watch_checks};
+use crate::refused::Refused;
 use crate::request_id::RequestId;
+use crate::silent::SilentRefusal;
 use crate::state::Shared;
 
 /// Most bytes of a refused request's body read (and thrown away) before the 401 is sent.
@@ -120,21 +124,7 @@ impl Gate {
         rid: &str,
         v2: bool,
     ) -> Result<Option<String>, Response> {
-        let refused = |e: AuthFailure| -> Response {
-            let internal = matches!(e, AuthFailure::Backend(_));
-            if let AuthFailure::Backend(e) = &e {
-                tracing::error!(error = %e, "credential lookup failed");
-            }
-            match (self, internal) {
-                (Gate::Fpt, false) => crate::fpt::refuse(crate::fpt::codes::UNAUTHORIZED, v2),
-                (Gate::Fpt, true) => crate::fpt::refuse(crate::fpt::codes::INTERNAL, v2),
-                (Gate::Silent, false) => {
-                    crate::silent::error(crate::silent::codes::UNAUTHORIZED, None, rid)
-                }
-                (_, false) => Refusal::Unauthorized.into_response(),
-                (_, true) => Refusal::Internal.into_response(),
-            }
-        };
+        let refused = |e: AuthFailure| -> Response { self.refuse(Refused::from(e), rid, v2) };
         let tenant = |t: &faceproof_store::TenantStore| Some(t.tenant_id().to_owned());
         match self {
             Gate::Fpt => uploader_by_api_key(&state.store, headers, Api::Fpt)
@@ -145,12 +135,14 @@ impl Gate {
                 .await
                 .map(|u| tenant(&u.tenant))
                 .map_err(refused),
-            Gate::AdvanceUpload => crate::advance::upload_uploader(state, headers, rid)
+            Gate::AdvanceUpload => crate::advance::upload_uploader(state, headers)
                 .await
-                .map(|u| tenant(&u.tenant)),
-            Gate::AdvanceToken => crate::advance::authenticate(state, headers, rid)
+                .map(|u| tenant(&u.tenant))
+                .map_err(|r| self.refuse(r, rid, v2)),
+            Gate::AdvanceToken => crate::advance::authenticate(state, headers)
                 .await
-                .map(|t| tenant(&t)),
+                .map(|t| tenant(&t))
+                .map_err(|r| self.refuse(r, rid, v2)),
             Gate::AdvanceOpen => Ok(None),
             Gate::Tenant => tenant_by_key_or_access_token(&state.store, headers)
                 .await
@@ -161,24 +153,7 @@ impl Gate {
 
     /// The API's answer to a request refused by the rate limits: 429, `Retry-After`.
     fn limited(self, rid: &str, v2: bool, why: Limited) -> Response {
-        let mut resp = match self {
-            Gate::Fpt => crate::fpt::refuse(crate::fpt::codes::BUSY, v2),
-            Gate::Silent => {
-                crate::silent::error(crate::silent::codes::BUSY, Some(why.message()), rid)
-            }
-            Gate::AdvanceUpload | Gate::AdvanceToken | Gate::AdvanceOpen => crate::advance::fail(
-                crate::advance::AdvanceCode::TooManyRequests,
-                Some(why.message().into()),
-                rid,
-            ),
-            Gate::Tenant => (
-                StatusCode::TOO_MANY_REQUESTS,
-                axum::Json(
-                    serde_json::json!({"code": "TOO_MANY_REQUESTS", "message": why.message()}),
-                ),
-            )
-                .into_response(),
-        };
+        let mut resp = self.refuse(Refused::RateLimited(why.message()), rid, v2);
         resp.headers_mut().insert(
             header::RETRY_AFTER,
             HeaderValue::from(why.retry_after_secs()),
@@ -186,22 +161,34 @@ impl Gate {
         resp
     }
 
+    /// The route's own answer to a refusal.
+    fn refuse(self, refused: Refused, rid: &str, v2: bool) -> Response {
+        match self {
+            Gate::Fpt => FptRefusal { refused, v2 }.into_response(),
+            Gate::Silent => SilentRefusal {
+                refused,
+                request_id: rid.to_owned(),
+            }
+            .into_response(),
+            Gate::AdvanceUpload | Gate::AdvanceToken | Gate::AdvanceOpen => {
+                AdvanceRefusal::new(refused, rid).into_response()
+            }
+            Gate::Tenant => match refused {
+                Refused::Unauthorized { .. } => WireRefusal::Unauthorized.into_response(),
+                Refused::UploadsInFlight => WireRefusal::Busy.into_response(),
+                Refused::RateLimited(message) => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    axum::Json(serde_json::json!({"code": "TOO_MANY_REQUESTS", "message": message})),
+                )
+                    .into_response(),
+                _ => WireRefusal::Internal.into_response(),
+            },
+        }
+    }
+
     /// The API's answer when the body budget is spent.
     fn busy(self, rid: &str, v2: bool) -> Response {
-        let mut resp = match self {
-            Gate::Fpt => crate::fpt::refuse(crate::fpt::codes::UNAVAILABLE, v2),
-            Gate::Silent => crate::silent::error(
-                crate::silent::codes::UNAVAILABLE,
-                Some("too many uploads in flight"),
-                rid,
-            ),
-            Gate::AdvanceUpload | Gate::AdvanceToken | Gate::AdvanceOpen => crate::advance::fail(
-                crate::advance::AdvanceCode::TooManyRequests,
-                Some("too many uploads in flight".into()),
-                rid,
-            ),
-            Gate::Tenant => Refusal::Busy.into_response(),
-        };
+        let mut resp = self.refuse(Refused::UploadsInFlight, rid, v2);
         resp.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         resp

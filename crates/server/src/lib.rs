@@ -11,9 +11,9 @@
 //! refusal) into each vendor's JSON; they never compute a score. See `docs/api.md`.
 
 pub mod advance;
+pub mod analysis;
 pub mod auth;
 pub mod capture;
-pub mod checks;
 pub mod config;
 pub mod console;
 pub mod cors;
@@ -25,12 +25,13 @@ pub mod fpt;
 pub mod gallery;
 pub mod gate;
 mod health;
-pub mod judge;
 mod listen;
 pub mod log;
 pub mod metrics;
 pub mod openapi;
+pub mod pool;
 pub mod ratelimit;
+pub mod refused;
 pub mod request_id;
 mod shutdown;
 pub mod silent;
@@ -40,12 +41,14 @@ pub mod static_files;
 mod testutil;
 pub mod webhooks;
 
+use std::convert::Infallible;
 use std::future::Future;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Method;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 
 use gate::Gate;
 
@@ -53,107 +56,159 @@ pub use config::ServerConfig;
 pub use shutdown::shutdown_signal;
 pub use state::{AppState, Shared};
 
-/// Every route, with its body limit, the request-id and metrics layers.
-pub fn router(state: Shared) -> Router {
+/// One route: its method and path (axum syntax) and the handler with its own layers.
+pub struct Route {
+    pub method: Method,
+    pub path: String,
+    pub handler: MethodRouter<Shared>,
+}
+
+fn route(method: Method, path: impl Into<String>, handler: MethodRouter<Shared>) -> Route {
+    Route {
+        method,
+        path: path.into(),
+        handler,
+    }
+}
+
+/// Every route the service answers, in one list: [`router`] registers exactly these, and the
+/// OpenAPI test checks each is described in `/openapi.json` (and nothing else is). Uploads are
+/// gated (credentials from the headers and body budget before any body byte is read) and carry
+/// their own body limit.
+pub fn routes(state: &Shared) -> Vec<Route> {
     let cfg = &state.cfg;
-    // Authenticate from the headers and reserve body budget before any body byte is read.
     let gated = |g: Gate| from_fn_with_state((state.clone(), g), gate::guard);
-    let fpt = Router::new()
-        .route(
+    let cors = || from_fn(cors::middleware);
+    let json_limit = || DefaultBodyLimit::max(gate::CAPTURE_JSON_LIMIT);
+    vec![
+        // FPT.AI Liveness v3
+        route(
+            Method::POST,
             "/vision/ekyc/liveness",
             post(fpt::liveness)
-                .layer(gated(Gate::Fpt))
-                .layer(from_fn(cors::middleware)),
-        )
-        .layer(DefaultBodyLimit::max(cfg.fpt_body_limit()));
-    let silent = Router::new()
-        .route(
+                .layer::<_, Infallible>(gated(Gate::Fpt))
+                .layer::<_, Infallible>(DefaultBodyLimit::max(cfg.fpt_body_limit()))
+                .layer::<_, Infallible>(cors()),
+        ),
+        // Silent compare
+        route(
+            Method::POST,
             "/v1/silent/video-compare",
             post(silent::video_compare)
-                .layer(gated(Gate::Silent))
-                .layer(from_fn(cors::middleware)),
-        )
-        .layer(DefaultBodyLimit::max(cfg.silent_body_limit()))
-        .route("/v1/silent/public-key", get(silent::public_key))
-        .route("/v1/silent/thresholds", get(silent::thresholds));
-    let advance = Router::new()
-        .route(
+                .layer::<_, Infallible>(gated(Gate::Silent))
+                .layer::<_, Infallible>(DefaultBodyLimit::max(cfg.silent_body_limit()))
+                .layer::<_, Infallible>(cors()),
+        ),
+        route(
+            Method::GET,
+            "/v1/silent/public-key",
+            get(silent::public_key),
+        ),
+        route(
+            Method::GET,
+            "/v1/silent/thresholds",
+            get(silent::thresholds),
+        ),
+        // ADVANCE.AI Liveness v3
+        route(
+            Method::POST,
             "/openapi/liveness/v3/capture",
             post(advance::capture)
-                .layer::<_, std::convert::Infallible>(gated(Gate::AdvanceUpload))
-                .layer(DefaultBodyLimit::max(cfg.capture_body_limit()))
-                .layer(from_fn(cors::middleware)),
-        )
-        .route(
+                .layer::<_, Infallible>(gated(Gate::AdvanceUpload))
+                .layer::<_, Infallible>(DefaultBodyLimit::max(cfg.capture_body_limit()))
+                .layer::<_, Infallible>(cors()),
+        ),
+        route(
+            Method::POST,
             "/openapi/auth/ticket/v1/generate-token",
-            post(advance::generate_token).layer(gated(Gate::AdvanceOpen)),
-        )
-        .route(
+            post(advance::generate_token).layer::<_, Infallible>(gated(Gate::AdvanceOpen)),
+        ),
+        route(
+            Method::POST,
             "/openapi/liveness/v3/signature-id",
-            post(advance::signature_id).layer(gated(Gate::AdvanceToken)),
-        )
-        .route(
+            post(advance::signature_id).layer::<_, Infallible>(gated(Gate::AdvanceToken)),
+        ),
+        route(
+            Method::POST,
             "/openapi/liveness/v3/detection-result",
-            post(advance::detection_result).layer(gated(Gate::AdvanceToken)),
-        )
-        .route(
+            post(advance::detection_result).layer::<_, Infallible>(gated(Gate::AdvanceToken)),
+        ),
+        route(
+            Method::POST,
             "/{region}/openapi/face-identity/v1/liveness-detection",
-            post(advance::detection_result).layer(gated(Gate::AdvanceToken)),
-        )
-        .route(
-            &format!("{}{{*key}}", advance::FILES_PREFIX),
+            post(advance::detection_result).layer::<_, Infallible>(gated(Gate::AdvanceToken)),
+        ),
+        route(
+            Method::GET,
+            format!("{}{{*key}}", advance::FILES_PREFIX),
             get(advance::file),
-        );
-    let capture = Router::new()
-        .route(
+        ),
+        // Browser capture
+        route(
+            Method::POST,
             "/v1/capture-tokens",
-            post(capture::create_capture_token).layer(gated(Gate::Tenant)),
-        )
-        .route(
+            post(capture::create_capture_token)
+                .layer::<_, Infallible>(gated(Gate::Tenant))
+                .layer::<_, Infallible>(json_limit()),
+        ),
+        route(
+            Method::POST,
             "/v1/challenges",
-            post(capture::create_challenge).layer(gated(Gate::Tenant)),
-        )
-        .route(
+            post(capture::create_challenge)
+                .layer::<_, Infallible>(gated(Gate::Tenant))
+                .layer::<_, Infallible>(json_limit()),
+        ),
+        route(
+            Method::GET,
             "/v1/capture/context",
-            get(capture::context).layer(from_fn(cors::middleware)),
-        )
-        .layer(DefaultBodyLimit::max(gate::CAPTURE_JSON_LIMIT));
-    let gallery = Router::new()
-        .route(
+            get(capture::context)
+                .layer::<_, Infallible>(cors())
+                .layer::<_, Infallible>(json_limit()),
+        ),
+        // 1:N gallery (docs/gallery.md)
+        route(
+            Method::POST,
             "/v1/gallery/blocklist",
-            post(gallery::routes::block).layer(gated(Gate::Tenant)),
-        )
-        .route(
+            post(gallery::routes::block)
+                .layer::<_, Infallible>(gated(Gate::Tenant))
+                .layer::<_, Infallible>(json_limit()),
+        ),
+        route(
+            Method::DELETE,
             "/v1/gallery/blocklist/{entry_id}",
             delete(gallery::routes::unblock),
-        )
-        .route(
+        ),
+        route(
+            Method::DELETE,
             "/v1/gallery/{external_ref}",
             delete(gallery::routes::delete_ref),
-        )
-        .layer(DefaultBodyLimit::max(gate::CAPTURE_JSON_LIMIT));
-    let web = Router::new()
-        .route(
+        ),
+        route(
+            Method::GET,
             "/sdk/{*path}",
-            get(static_files::sdk).layer(from_fn(cors::middleware)),
-        )
-        .route("/demo", get(static_files::demo_redirect))
-        .route("/demo/", get(static_files::demo_index))
-        .route("/demo/{*path}", get(static_files::demo));
-    let console = console::router(&state);
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(metrics::handler))
-        .route("/openapi.json", get(openapi::document))
-        .route("/docs", get(openapi::page))
-        .merge(fpt)
-        .merge(silent)
-        .merge(advance)
-        .merge(capture)
-        .merge(gallery)
-        .merge(web)
-        .merge(console)
+            get(static_files::sdk).layer::<_, Infallible>(cors()),
+        ),
+        route(Method::GET, "/demo", get(static_files::demo_redirect)),
+        route(Method::GET, "/demo/", get(static_files::demo_index)),
+        route(Method::GET, "/demo/{*path}", get(static_files::demo)),
+        // Operations
+        route(Method::GET, "/healthz", get(health::healthz)),
+        route(Method::GET, "/readyz", get(health::readyz)),
+        route(Method::GET, "/metrics", get(metrics::handler)),
+        route(Method::GET, "/openapi.json", get(openapi::document)),
+        route(Method::GET, "/docs", get(openapi::page)),
+    ]
+}
+
+/// Every route of [`routes`] and the operator console's (its own cookie-authenticated API under
+/// `/console/`, not part of the vendor description), with the request-id, metrics and timeout
+/// layers.
+pub fn router(state: Shared) -> Router {
+    let mut app = Router::new();
+    for r in routes(&state) {
+        app = app.route(&r.path, r.handler);
+    }
+    app.merge(console::router(&state))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

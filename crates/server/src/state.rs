@@ -6,12 +6,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use faceproof_engine::check::Engine;
 use faceproof_store::Store;
 
-use crate::checks::CheckPool;
 use crate::config::ServerConfig;
 use crate::gallery::{GalleryConfig, Replica};
 use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
 use crate::ratelimit::Limiter;
+use crate::pool::CheckPool;
 
 /// The engine, the store and the configuration, plus the service's own bookkeeping.
 pub struct AppState {

@@ -232,16 +232,16 @@ async fn detection_result_codes_urls_and_isolation() {
         .await;
     let sig = j["data"]["signatureId"].as_str().unwrap().to_owned();
     let pending = scope.session_by_alias(&sig).await.unwrap();
-    let live = persist_capture(&scope, Some(&pending), &inputs(), &fixtures::live())
+    let live = persist_capture(&scope, Some(&pending), inputs(), &fixtures::live())
         .await
         .unwrap();
     // Single use: the same signatureId cannot be filled twice.
     assert!(
-        persist_capture(&scope, Some(&pending), &inputs(), &fixtures::live())
+        persist_capture(&scope, Some(&pending), inputs(), &fixtures::live())
             .await
             .is_err()
     );
-    let attack = persist_capture(&scope, None, &inputs(), &fixtures::spoof())
+    let attack = persist_capture(&scope, None, inputs(), &fixtures::spoof())
         .await
         .unwrap();
 
@@ -476,4 +476,56 @@ async fn a_real_capture_is_scored_stored_and_served() {
     assert!(!bytes.windows(6).any(|w| w == b"Exif\0\0"), "EXIF served");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(h.count("sessions").await, 1);
+}
+
+/// Issue 11 item 5: a `signatureId` whose session was already filled is refused with the seed's
+/// `PARAMETER_ERROR` before the engine runs (no stage time recorded), not a 500 after analysis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_signature_id_is_refused_before_analysis() {
+    let h = Harness::new().await;
+    let c = h.tenant("a").await;
+    let t = token(&h, &c).await;
+    let (_, _, j) = h
+        .send(json_post(
+            "/openapi/liveness/v3/signature-id",
+            Some(&t),
+            &json!({}),
+        ))
+        .await;
+    let sig = j["data"]["signatureId"].as_str().unwrap().to_owned();
+    let scope = h.store.tenant_scope(&c.tenant_id).await.unwrap();
+    let pending = scope.session_by_alias(&sig).await.unwrap();
+    persist_capture(&scope, Some(&pending), inputs(), &fixtures::live())
+        .await
+        .unwrap();
+    let artefacts = h.count("artefacts").await;
+    let jpeg = shared("faces/obama/1.jpg");
+    let (ct, body) = multipart(&[
+        ("far", "f.jpg", &jpeg),
+        ("near", "n.jpg", &jpeg),
+        ("signatureId", "", sig.as_bytes()),
+    ]);
+    let (s, _, j) = h
+        .send(
+            Request::post("/openapi/liveness/v3/capture")
+                .header("content-type", ct)
+                .header("X-ACCESS-TOKEN", &t)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{j:#}");
+    assert_envelope(&j, "PARAMETER_ERROR");
+    assert!(
+        j["extra"].as_str().unwrap().contains("already used"),
+        "{j:#}"
+    );
+    // The engine never ran: no stage time was recorded, nothing more was stored.
+    let (_, metrics, _) = h
+        .send_raw(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await;
+    let metrics = String::from_utf8(metrics).unwrap();
+    assert!(metrics.contains("faceproof_requests_total"), "{metrics}");
+    assert!(!metrics.contains("stage=\"total\""), "{metrics}");
+    assert_eq!(h.count("artefacts").await, artefacts);
 }

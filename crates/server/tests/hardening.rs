@@ -224,7 +224,7 @@ async fn signed_urls_name_only_allowed_hosts() {
             near_time_ms: None,
             clip: None,
         };
-        let s = persist_capture(&scope, None, &inputs, &fixtures::live())
+        let s = persist_capture(&scope, None, inputs, &fixtures::live())
             .await
             .unwrap();
         let path = "/openapi/liveness/v3/detection-result";

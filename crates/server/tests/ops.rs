@@ -125,7 +125,7 @@ async fn openapi_document_matches_the_router() {
         .send(Request::get("/openapi.json").body(Body::empty()).unwrap())
         .await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
     let paths = doc["paths"].as_object().unwrap();
     let mut listed: Vec<String> = Vec::new();
     for (path, item) in paths {
@@ -161,6 +161,9 @@ async fn openapi_document_matches_the_router() {
         "POST /v1/capture-tokens",
         "POST /v1/challenges",
         "GET /v1/capture/context",
+        "POST /v1/gallery/blocklist",
+        "DELETE /v1/gallery/blocklist/{entry_id}",
+        "DELETE /v1/gallery/{external_ref}",
         "GET /sdk/{path}",
         "GET /demo",
         "GET /demo/",

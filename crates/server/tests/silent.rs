@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::{Harness, shared};
 use faceproof_server::ServerConfig;
-use faceproof_server::silent::envelope::{self, Field};
+use faceproof_server::silent::envelope;
 use faceproof_store::TenantSettings;
 use serde_json::{Value, json};
 
@@ -40,8 +40,15 @@ async fn public_key(h: &Harness, key: &str) -> [u8; 32] {
         .unwrap()
 }
 
-fn sealed(pk: &[u8; 32], field: Field, bytes: &[u8]) -> String {
-    STANDARD.encode(envelope::seal(pk, field, bytes))
+/// A client's envelope pair for `pk`, sealed at `at_ms`: (`encrypted_video`, `encrypted_image`).
+fn pair_at(pk: &[u8; 32], at_ms: i64, video: &[u8], image: &[u8]) -> (String, String) {
+    let (v, i) = envelope::seal_pair(pk, at_ms, video, image);
+    (STANDARD.encode(v), STANDARD.encode(i))
+}
+
+/// The same, sealed now by the harness's clock.
+fn pair(h: &Harness, pk: &[u8; 32], video: &[u8], image: &[u8]) -> (String, String) {
+    pair_at(pk, h.clock.now_ms(), video, image)
 }
 
 fn assert_error(status: StatusCode, json: &Value, want_status: StatusCode, code: u64) {
@@ -68,7 +75,8 @@ async fn refusals_have_the_seed_codes_and_store_nothing() {
     assert_ne!(pk, pk_b);
     let jpeg = shared("faces/obama/1.jpg");
     let small_jpeg = &jpeg[..9000];
-    let img = sealed(&pk, Field::Image, small_jpeg);
+    let img = pair(&h, &pk, b"v", small_jpeg).1;
+    let sealed = |pk: &[u8; 32], video: &[u8]| pair(&h, pk, video, small_jpeg);
 
     // Unknown key.
     let (s, _, j) = h.send(post("fpk_nope", &json!({}))).await;
@@ -77,7 +85,7 @@ async fn refusals_have_the_seed_codes_and_store_nothing() {
     let cases: Vec<(&str, Value, StatusCode, u64)> = vec![
         (
             "missing image",
-            json!({"encrypted_video": sealed(&pk, Field::Video, b"v")}),
+            json!({"encrypted_video": sealed(&pk, b"v").0}),
             StatusCode::BAD_REQUEST,
             1200,
         ),
@@ -95,7 +103,10 @@ async fn refusals_have_the_seed_codes_and_store_nothing() {
         ),
         (
             "bool as string",
-            json!({"encrypted_video": sealed(&pk, Field::Video, b"v"), "encrypted_image": img, "return_image": "yes"}),
+            {
+                let (v, i) = sealed(&pk, b"v");
+                json!({"encrypted_video": v, "encrypted_image": i, "return_image": "yes"})
+            },
             StatusCode::BAD_REQUEST,
             1200,
         ),
@@ -107,13 +118,19 @@ async fn refusals_have_the_seed_codes_and_store_nothing() {
         ),
         (
             "another tenant's key",
-            json!({"encrypted_video": sealed(&pk_b, Field::Video, b"video"), "encrypted_image": img}),
+            {
+                let (v, i) = sealed(&pk_b, b"video");
+                json!({"encrypted_video": v, "encrypted_image": i})
+            },
             StatusCode::BAD_REQUEST,
             1200,
         ),
         (
             "image envelope as video",
-            json!({"encrypted_video": sealed(&pk, Field::Image, b"video"), "encrypted_image": img}),
+            {
+                let (v, i) = sealed(&pk, b"video");
+                json!({"encrypted_video": i, "encrypted_image": v})
+            },
             StatusCode::BAD_REQUEST,
             1200,
         ),
@@ -125,25 +142,37 @@ async fn refusals_have_the_seed_codes_and_store_nothing() {
         ),
         (
             "video over its limit",
-            json!({"encrypted_video": sealed(&pk, Field::Video, &[1u8; 20_001]), "encrypted_image": img}),
+            {
+                let (v, i) = sealed(&pk, &[1u8; 20_001]);
+                json!({"encrypted_video": v, "encrypted_image": i})
+            },
             StatusCode::PAYLOAD_TOO_LARGE,
             2004,
         ),
         (
             "empty video",
-            json!({"encrypted_video": sealed(&pk, Field::Video, b""), "encrypted_image": img}),
+            {
+                let (v, i) = sealed(&pk, b"");
+                json!({"encrypted_video": v, "encrypted_image": i})
+            },
             StatusCode::BAD_REQUEST,
             2004,
         ),
         (
             "corrupt video",
-            json!({"encrypted_video": sealed(&pk, Field::Video, b"\x00\x00\x00\x18ftypmp42xxxxxxxx"), "encrypted_image": img}),
+            {
+                let (v, i) = sealed(&pk, b"\x00\x00\x00\x18ftypmp42xxxxxxxx");
+                json!({"encrypted_video": v, "encrypted_image": i})
+            },
             StatusCode::BAD_REQUEST,
             2005,
         ),
         (
             "image as video",
-            json!({"encrypted_video": sealed(&pk, Field::Video, small_jpeg), "encrypted_image": img}),
+            {
+                let (v, i) = sealed(&pk, small_jpeg);
+                json!({"encrypted_video": v, "encrypted_image": i})
+            },
             StatusCode::BAD_REQUEST,
             2005,
         ),
@@ -212,9 +241,10 @@ async fn real_pair_answers_with_the_seed_fields() {
     let pk = public_key(&h, &t.fpt_api_key).await;
     let video = shared("videos/live_talking_720x1280.mp4");
     let photo = shared("faces/obama/1.jpg");
+    let (v, i) = pair(&h, &pk, &video, &photo);
     let body = json!({
-        "encrypted_video": sealed(&pk, Field::Video, &video),
-        "encrypted_image": sealed(&pk, Field::Image, &photo),
+        "encrypted_video": v,
+        "encrypted_image": i,
         "return_status": true,
         "return_image": true,
         "return_face_image": true,
@@ -264,4 +294,61 @@ async fn thresholds_are_published() {
         assert!(far(&w[1]) <= far(&w[0]), "{w:?}");
         assert!(w[0]["measured"]["method"].is_string());
     }
+}
+
+/// Issue 11 item 4: the two envelopes of a request are bound to each other and to their sealing
+/// time, and a pair is judged once. Every refusal is the seed's 1200 (invalid argument), answered
+/// before the engine runs; the first use of a pair is recorded in the store before analysis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn envelope_pairs_are_bound_timed_and_single_use() {
+    let h = Harness::new().await;
+    let t = h.tenant("a").await;
+    let key = t.fpt_api_key.as_str();
+    let pk = public_key(&h, key).await;
+    let jpeg = shared("faces/obama/1.jpg");
+    let message = |j: &Value| j["message"].as_str().unwrap().to_owned();
+
+    // A first use reaches the media layer (a corrupt video: 2005) ...
+    let (v, i) = pair(&h, &pk, b"\x00\x00\x00\x18ftypmp42xxxxxxxx", &jpeg);
+    let body = json!({"encrypted_video": v, "encrypted_image": i});
+    let (s, _, j) = h.send(post(key, &body)).await;
+    assert_error(s, &j, StatusCode::BAD_REQUEST, 2005);
+    // ... the same pair again is refused as a replay, whatever the media.
+    let (s, _, j) = h.send(post(key, &body)).await;
+    assert_error(s, &j, StatusCode::BAD_REQUEST, 1200);
+    assert!(message(&j).contains("already submitted"), "{j:#}");
+
+    // The video envelope of one request with the image envelope of another does not open.
+    let (v1, _) = pair(&h, &pk, b"video of one", &jpeg);
+    let (_, i2) = pair(&h, &pk, b"video of two", &jpeg);
+    let mixed = json!({"encrypted_video": v1, "encrypted_image": i2});
+    let (s, _, j) = h.send(post(key, &mixed)).await;
+    assert_error(s, &j, StatusCode::BAD_REQUEST, 1200);
+    assert!(message(&j).contains("encrypted_image"), "{j:#}");
+
+    // A pair sealed outside the window (either way) is refused.
+    let window_ms = faceproof_server::silent::media::WINDOW_SECS as i64 * 1000;
+    for at in [
+        h.clock.now_ms() - window_ms - 1000,
+        h.clock.now_ms() + window_ms + 1000,
+    ] {
+        let (v, i) = pair_at(&pk, at, b"video", &jpeg);
+        let (s, _, j) = h
+            .send(post(
+                key,
+                &json!({"encrypted_video": v, "encrypted_image": i}),
+            ))
+            .await;
+        assert_error(s, &j, StatusCode::BAD_REQUEST, 1200);
+        assert!(message(&j).contains("window"), "{j:#}");
+    }
+
+    // Once the window has passed, the replayed pair is stale, not judged again.
+    h.clock
+        .advance(std::time::Duration::from_millis(window_ms as u64 + 1000));
+    let (s, _, j) = h.send(post(key, &body)).await;
+    assert_error(s, &j, StatusCode::BAD_REQUEST, 1200);
+    assert!(message(&j).contains("window"), "{j:#}");
+    // Only the first use produced a session (the failed media check is not stored either).
+    assert_eq!(h.count("sessions").await, 0);
 }

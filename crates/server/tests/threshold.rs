@@ -16,7 +16,7 @@ use faceproof_engine::check::{
 };
 use faceproof_media::Limits;
 use faceproof_server::ServerConfig;
-use faceproof_server::silent::envelope::{self, Field};
+use faceproof_server::silent::envelope;
 use faceproof_vision::VisionConfig;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -110,10 +110,10 @@ async fn fpt_and_silent_follow_the_engines_threshold() {
         .unwrap()
         .try_into()
         .unwrap();
-    let sealed = |field, bytes: &[u8]| STANDARD.encode(envelope::seal(&pk, field, bytes));
+    let (sealed_video, sealed_image) = envelope::seal_pair(&pk, h.clock.now_ms(), &video, &photo);
     let body = serde_json::to_vec(&json!({
-        "encrypted_video": sealed(Field::Video, &video),
-        "encrypted_image": sealed(Field::Image, &photo),
+        "encrypted_video": STANDARD.encode(sealed_video),
+        "encrypted_image": STANDARD.encode(sealed_image),
     }))
     .unwrap();
     let req = Request::post("/v1/silent/video-compare")

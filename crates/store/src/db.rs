@@ -52,6 +52,7 @@ fn migrations() -> Vec<Migration> {
         m(3, "gallery", include_str!("../migrations/0003_gallery.sql")),
         m(4, "console", include_str!("../migrations/0004_console.sql")),
         m(5, "ops", include_str!("../migrations/0005_ops.sql")),
+        m(6, "replay", include_str!("../migrations/0006_replay.sql")),
     ]
 }
 

@@ -31,6 +31,7 @@ mod grants;
 mod metadata;
 mod objects;
 mod operators;
+mod replay;
 mod retention;
 mod sessions;
 mod signed;

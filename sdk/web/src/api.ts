@@ -2,7 +2,7 @@
  * The two calls the browser makes, both authenticated by the capture token only: the capture
  * context, and the flow's upload. No tenant secret ever reaches the page.
  */
-import { seal } from "./hpke.js";
+import { sealPair } from "./hpke.js";
 import type { ClientTelemetry } from "./telemetry.js";
 
 export type Flow = "advance" | "fpt" | "silent";
@@ -110,8 +110,7 @@ export async function upload(apiBase: string, token: string, ctx: CaptureContext
     if (!ctx.hpke_public_key) throw new ApiError("upload_failed", 0, "the capture context has no HPKE public key");
     if (!c.photo) throw new ApiError("upload_failed", 0, "the silent flow needs a photo");
     const body: Record<string, unknown> = {
-      encrypted_video: await seal(ctx.hpke_public_key, "encrypted_video", await c.clip.arrayBuffer()),
-      encrypted_image: await seal(ctx.hpke_public_key, "encrypted_image", await c.photo.arrayBuffer()),
+      ...(await sealPair(ctx.hpke_public_key, await c.clip.arrayBuffer(), await c.photo.arrayBuffer())),
       return_status: true,
       client_telemetry: c.telemetry,
     };

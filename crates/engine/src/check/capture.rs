@@ -70,6 +70,10 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
             .map_err(|error| CheckError::CaptureImage { which, error })
     };
     let (far_img, near_img) = (decode("far", req.far)?, decode("near", req.near)?);
+    // A clip is refused up front even when the stills leave nothing for it to add.
+    if let Some(clip) = req.clip {
+        faceproof_media::probe_video(clip, engine.limits()).map_err(CheckError::Video)?;
+    }
     times.decode_ms = ms_since(start);
 
     let t = Instant::now();

@@ -106,6 +106,26 @@ pub(super) fn track(
     limits: &Limits,
 ) -> Result<Track, TrackError> {
     let info = faceproof_media::probe_video(video, limits).map_err(TrackError::Media)?;
+    track_probed(
+        vision,
+        video,
+        info,
+        sampling,
+        second_face_min_relative_area,
+        limits,
+    )
+}
+
+/// [`track`] for a video already probed (`info`), so a caller that validates its inputs first
+/// probes the video once.
+pub(super) fn track_probed(
+    vision: &Vision,
+    video: &[u8],
+    info: MediaInfo,
+    sampling: &SamplingConfig,
+    second_face_min_relative_area: f64,
+    limits: &Limits,
+) -> Result<Track, TrackError> {
     let (plan, stride, fps) = plan(&info, sampling);
     let count_every = (sampling.face_count_interval_s * fps / f64::from(stride))
         .round()

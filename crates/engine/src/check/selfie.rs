@@ -22,13 +22,22 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
     let cfg = &engine.cfg;
     // A challenge's steps must all fall inside the analysed window.
     let sampling = challenge::sampling(&cfg.sampling, req.challenge);
-    let track = match frames::track(
-        &engine.vision,
-        req.video,
-        &sampling,
-        cfg.capture.second_face_min_relative_area,
-        &engine.limits,
-    ) {
+    // Validation first, in the order a refusal is reported: the video's container, then the ID
+    // photo's header (a refused photo costs milliseconds, not the video's analysis).
+    let probed = faceproof_media::probe_video(req.video, &engine.limits).map_err(TrackError::Media);
+    if let (Ok(_), Some(photo)) = (&probed, req.id_photo) {
+        faceproof_media::probe_image(photo, &engine.limits).map_err(CheckError::IdPhoto)?;
+    }
+    let track = match probed.and_then(|info| {
+        frames::track_probed(
+            &engine.vision,
+            req.video,
+            info,
+            &sampling,
+            cfg.capture.second_face_min_relative_area,
+            &engine.limits,
+        )
+    }) {
         Ok(t) => t,
         Err(TrackError::Media(MediaError::TooShort { seconds, min })) => {
             let mut v = too_short(seconds, min, started);

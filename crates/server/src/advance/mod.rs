@@ -7,18 +7,30 @@
 
 mod capture;
 mod files;
+mod persist;
+mod refusal;
 mod reply;
 mod result;
+mod signature;
 pub mod summary;
 mod token;
 pub mod zip;
 
+pub use crate::analysis::CaptureInputs;
+pub use capture::capture;
 pub(crate) use capture::upload_uploader;
-pub use capture::{CAPTURE_KIND, CaptureInputs, capture, persist_capture, signature_id};
+pub use persist::{Still, persist_capture};
+pub use signature::signature_id;
+
+/// Session kind in the store of an ADVANCE capture.
+pub const CAPTURE_KIND: &str = "capture";
 pub use files::file;
-pub(crate) use reply::fail;
+pub use refusal::AdvanceRefusal;
 pub use reply::{AdvanceCode, AdvanceReply};
+pub(crate) use result::ResultRequest;
 pub use result::detection_result;
+pub(crate) use signature::SignatureRequest;
+pub(crate) use token::TokenRequest;
 pub(crate) use token::authenticate;
 pub use token::generate_token;
 

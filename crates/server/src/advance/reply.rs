@@ -62,15 +62,21 @@ impl AdvanceCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The ADVANCE envelope of every answer.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = crate::openapi::examples::advance)]
 pub struct AdvanceReply {
+    #[schema(value_type = String, example = "SUCCESS")]
     pub code: &'static str,
     pub message: String,
+    #[schema(value_type = Object)]
     pub data: Value,
+    #[schema(value_type = Object)]
     pub extra: Value,
     pub transaction_id: String,
     /// `PAY` for a delivered result, `FREE` for every error.
+    #[schema(value_type = String)]
     pub pricing_strategy: &'static str,
 }
 

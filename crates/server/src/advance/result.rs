@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use faceproof_store::{Api, Session, SessionStatus, StoreError, TenantStore};
@@ -12,15 +12,18 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::FILES_PREFIX;
-use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
+use super::refusal::AdvanceRefusal;
+use super::reply::AdvanceReply;
 use super::summary::CaptureSummary;
 use super::token::authenticate;
+use crate::refused::Refused;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Shared};
 
-#[derive(Deserialize)]
+/// `detection-result`: one of the two ids, and how images are returned.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ResultRequest {
+pub(crate) struct ResultRequest {
     liveness_id: Option<String>,
     signature_id: Option<String>,
     result_type: Option<String>,
@@ -78,64 +81,64 @@ pub async fn detection_result(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let tenant = match authenticate(&state, &headers, &rid).await {
-        Ok(t) => t,
-        Err(r) => return r,
-    };
-    let req: ResultRequest = match parse_json(&body, &rid) {
-        Ok(r) => r,
-        Err(reply) => return reply,
-    };
+    match answer(&state, &rid, &headers, &body).await {
+        Ok(reply) => reply.into_response_with(StatusCode::OK),
+        Err(refused) => AdvanceRefusal::new(refused, &rid).into_response(),
+    }
+}
+
+/// A store error reading a session's images: gone with retention, or ours.
+fn artefact_gone(e: StoreError) -> Refused {
+    match e {
+        StoreError::NotFound { .. } | StoreError::Expired { .. } => {
+            Refused::NoResult("the images were deleted at the end of their retention".into())
+        }
+        e => e.into(),
+    }
+}
+
+async fn answer(
+    state: &Shared,
+    rid: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<AdvanceReply, Refused> {
+    let tenant = authenticate(state, headers).await?;
+    let req: ResultRequest =
+        serde_json::from_slice(body).map_err(|e| Refused::Malformed(format!("JSON: {e}")))?;
     let blank = |s: &Option<String>| s.as_deref().is_none_or(|s| s.trim().is_empty());
     if blank(&req.liveness_id) && blank(&req.signature_id) {
-        return fail(
-            AdvanceCode::ParameterError,
-            Some("Parameter should not be empty: livenessId or signatureId".into()),
-            &rid,
-        );
+        return Err(Refused::Invalid(
+            "Parameter should not be empty: livenessId or signatureId".into(),
+        ));
     }
     let result_type = match req.result_type.as_deref() {
         None | Some("") | Some("IMAGE_URL") => ResultType::Url,
         Some("IMAGE_BASE64") => ResultType::Base64,
         Some(other) => {
-            return fail(
-                AdvanceCode::ParameterError,
-                Some(format!("resultType {other:?}: IMAGE_URL or IMAGE_BASE64")),
-                &rid,
-            );
+            return Err(Refused::Invalid(format!(
+                "resultType {other:?}: IMAGE_URL or IMAGE_BASE64"
+            )));
         }
     };
-    let session = match find(&tenant, &req).await {
-        Ok(s) => s,
-        // Another tenant's id reads exactly like an unknown one.
-        Err(StoreError::NotFound { .. }) => {
-            return fail(AdvanceCode::LivenessIdNotExisted, None, &rid);
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "session lookup failed");
-            return fail(AdvanceCode::Error, None, &rid);
-        }
-    };
-    let not_found = |extra: &str| fail(AdvanceCode::ResultNotFound, Some(extra.to_owned()), &rid);
+    let session = find(&tenant, &req).await.map_err(|e| match e {
+        StoreError::NotFound { .. } => Refused::UnknownSession,
+        e => e.into(),
+    })?;
     if session.status == SessionStatus::Pending {
-        return not_found("the capture has not been uploaded yet");
+        return Err(Refused::NoResult(
+            "the capture has not been uploaded yet".into(),
+        ));
     }
-    let Some(summary) = session
+    let summary = session
         .result
         .as_ref()
         .and_then(|r| r.get("summary"))
         .and_then(|s| serde_json::from_value::<CaptureSummary>(s.clone()).ok())
-    else {
-        return not_found("no result is stored for this session");
-    };
-
-    let Some(base) = base_url(&state, &headers) else {
-        return fail(
-            AdvanceCode::ParameterError,
-            Some("the Host header is not an allowed host (server.allowed_hosts)".into()),
-            &rid,
-        );
-    };
+        .ok_or_else(|| Refused::NoResult("no result is stored for this session".into()))?;
+    let base = base_url(state, headers).ok_or_else(|| {
+        Refused::Invalid("the Host header is not an allowed host (server.allowed_hosts)".into())
+    })?;
     let ttl = Some(state.cfg.signed_url_ttl());
     let mut urls = Vec::new();
     for name in [
@@ -144,35 +147,24 @@ pub async fn detection_result(
         "near",
         "audit.zip",
     ] {
-        match tenant.sign_artefact(&session.id, name, ttl).await {
-            Ok(u) => urls.push(Value::String(format!(
-                "{base}{FILES_PREFIX}{}",
-                u.path_and_query()
-            ))),
-            Err(StoreError::NotFound { .. } | StoreError::Expired { .. }) => {
-                return not_found("the images were deleted at the end of their retention");
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "signing failed");
-                return fail(AdvanceCode::Error, None, &rid);
-            }
-        }
+        let u = tenant
+            .sign_artefact(&session.id, name, ttl)
+            .await
+            .map_err(artefact_gone)?;
+        urls.push(Value::String(format!(
+            "{base}{FILES_PREFIX}{}",
+            u.path_and_query()
+        )));
     }
     let detection = match result_type {
         ResultType::Url => urls[0].clone(),
-        ResultType::Base64 => match tenant
-            .read_artefact(&session.id, &summary.detection_artefact)
-            .await
-        {
-            Ok((_, bytes)) => Value::String(STANDARD.encode(&bytes)),
-            Err(StoreError::NotFound { .. } | StoreError::Expired { .. }) => {
-                return not_found("the images were deleted at the end of their retention");
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "artefact read failed");
-                return fail(AdvanceCode::Error, None, &rid);
-            }
-        },
+        ResultType::Base64 => {
+            let (_, bytes) = tenant
+                .read_artefact(&session.id, &summary.detection_artefact)
+                .await
+                .map_err(artefact_gone)?;
+            Value::String(STANDARD.encode(&bytes))
+        }
     };
     let mut data = json!({
         "detectionResult": detection,
@@ -188,7 +180,7 @@ pub async fn detection_result(
     if let Some(c) = summary.challenge {
         data["challenge"] = c;
     }
-    let mut reply = AdvanceReply::success(data, &rid);
+    let mut reply = AdvanceReply::success(data, rid);
     reply.extra = summary.hint.map_or(Value::Null, Value::String);
-    reply.into_response_with(StatusCode::OK)
+    Ok(reply)
 }

@@ -18,14 +18,18 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
+use crate::refused::Refused;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Shared};
 
-#[derive(Deserialize)]
+/// `generate-token`: the access key, Unix ms, and sha256_hex(accessKey + secretKey + timestamp).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct TokenRequest {
+pub(crate) struct TokenRequest {
     access_key: String,
     signature: String,
+    /// Unix milliseconds, a number or a string of digits.
+    #[schema(value_type = i64)]
     timestamp: Value,
     period_second: Option<u64>,
 }
@@ -121,35 +125,21 @@ pub async fn generate_token(
     }
 }
 
-/// The tenant of the request's `X-ACCESS-TOKEN`, or the reply that refuses it.
-pub async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    rid: &str,
-) -> Result<TenantStore, Response> {
-    let Some(token) = headers
+/// The tenant of the request's `X-ACCESS-TOKEN`, or why it is refused.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<TenantStore, Refused> {
+    let unauthorized = |d: &str| Refused::Unauthorized {
+        detail: Some(d.to_owned()),
+    };
+    let token = headers
         .get("x-access-token")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|t| !t.is_empty())
-    else {
-        return Err(fail(
-            AdvanceCode::IamFailed,
-            Some("X-ACCESS-TOKEN is required".into()),
-            rid,
-        ));
-    };
+        .ok_or_else(|| unauthorized("X-ACCESS-TOKEN is required"))?;
     match state.store.authenticate_token(token).await {
         Ok(t) => Ok(t),
-        Err(StoreError::Expired { .. }) => Err(fail(
-            AdvanceCode::IamFailed,
-            Some("the access token has expired".into()),
-            rid,
-        )),
-        Err(e) if e.is_backend() => {
-            tracing::error!(error = %e, "token check failed");
-            Err(fail(AdvanceCode::Error, None, rid))
-        }
-        Err(_) => Err(fail(AdvanceCode::IamFailed, None, rid)),
+        Err(StoreError::Expired { .. }) => Err(unauthorized("the access token has expired")),
+        Err(e) if e.is_backend() => Err(Refused::Internal(format!("token check: {e}"))),
+        Err(_) => Err(Refused::Unauthorized { detail: None }),
     }
 }

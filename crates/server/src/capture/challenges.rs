@@ -66,9 +66,11 @@ pub fn store_refusal(e: StoreError) -> Refusal {
     }
 }
 
-#[derive(Deserialize)]
+/// `POST /v1/challenges`: the kind (`colour`, `head_turn`) and an optional lifetime.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ChallengeRequest {
+pub(crate) struct ChallengeRequest {
+    #[schema(value_type = String)]
     kind: ChallengeKind,
     ttl_secs: Option<u64>,
 }

@@ -15,6 +15,7 @@ mod tokens;
 pub mod upload;
 pub mod wire;
 
+pub(crate) use challenges::ChallengeRequest;
 pub use challenges::{create_challenge, issue_challenge, ttl};
 pub use context::context;
 pub use tokens::{MintRequest, create_capture_token, mint, parse_flow, upload_url};

@@ -20,14 +20,15 @@ use crate::request_id::new_id;
 use crate::state::Shared;
 
 /// The mint request (the endpoint's JSON body; the CLI fills it from its flags).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MintRequest {
     /// `advance`, `fpt` or `silent`.
     pub flow: String,
     /// ADVANCE: an existing pending capture session; without it one is reserved.
     pub signature_id: Option<String>,
-    /// Issue a fresh challenge of this kind and bind it.
+    /// Issue a fresh challenge of this kind (`colour`, `head_turn`) and bind it.
+    #[schema(value_type = Option<String>)]
     pub challenge_kind: Option<ChallengeKind>,
     /// Bind an existing unused challenge of the tenant.
     pub challenge_id: Option<String>,

@@ -9,23 +9,19 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use faceproof_engine::check::CheckError;
 use faceproof_store::{Api, NewSession, SessionStatus};
 use serde_json::json;
 
-use super::codes::{
-    BUSY, INTERNAL, INVALID_CHALLENGE, INVALID_IMAGE, INVALID_TELEMETRY, INVALID_VIDEO, NO_VIDEO,
-    UNAUTHORIZED, UNAVAILABLE,
-};
+use super::refusal::FptRefusal;
 use super::response::FptResponse;
 use super::v2::FptV2Response;
-use crate::auth::{AuthFailure, uploader_by_api_key};
+use crate::analysis::{VideoJob, check_video};
+use crate::auth::uploader_by_api_key;
 use crate::capture::upload::{MAX_TELEMETRY_BYTES, telemetry_from_text};
-use crate::capture::{PrepareError, SpendError, UploadChallenge, prepare};
-use crate::checks::RunError;
+use crate::capture::{UploadChallenge, prepare};
 use crate::form::{FormError, SHORT_TEXT, read_form};
-use crate::judge::{JudgeError, VideoJob, check_video};
 use crate::metrics::Outcome;
+use crate::refused::{Input, Refused};
 use crate::state::Shared;
 
 const API: &str = "fpt";
@@ -41,39 +37,11 @@ pub(crate) fn reply(status: StatusCode, body: &FptResponse, v2: bool) -> Respons
     resp
 }
 
-/// A failure answer in FPT's shape (`?v2_format=1` honoured); used by the body gate too.
-pub(crate) fn refuse(cm: (&str, &str), v2: bool) -> Response {
-    reply(failure_status(cm.0), &FptResponse::failure(cm), v2)
-}
-
-/// HTTP status of a failure: the body's code says what happened, the status says whose fault.
-fn failure_status(code: &str) -> StatusCode {
-    match code {
-        "401" => StatusCode::UNAUTHORIZED,
-        "429" => StatusCode::TOO_MANY_REQUESTS,
-        "503" => StatusCode::SERVICE_UNAVAILABLE,
-        "500" => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    }
-}
-
-fn judge_failure(e: &JudgeError) -> (&'static str, &'static str) {
-    match e {
-        JudgeError::Check(c) if c.is_input_error() => match c {
-            CheckError::IdPhoto(_) => INVALID_IMAGE,
-            CheckError::Video(faceproof_media::MediaError::TooShort { .. }) => {
-                ("409", "Video is too short")
-            }
-            _ => INVALID_VIDEO,
-        },
-        JudgeError::Check(_) => INTERNAL,
-        JudgeError::Pool(RunError::Busy { .. } | RunError::WaitTooLong { .. }) => BUSY,
-        JudgeError::Pool(RunError::QueueTimeout { .. }) => UNAVAILABLE,
-        JudgeError::Pool(RunError::TaskFailed(_)) => INTERNAL,
-        JudgeError::Spend(SpendError::Token(_)) => UNAUTHORIZED,
-        JudgeError::Spend(SpendError::Challenge(_)) => INVALID_CHALLENGE,
-        JudgeError::Spend(SpendError::Backend(_)) => INTERNAL,
-    }
+/// `?v2_format=1` (or `true`) asks for the flat v2 layout.
+pub(crate) fn wants_v2(query: &HashMap<String, String>) -> bool {
+    query
+        .get("v2_format")
+        .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
 pub async fn liveness(
@@ -82,27 +50,32 @@ pub async fn liveness(
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let v2 = query
-        .get("v2_format")
-        .is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-    let fail = |cm: (&str, &str)| reply(failure_status(cm.0), &FptResponse::failure(cm), v2);
+    let v2 = wants_v2(&query);
+    match judge(&state, &headers, multipart).await {
+        Ok(body) => reply(StatusCode::OK, &body, v2),
+        Err(refused) => FptRefusal { refused, v2 }.into_response(),
+    }
+}
 
+/// The form's fields and the medium each carries.
+fn form_input(field: &str) -> Option<Input> {
+    match field {
+        "video" => Some(Input::Video),
+        "cmnd" => Some(Input::IdPhoto),
+        _ => None,
+    }
+}
+
+async fn judge(
+    state: &Shared,
+    headers: &HeaderMap,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<FptResponse, Refused> {
     // Authenticate before reading the body: an unknown caller does not get us to buffer 15 MB.
-    let uploader = match uploader_by_api_key(&state.store, &headers, Api::Fpt).await {
-        Ok(t) => t,
-        Err(AuthFailure::Backend(e)) => {
-            tracing::error!(error = %e, "api key lookup failed");
-            return fail(INTERNAL);
-        }
-        Err(AuthFailure::Refused) => return fail(UNAUTHORIZED),
-    };
-
-    let Ok(multipart) = multipart else {
-        return fail(NO_VIDEO);
-    };
+    let uploader = uploader_by_api_key(&state.store, headers, Api::Fpt).await?;
+    let multipart = multipart.map_err(|_| Refused::Missing { field: "video" })?;
     let cfg = &state.cfg;
-    let limit = cfg.fpt_body_limit();
-    let form = match read_form(
+    let form = read_form(
         multipart,
         &[
             ("video", cfg.max_video_bytes),
@@ -112,59 +85,35 @@ pub async fn liveness(
             ("challenge_id", SHORT_TEXT),
             ("client_telemetry", MAX_TELEMETRY_BYTES),
         ],
-        limit,
+        cfg.fpt_body_limit(),
     )
     .await
-    {
-        Ok(f) => f,
-        Err(FormError::BadText { field }) if field == "client_telemetry" => {
-            return fail(INVALID_TELEMETRY);
+    .map_err(|e| match e {
+        FormError::BadText { field } if field == "client_telemetry" => {
+            Refused::Telemetry(format!("{field} is not a short text"))
         }
-        Err(FormError::BadText { field }) if field == "challenge_id" => {
-            return fail(INVALID_CHALLENGE);
+        FormError::BadText { field } if field == "challenge_id" => {
+            Refused::Challenge(format!("{field} is not a short text"))
         }
-        Err(e @ (FormError::BodyTooLarge { .. } | FormError::FieldTooLarge { .. })) => {
-            let cm = match &e {
-                FormError::FieldTooLarge { field, .. } if field == "cmnd" => INVALID_IMAGE,
-                _ => INVALID_VIDEO,
-            };
-            return reply(StatusCode::PAYLOAD_TOO_LARGE, &FptResponse::failure(cm), v2);
-        }
-        Err(_) => return fail(INVALID_VIDEO),
-    };
+        e => Refused::from_form(e, form_input),
+    })?;
     let mut files = form.files;
-    let Some(video) = files.remove("video") else {
-        return fail(NO_VIDEO);
-    };
+    let video = files
+        .remove("video")
+        .ok_or(Refused::Missing { field: "video" })?;
     let id_photo = files.remove("cmnd");
     let with_document = id_photo.is_some();
-    let telemetry = match form
+    let telemetry = form
         .texts
         .get("client_telemetry")
         .map(|t| telemetry_from_text(t))
-    {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
-            tracing::debug!(error = %e, "fpt telemetry refused");
-            return fail(INVALID_TELEMETRY);
-        }
-    };
+        .transpose()
+        .map_err(|e| Refused::Telemetry(e.to_string()))?;
     let named = UploadChallenge {
         field: form.texts.get("challenge_id").map(|s| s.trim()),
         ..UploadChallenge::default()
     };
-    let evidence = match prepare(&uploader, named, telemetry).await {
-        Ok(e) => e,
-        Err(PrepareError::Invalid(e)) => {
-            tracing::debug!(error = %e, "fpt challenge refused");
-            return fail(INVALID_CHALLENGE);
-        }
-        Err(PrepareError::Backend(e)) => {
-            tracing::error!(error = %e, "fpt challenge lookup failed");
-            return fail(INTERNAL);
-        }
-    };
+    let evidence = prepare(&uploader, named, telemetry).await?;
     let tenant = uploader.tenant;
 
     let job = VideoJob {
@@ -175,15 +124,7 @@ pub async fn liveness(
         encode_best_frame: false,
         evidence,
     };
-    let verdict = match check_video(&state, job).await {
-        Ok(v) => v,
-        Err(e) => {
-            if !matches!(&e, JudgeError::Check(c) if c.is_input_error()) {
-                tracing::error!(error = %e, "fpt check failed");
-            }
-            return fail(judge_failure(&e));
-        }
-    };
+    let verdict = check_video(state, job).await?;
     let body = FptResponse::from_verdict(&verdict, with_document);
     state.metrics.record_verdict(
         API,
@@ -196,18 +137,13 @@ pub async fn liveness(
 
     // Persist the outcome (codes and scores only; the media is not kept for this API).
     let result = json!({"response": &body, "verdict": &verdict});
-    let stored = async {
-        let mut upload = tenant
-            .begin_session(NewSession::new(Api::Fpt, "liveness"))
-            .await?;
-        crate::events::session_completed(&mut upload, Api::Fpt, Some(&verdict));
-        upload.set_index(crate::console::index_of(Some(&verdict)));
-        upload.commit(SessionStatus::Complete, Some(&result)).await
-    }
-    .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "fpt result not stored");
-        return fail(INTERNAL);
-    }
-    reply(StatusCode::OK, &body, v2)
+    let mut upload = tenant
+        .begin_session(NewSession::new(Api::Fpt, "liveness"))
+        .await?;
+    crate::events::session_completed(&mut upload, Api::Fpt, Some(&verdict));
+    upload.set_index(crate::console::index_of(Some(&verdict)));
+    upload
+        .commit(SessionStatus::Complete, Some(&result))
+        .await?;
+    Ok(body)
 }

@@ -2,11 +2,12 @@
 
 pub mod codes;
 mod handler;
+pub mod refusal;
 pub mod response;
 pub mod v2;
 
 pub use handler::liveness;
-pub(crate) use handler::refuse;
+pub use refusal::FptRefusal;
 
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use super::codes::{FptCode, NA, OK_LIVENESS, OK_MATCH, OK_REQUEST, fpt_code};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// FPT.AI Liveness v3 answer: every value a string, "N/A" where nothing was produced.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(example = crate::openapi::examples::fpt)]
 pub struct FptResponse {
     pub code: String,
     pub message: String,
@@ -14,10 +16,11 @@ pub struct FptResponse {
     pub face_match: FaceMatchPart,
     /// Extension: the server-issued challenge's verification, only when the request sent one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub challenge: Option<ChallengeResult>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct LivenessPart {
     pub code: String,
     pub message: String,
@@ -29,7 +32,7 @@ pub struct LivenessPart {
     pub warning: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FaceMatchPart {
     pub code: String,
     pub message: String,

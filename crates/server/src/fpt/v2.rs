@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::codes::NA;
 use super::response::FptResponse;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FptV2Response {
     pub code: String,
     pub message: String,
@@ -24,6 +24,7 @@ pub struct FptV2Response {
     pub warning: String,
     /// Extension, as in v3.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub challenge: Option<ChallengeResult>,
 }
 

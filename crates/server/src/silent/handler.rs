@@ -11,32 +11,31 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use faceproof_engine::check::CheckError;
-use faceproof_media::MediaError;
-use faceproof_store::{Api, NewSession, SessionStatus, TenantStore};
+use faceproof_store::{Api, NewSession, SessionStatus};
 use serde::Deserialize;
 use serde_json::Value;
 use serde_json::json;
 
-use super::codes::{
-    BUSY, INTERNAL, INVALID_ARGUMENT, LENGTH_REQUIRED, PAYLOAD_TOO_LARGE, SilentCode, UNAUTHORIZED,
-    UNAVAILABLE, media_code,
-};
-use super::envelope::{self, EnvelopeError, Field};
-use super::response::{SilentResponse, Switches, from_verdict, short_time};
-use crate::auth::{AuthFailure, Uploader, tenant_by_api_key, uploader_by_api_key};
+use super::codes::SilentCode;
+use super::envelope;
+use super::media;
+use super::refusal::SilentRefusal;
+use super::response::{SilentResponse, Switches, from_verdict};
+use crate::analysis::{VideoJob, check_video};
+use crate::auth::{tenant_by_api_key, uploader_by_api_key};
 use crate::capture::upload::telemetry_from_value;
-use crate::capture::{PrepareError, SpendError, UploadChallenge, prepare};
-use crate::checks::RunError;
-use crate::judge::{JudgeError, VideoJob, check_video};
+use crate::capture::{UploadChallenge, prepare};
 use crate::metrics::Outcome;
+use crate::refused::Refused;
 use crate::request_id::RequestId;
 use crate::state::Shared;
 
 const API: &str = "silent";
 
-#[derive(Debug, Deserialize)]
-struct CompareRequest {
+/// The silent compare request: the seed's fields, and our extensions.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = crate::openapi::examples::silent_request)]
+pub(crate) struct CompareRequest {
     encrypted_video: Option<String>,
     encrypted_image: Option<String>,
     /// Plain base64, accepted only when the tenant's `silent_accept_plain` is set.
@@ -55,7 +54,18 @@ struct CompareRequest {
     /// Extension: a server-issued challenge the video answers.
     challenge_id: Option<String>,
     /// Extension: the capture SDK's telemetry (an object).
+    #[schema(value_type = Option<Object>)]
     client_telemetry: Option<Value>,
+}
+
+/// The silent API's error body (the seed's three fields).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct SilentError {
+    /// The seed's error code (1200, 2003, 2004, 2005, 4000, 4004, 4007) or ours (1401, 1429, 1500, 1503).
+    code: u32,
+    /// The code's message, then what was wrong.
+    message: String,
+    request_id: String,
 }
 
 /// An error answer: `code`, `message` (with what was wrong), `request_id`.
@@ -64,11 +74,12 @@ pub(crate) fn error(c: SilentCode, detail: Option<&str>, request_id: &str) -> Re
         Some(d) => format!("{}: {d}", c.message),
         None => c.message.to_owned(),
     };
-    let mut resp = (
-        c.status,
-        Json(json!({"code": c.code, "message": message, "request_id": request_id})),
-    )
-        .into_response();
+    let body = SilentError {
+        code: c.code,
+        message,
+        request_id: request_id.to_owned(),
+    };
+    let mut resp = (c.status, Json(body)).into_response();
     resp.extensions_mut()
         .insert(Outcome::new(API, c.code.to_string()));
     resp
@@ -81,189 +92,87 @@ fn success(body: &SilentResponse) -> Response {
     resp
 }
 
-fn auth_code(e: AuthFailure) -> SilentCode {
-    match e {
-        AuthFailure::Refused => UNAUTHORIZED,
-        AuthFailure::Backend(e) => {
-            tracing::error!(error = %e, "api key lookup failed");
-            INTERNAL
-        }
-    }
-}
-
-async fn authenticate(state: &Shared, headers: &HeaderMap) -> Result<TenantStore, SilentCode> {
-    tenant_by_api_key(&state.store, headers)
-        .await
-        .map_err(auth_code)
-}
-
-/// The upload: a capture token of the silent flow, or the API key.
-async fn authenticate_upload(state: &Shared, headers: &HeaderMap) -> Result<Uploader, SilentCode> {
-    uploader_by_api_key(&state.store, headers, Api::Silent)
-        .await
-        .map_err(auth_code)
-}
-
-/// One media field: an envelope, or plain base64 when allowed. Errors carry the field's name.
-fn media_field(
-    name: &str,
-    encrypted: Option<&str>,
-    plain: Option<&str>,
-    allow_plain: bool,
-    key: Option<&[u8; 32]>,
-    field: Field,
-    max_bytes: u64,
-) -> Result<Vec<u8>, (SilentCode, String)> {
-    let envelope_max = max_bytes + (envelope::ENC_LEN + envelope::TAG_LEN) as u64;
-    let decode = |text: &str, limit: u64| {
-        faceproof_media::decode_base64(text, limit)
-            .map_err(|e| (media_code(&e), format!("{name}: {e}")))
-    };
-    match (encrypted, plain) {
-        (Some(_), Some(_)) => Err((
-            INVALID_ARGUMENT,
-            format!("send either encrypted_{name} or {name}, not both"),
-        )),
-        (Some(text), None) => {
-            let bytes = decode(text, envelope_max)?;
-            let key = key.ok_or((INTERNAL, "no key".to_owned()))?;
-            envelope::open(key, field, &bytes, max_bytes)
-                .map(|z| z.to_vec())
-                .map_err(|e| match e {
-                    EnvelopeError::TooLarge { .. } => {
-                        (PAYLOAD_TOO_LARGE, format!("encrypted_{name}: {e}"))
-                    }
-                    _ => (INVALID_ARGUMENT, format!("encrypted_{name}: {e}")),
-                })
-        }
-        (None, Some(_)) if !allow_plain => Err((
-            INVALID_ARGUMENT,
-            format!("plain {name} is not enabled for this tenant: send encrypted_{name}"),
-        )),
-        (None, Some(text)) => decode(text, max_bytes),
-        (None, None) => Err((INVALID_ARGUMENT, format!("encrypted_{name} is required"))),
-    }
-}
-
-fn judge_failure(e: &JudgeError) -> Option<SilentCode> {
-    match e {
-        // Too short is an answer, not an error (see `short_time`).
-        JudgeError::Check(CheckError::Video(MediaError::TooShort { .. })) => None,
-        JudgeError::Check(c) => Some(match c.media_error() {
-            Some(m) if c.is_input_error() => media_code(m),
-            _ => INTERNAL,
-        }),
-        JudgeError::Pool(RunError::Busy { .. } | RunError::WaitTooLong { .. }) => Some(BUSY),
-        JudgeError::Pool(RunError::QueueTimeout { .. }) => Some(UNAVAILABLE),
-        JudgeError::Pool(RunError::TaskFailed(_)) => Some(INTERNAL),
-        JudgeError::Spend(SpendError::Token(_)) => Some(UNAUTHORIZED),
-        JudgeError::Spend(SpendError::Challenge(_)) => Some(INVALID_ARGUMENT),
-        JudgeError::Spend(SpendError::Backend(_)) => Some(INTERNAL),
-    }
-}
-
 pub async fn video_compare(
     State(state): State<Shared>,
     Extension(RequestId(rid)): Extension<RequestId>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let uploader = match authenticate_upload(&state, &headers).await {
-        Ok(u) => u,
-        Err(c) => return error(c, None, &rid),
-    };
+    match judge(&state, &rid, &headers, body).await {
+        Ok(answer) => answer,
+        Err(refused) => SilentRefusal {
+            refused,
+            request_id: rid,
+        }
+        .into_response(),
+    }
+}
+
+async fn judge(
+    state: &Shared,
+    rid: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Refused> {
+    let uploader = uploader_by_api_key(&state.store, headers, Api::Silent).await?;
     let tenant = uploader.tenant.clone();
     // The seed lists 411: a body of unknown length is refused before it is read.
     if !headers.contains_key(header::CONTENT_LENGTH) {
-        return error(LENGTH_REQUIRED, Some("Content-Length is required"), &rid);
+        return Err(Refused::LengthRequired);
     }
-    let body = match body {
-        Ok(b) => b,
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            let limit = state.cfg.silent_body_limit();
-            return error(
-                PAYLOAD_TOO_LARGE,
-                Some(&format!("the body is over {limit} bytes")),
-                &rid,
-            );
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Refused::TooLarge {
+                input: None,
+                limit: state.cfg.silent_body_limit() as u64,
+            }
+        } else {
+            Refused::Malformed("unreadable body".into())
         }
-        Err(_) => return error(INVALID_ARGUMENT, Some("unreadable body"), &rid),
-    };
-    let req: CompareRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => {
-            // The parser's message names the line and column, never the content.
-            let detail = format!("JSON: {e}");
-            return error(INVALID_ARGUMENT, Some(&detail), &rid);
-        }
-    };
+    })?;
+    // The parser's message names the line and column, never the content.
+    let req: CompareRequest =
+        serde_json::from_slice(&body).map_err(|e| Refused::Malformed(format!("JSON: {e}")))?;
     drop(body);
-    let settings = match tenant.settings().await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(error = %e, "tenant settings");
-            return error(INTERNAL, None, &rid);
-        }
-    };
+    let settings = tenant.settings().await?;
     let needs_key = req.encrypted_video.is_some() || req.encrypted_image.is_some();
     let key_pair = if needs_key {
-        match tenant.hpke_key_pair().await {
-            Ok(k) => Some(k),
-            Err(e) => {
-                tracing::error!(error = %e, "tenant hpke key");
-                return error(INTERNAL, None, &rid);
-            }
-        }
+        Some(tenant.hpke_key_pair().await?)
     } else {
         None
     };
-    let key = key_pair.as_ref().map(|k| &*k.private_key);
     let cfg = &state.cfg;
-    let allow = settings.silent_accept_plain;
-    let video = match media_field(
-        "video",
-        req.encrypted_video.as_deref(),
-        req.video.as_deref(),
-        allow,
-        key,
-        Field::Video,
+    let fields = media::Fields {
+        encrypted_video: req.encrypted_video.as_deref(),
+        encrypted_image: req.encrypted_image.as_deref(),
+        video: req.video.as_deref(),
+        image: req.image.as_deref(),
+    };
+    let media = media::open(
+        &fields,
+        settings.silent_accept_plain,
+        key_pair.as_ref().map(|k| &*k.private_key),
         cfg.max_video_bytes,
-    ) {
-        Ok(v) => v,
-        Err((c, d)) => return error(c, Some(&d), &rid),
-    };
-    let image = match media_field(
-        "image",
-        req.encrypted_image.as_deref(),
-        req.image.as_deref(),
-        allow,
-        key,
-        Field::Image,
         cfg.max_image_bytes,
-    ) {
-        Ok(v) => v,
-        Err((c, d)) => return error(c, Some(&d), &rid),
-    };
+        state.store.clock().now_ms(),
+    )?;
     drop(key_pair);
-    let telemetry = match req.client_telemetry.map(telemetry_from_value) {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => return error(INVALID_ARGUMENT, Some(&e.to_string()), &rid),
-    };
+    let telemetry = req
+        .client_telemetry
+        .map(telemetry_from_value)
+        .transpose()
+        .map_err(|e| Refused::Telemetry(e.to_string()))?;
     let named = UploadChallenge {
         field: req.challenge_id.as_deref().map(str::trim),
         ..UploadChallenge::default()
     };
-    let evidence = match prepare(&uploader, named, telemetry).await {
-        Ok(e) => e,
-        Err(PrepareError::Invalid(d)) => {
-            return error(INVALID_ARGUMENT, Some(&format!("challenge_id: {d}")), &rid);
-        }
-        Err(PrepareError::Backend(d)) => {
-            tracing::error!(error = %d, "silent challenge lookup failed");
-            return error(INTERNAL, None, &rid);
-        }
-    };
+    let evidence =
+        prepare(&uploader, named, telemetry)
+            .await
+            .map_err(|e| match Refused::from(e) {
+                Refused::Challenge(d) => Refused::Challenge(format!("challenge_id: {d}")),
+                other => other,
+            })?;
 
     let sw = Switches {
         check_quality: req.check_quality,
@@ -271,31 +180,17 @@ pub async fn video_compare(
         return_face_image: req.return_face_image,
         return_status: req.return_status,
     };
+    // Last step before the engine: a sealed pair is judged once.
+    media::first_use(&tenant, &media).await?;
     let job = VideoJob {
-        video,
-        id_photo: Some(image),
+        video: media.video,
+        id_photo: Some(media.image),
         id_auto_rotate: req.auto_rotate,
         encode_best_frame: sw.return_image || sw.return_face_image,
         evidence,
     };
-    let outcome = match check_video(&state, job).await {
-        Ok(verdict) => {
-            let answer = from_verdict(&verdict, sw, &rid);
-            Some((answer, Some(verdict)))
-        }
-        Err(e) => match judge_failure(&e) {
-            None => Some((Ok(short_time(sw, &rid)), None)),
-            Some(c) => {
-                if c == INTERNAL || c == BUSY || c == UNAVAILABLE {
-                    tracing::warn!(error = %e, "silent check not run");
-                }
-                return error(c, Some(&e.to_string()), &rid);
-            }
-        },
-    };
-    let Some((answer, verdict)) = outcome else {
-        return error(INTERNAL, None, &rid);
-    };
+    let verdict = check_video(state, job).await?;
+    let answer = from_verdict(&verdict, sw, rid);
     state.metrics.record_verdict(
         API,
         match &answer {
@@ -318,23 +213,16 @@ pub async fn video_compare(
         ),
     };
     let result = json!({"response": summary, "verdict": verdict});
-    let stored = async {
-        let mut upload = tenant
-            .begin_session(NewSession::new(Api::Silent, "video_compare"))
-            .await?;
-        crate::events::session_completed(&mut upload, Api::Silent, verdict.as_ref());
-        upload.set_index(crate::console::index_of(verdict.as_ref()));
-        upload.commit(status, Some(&result)).await
-    }
-    .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "silent result not stored");
-        return error(INTERNAL, None, &rid);
-    }
-    match answer {
+    let mut upload = tenant
+        .begin_session(NewSession::new(Api::Silent, "video_compare"))
+        .await?;
+    crate::events::session_completed(&mut upload, Api::Silent, verdict.as_ref());
+    upload.set_index(crate::console::index_of(verdict.as_ref()));
+    upload.commit(status, Some(&result)).await?;
+    Ok(match answer {
         Ok(body) => success(&body),
-        Err(c) => error(c, None, &rid),
-    }
+        Err(c) => error(c, None, rid),
+    })
 }
 
 /// `GET /v1/silent/public-key`: the tenant's HPKE public key and the suite.
@@ -343,9 +231,15 @@ pub async fn public_key(
     Extension(RequestId(rid)): Extension<RequestId>,
     headers: HeaderMap,
 ) -> Response {
-    let tenant = match authenticate(&state, &headers).await {
+    let tenant = match tenant_by_api_key(&state.store, &headers).await {
         Ok(t) => t,
-        Err(c) => return error(c, None, &rid),
+        Err(e) => {
+            return SilentRefusal {
+                refused: e.into(),
+                request_id: rid,
+            }
+            .into_response();
+        }
     };
     match tenant.hpke_public_key().await {
         Ok(k) => {
@@ -360,12 +254,14 @@ pub async fn public_key(
                 "kdf_id": kdf,
                 "aead": "ChaCha20-Poly1305",
                 "aead_id": aead,
-                "info": {
-                    "encrypted_video": String::from_utf8_lossy(Field::Video.info()),
-                    "encrypted_image": String::from_utf8_lossy(Field::Image.info()),
+                "info": String::from_utf8_lossy(envelope::INFO),
+                "aad": "0x02 || sealed_at (Unix ms, u64 big-endian): 9 bytes, the start of encrypted_video",
+                "format": {
+                    "version": envelope::VERSION,
+                    "encrypted_video": "base64(aad || enc || seal_0(video))",
+                    "encrypted_image": "base64(seal_1(image)), the same HPKE context's second message",
                 },
-                "aad": "",
-                "format": "base64(enc || ciphertext)",
+                "window_secs": media::WINDOW_SECS,
                 "request_id": rid,
             }))
             .into_response();
@@ -374,7 +270,7 @@ pub async fn public_key(
         }
         Err(e) => {
             tracing::error!(error = %e, "tenant hpke public key");
-            error(INTERNAL, None, &rid)
+            error(super::codes::INTERNAL, None, &rid)
         }
     }
 }

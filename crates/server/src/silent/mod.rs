@@ -4,11 +4,14 @@
 pub mod codes;
 pub mod envelope;
 mod handler;
+pub mod media;
+pub mod refusal;
 pub mod response;
 mod thresholds;
 
-pub(crate) use handler::error;
+pub(crate) use handler::{CompareRequest, SilentError};
 pub use handler::{public_key, video_compare};
+pub use refusal::SilentRefusal;
 pub use thresholds::thresholds;
 
 #[cfg(test)]

@@ -17,12 +17,15 @@ pub struct Switches {
     pub return_status: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The silent compare success body (code 1000); optional fields only under the seed's conditions.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(example = crate::openapi::examples::silent)]
 pub struct SilentResponse {
     pub code: u32,
     pub passed: bool,
     pub liveness_score: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub liveness_status: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification_score: Option<f64>,
@@ -35,6 +38,7 @@ pub struct SilentResponse {
     pub request_id: String,
     /// Extension: the server-issued challenge's verification, only when the request sent one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub challenge: Option<ChallengeResult>,
 }
 

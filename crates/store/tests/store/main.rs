@@ -6,6 +6,7 @@ mod atrest;
 mod common;
 mod console;
 mod grants;
+mod replay;
 mod retention;
 mod sessions;
 mod signed;
