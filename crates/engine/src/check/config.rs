@@ -75,7 +75,9 @@ pub struct SamplingConfig {
     /// work (no frame depends on the one before it; each per-frame model has
     /// `vision.frame_model_sessions` sessions, so the threads do not queue on one); with
     /// `redetect_frames` > 1 the tracker needs frames in order, so 2 runs detectors and mesh on
-    /// one thread and the per-face measures (iris, colours) on another, a pipeline.
+    /// one thread and the per-face measures (iris, colours) on another, a pipeline. Default 2:
+    /// the standard request 1.34 -> 1.15-1.19 s in process on the quiet 2-core machine, the
+    /// verdict bit-identical (each frame's work is the same, only its thread differs).
     pub frame_threads: u32,
 }
 
@@ -91,7 +93,7 @@ impl Default for SamplingConfig {
             max_analysis_frames: 90,
             max_challenge_window_s: 12.0,
             redetect_frames: 1,
-            frame_threads: 1,
+            frame_threads: 2,
         }
     }
 }
