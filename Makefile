@@ -58,12 +58,16 @@ validate-deploy: build
 
 # Each stage beside its floor and concurrent throughput (in process), then whole processes:
 # `faceproof check` against the Python reference pipeline and a long clip against its first 6 s,
-# alternating A and B (bench/ab.py), then per model and decode alone, then 1:N search latency and
+# alternating A and B (bench/ab.py); FPT requests through `faceproof serve`, one at a time and
+# from 4 clients (bench/serve_load.py); per model and decode alone; then 1:N search latency and
 # memory per template at 10k / 100k / 1M synthetic templates (docs/gallery.md).
 bench: models build
 	$(BIN) bench check --table --concurrency 4 --models "$(MODELS)"
 	$(FACEPROOF_HOME)/venv/bin/python bench/ab.py --bin $(BIN) --models "$(MODELS)" \
 	  --python $(FACEPROOF_HOME)/venv/bin/python --shared "$(SHARED)"
+	ffmpeg -v error -y -i "$(SHARED)/data/videos/live_talking_720x1280.mp4" -t 6 -c copy /tmp/faceproof-standard.mp4
+	python3 bench/serve_load.py --bin $(BIN) --models "$(MODELS)" --video /tmp/faceproof-standard.mp4 \
+	  --id "$(SHARED)/data/faces/alex_lacamoire/1.jpg"
 	$(BIN) bench models --models "$(MODELS)"
 	$(BIN) bench media
 	$(BIN) bench gallery --table

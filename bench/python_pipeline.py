@@ -3,9 +3,10 @@
 
 Same models (the pack's ONNX files through onnxruntime), same frames as `faceproof check` on the
 standard request: the first `--window` seconds of the clip, every `--stride`-th frame scaled to a
-640 px long side; 8 full-resolution candidates spread over the window, the 3 best (by the mesh's
+640 px long side; 8 full-resolution candidates spread over the window, the 5 best (by the mesh's
 face presence on the nearest analysed frame) get the short-range detector, a refined mesh and the
-anti-spoofing model; the best one and the ID photo are embedded and compared.
+MiniFASNet anti-spoofing model (BGR, 2.7x crop); the best one and the ID photo are embedded by
+SFace (the default embedder) and compared.
 
 Per analysed frame: short-range detector, one mesh pass on the detector ROI, iris on the larger
 eye; the full-range detector once a second. Decoding uses the ffmpeg CLI (rawvideo on a pipe).
@@ -35,7 +36,8 @@ from PIL import Image, ImageOps
 ANALYSIS_LONG_SIDE = 640
 ANALYSIS_FPS = 15.0
 CANDIDATES = 8
-PAD_FRAMES = 3
+PAD_FRAMES = 5
+MINIFAS_CROP = 2.7
 MESH_ROI_SCALE = 1.5
 IRIS_ROI_SCALE = 2.3
 MIN_SCORE = 0.5
@@ -241,15 +243,20 @@ def iris_larger(sess: ort.InferenceSession, img: np.ndarray, xy: np.ndarray) -> 
     return np.linalg.norm(pts[12] - pts[4]) / max(np.linalg.norm(pts[0] - pts[8]), 1e-6)
 
 
-def pad_score(sess: ort.InferenceSession, img: np.ndarray, det: dict) -> float:
+def pad_real(sess: ort.InferenceSession, img: np.ndarray, det: dict) -> float:
+    """MiniFASNet P(real): the box enlarged 2.7x, kept inside the image, 128x128 BGR 0-255."""
     n = sess.get_inputs()[0].shape[2]
+    h, w = img.shape[:2]
     x0, y0, x1, y1 = det["box"]
-    side = max(x1 - x0, y1 - y0)
-    s = side / n
-    m = np.array([[s, 0, (x0 + x1) / 2 - side / 2], [0, s, (y0 + y1) / 2 - side / 2], [0, 0, 1]])
-    crop = warp(img, m, n)
-    scores, masks = sess.run(None, {sess.get_inputs()[0].name: chw(crop, 1 / 255, 0.0)})
-    return float((np.abs(scores) * masks).sum())
+    bw = min(max((x1 - x0) * MINIFAS_CROP, 1.0), w)
+    bh = min(max((y1 - y0) * MINIFAS_CROP, 1.0), h)
+    x = min(max((x0 + x1) / 2 - bw / 2, 0.0), w - bw)
+    y = min(max((y0 + y1) / 2 - bh / 2, 0.0), h - bh)
+    crop = Image.fromarray(img[int(round(y)):int(round(y + bh)), int(round(x)):int(round(x + bw))])
+    crop = np.asarray(crop.resize((n, n), Image.BILINEAR), dtype=np.float32)[:, :, ::-1]
+    logits = sess.run(None, {sess.get_inputs()[0].name: crop.transpose(2, 0, 1)[None].copy()})[0][0]
+    e = np.exp(logits - logits.max())
+    return float(e[0] / e.sum())
 
 
 def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -271,7 +278,8 @@ def embed(sess: ort.InferenceSession, img: np.ndarray, xy: np.ndarray) -> np.nda
     five = np.array([(xy[33] + xy[133]) / 2, (xy[362] + xy[263]) / 2, xy[1], xy[61], xy[291]])
     to_template = similarity(five + 0.5, TEMPLATE + 0.5)
     crop = warp(img, np.linalg.inv(to_template), 112)
-    e = sess.run(None, {sess.get_inputs()[0].name: chw(crop, 1 / 128, -127.5 / 128)})[0][0]
+    # SFace takes raw 0-255 RGB (its graph normalises).
+    e = sess.run(None, {sess.get_inputs()[0].name: chw(crop, 1.0, 0.0)})[0][0]
     return e / np.linalg.norm(e)
 
 
@@ -306,8 +314,8 @@ def main() -> int:
         "full": Detector(sess("blazeface_full.onnx"), False),
         "mesh": Mesh(sess("face_mesh.onnx")),
         "iris": sess("iris.onnx"),
-        "pad": sess("face_antispoofing.onnx"),
-        "embed": sess("mobilefacenet.onnx"),
+        "pad": sess("minifasnet.onnx"),
+        "embed": sess("sface.onnx"),
     }
     t["load_ms"] = (time.perf_counter() - t0) * 1e3
 
@@ -360,7 +368,7 @@ def main() -> int:
         if got is None:
             continue
         det, xy = got
-        pads.append(pad_score(models["pad"], full[j], det))
+        pads.append(pad_real(models["pad"], full[j], det))
         if best is None:
             best = (full[j], xy)
     t["pad_ms"] = (time.perf_counter() - t3) * 1e3
@@ -381,7 +389,7 @@ def main() -> int:
         "frames_analysed": len(frames),
         "frames_with_face": sum(p is not None for p in per_frame),
         "candidates": len(full),
-        "pad_median": float(np.median(pads)) if pads else None,
+        "pad_real_median": float(np.median(pads)) if pads else None,
         "cosine": cosine,
         "timings": {k: round(v, 1) for k, v in t.items()},
     }

@@ -30,6 +30,7 @@ fn analyse(engine: &Engine, img: &RgbImage) -> Option<Face> {
         range: Range::Auto,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: true,
     };

@@ -63,6 +63,7 @@ fn embed(engine: &Engine, path: &PathBuf) -> Embedding {
         range: Range::Auto,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: true,
     };

@@ -16,6 +16,11 @@ pub struct VisionConfig {
     /// Intra-op threads (>= 1) of the detectors, mesh, iris and embedder: small models that run as
     /// fast or faster on one thread; parallelism for them comes from analysing frames concurrently.
     pub small_model_threads: usize,
+    /// Sessions (>= 1) of each per-frame model (both detectors, mesh, iris): that many calls of one
+    /// model run at once, so a check's two frame threads (`engine.sampling.frame_threads`) or two
+    /// concurrent checks do not queue on one session. Each extra session holds another copy of the
+    /// model's weights (~4 MB for the four together).
+    pub frame_model_sessions: usize,
     /// Let ONNX Runtime's worker threads busy-wait between operators (its own default). Faster for
     /// a lone request on an idle machine; off by default because on a small shared host the
     /// spinning threads take CPU from concurrent requests.
@@ -49,6 +54,7 @@ impl Default for VisionConfig {
         Self {
             threads: 2,
             small_model_threads: 1,
+            frame_model_sessions: 2,
             spin_threads: false,
             models_dir: None,
             runtime_library: None,
@@ -82,8 +88,10 @@ impl VisionConfig {
     /// Checks ranges; called by [`crate::Vision::load`].
     pub fn validate(&self) -> Result<()> {
         let bad = |what: String| Err(VisionError::Config(what));
-        if self.threads == 0 || self.small_model_threads == 0 {
-            return bad("threads and small_model_threads must be >= 1".into());
+        if self.threads == 0 || self.small_model_threads == 0 || self.frame_model_sessions == 0 {
+            return bad(
+                "threads, small_model_threads and frame_model_sessions must be >= 1".into(),
+            );
         }
         for (name, d) in [
             ("detector.short", &self.detector.short),

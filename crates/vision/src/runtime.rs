@@ -10,6 +10,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::value::TensorRef;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 /// The ONNX Runtime environment: one per process (an ONNX Runtime rule), created on first use and
@@ -122,20 +123,23 @@ struct Slot {
     input: Vec<f32>,
 }
 
-/// One ONNX model: a session plus its reusable input buffer.
+/// One ONNX model: a small pool of sessions of the same file, each with its reusable input buffer.
 ///
 /// Thread safety: `Model` is `Send + Sync`. `ort` needs exclusive access to a session to run it, so
-/// concurrent calls to the same model wait on a mutex (preprocessing into the reused input buffer
-/// happens under the same lock). Parallelism comes from the session's intra-op threads and from
-/// running different models at once; a service wanting N concurrent runs of one model loads N
-/// [`crate::Vision`] values.
+/// each session sits behind its own mutex (preprocessing into the reused input buffer happens under
+/// the same lock) and a call takes the first free one. With one session concurrent calls wait on
+/// each other; with `sessions` of them that many calls run at once, which is how two frame threads
+/// of one check, or two concurrent checks, use both cores on the small per-frame models. Each extra
+/// session costs one more copy of the weights (a few MB for the per-frame models).
 pub struct Model {
     role: Role,
     path: PathBuf,
     sha256: String,
     inputs: Vec<TensorInfo>,
     outputs: Vec<TensorInfo>,
-    slot: Mutex<Slot>,
+    slots: Vec<Mutex<Slot>>,
+    /// Where the next caller starts looking for a free session (spreads waiters over the pool).
+    next: AtomicUsize,
 }
 
 impl std::fmt::Debug for Model {
@@ -146,13 +150,20 @@ impl std::fmt::Debug for Model {
             .field("sha256", &self.sha256)
             .field("inputs", &self.inputs)
             .field("outputs", &self.outputs)
+            .field("sessions", &self.slots.len())
             .finish()
     }
 }
 
 impl Model {
-    /// Reads the file, checks its sha256 when the spec has one, and creates the session.
+    /// Reads the file, checks its sha256 when the spec has one, and creates one session.
     pub fn load(rt: &Runtime, role: Role, spec: &ModelSpec) -> Result<Model> {
+        Model::load_pool(rt, role, spec, 1)
+    }
+
+    /// Like [`Model::load`] with `sessions` (>= 1) sessions of the file, so that many calls run
+    /// at once.
+    pub fn load_pool(rt: &Runtime, role: Role, spec: &ModelSpec, sessions: usize) -> Result<Model> {
         let path = spec.path.clone();
         if !path.is_file() {
             return Err(VisionError::ModelMissing {
@@ -179,18 +190,21 @@ impl Model {
             role: role.name(),
             message: e.to_string(),
         };
-        let session = Session::builder(&rt.env)
-            .map_err(ort_err)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| ort_err(e.into()))?
-            .with_intra_threads(rt.threads)
-            .map_err(|e| ort_err(e.into()))?
-            .with_inter_threads(1)
-            .map_err(|e| ort_err(e.into()))?
-            .with_intra_op_spinning(rt.spinning)
-            .map_err(|e| ort_err(e.into()))?
-            .commit_from_memory(&bytes)
-            .map_err(ort_err)?;
+        let session = || {
+            Session::builder(&rt.env)
+                .map_err(ort_err)?
+                .with_optimization_level(GraphOptimizationLevel::Level3)
+                .map_err(|e| ort_err(e.into()))?
+                .with_intra_threads(rt.threads)
+                .map_err(|e| ort_err(e.into()))?
+                .with_inter_threads(1)
+                .map_err(|e| ort_err(e.into()))?
+                .with_intra_op_spinning(rt.spinning)
+                .map_err(|e| ort_err(e.into()))?
+                .commit_from_memory(&bytes)
+                .map_err(ort_err)
+        };
+        let first = session()?;
         let info = |o: &ort::value::Outlet| TensorInfo {
             name: o.name().to_owned(),
             shape: o
@@ -199,18 +213,26 @@ impl Model {
                 .map(|s| s.iter().copied().collect())
                 .unwrap_or_default(),
         };
-        let inputs = session.inputs().iter().map(info).collect();
-        let outputs = session.outputs().iter().map(info).collect();
+        let inputs = first.inputs().iter().map(info).collect();
+        let outputs = first.outputs().iter().map(info).collect();
+        let mut slots = vec![Mutex::new(Slot {
+            session: first,
+            input: Vec::new(),
+        })];
+        for _ in 1..sessions.max(1) {
+            slots.push(Mutex::new(Slot {
+                session: session()?,
+                input: Vec::new(),
+            }));
+        }
         Ok(Model {
             role,
             path,
             sha256,
             inputs,
             outputs,
-            slot: Mutex::new(Slot {
-                session,
-                input: Vec::new(),
-            }),
+            slots,
+            next: AtomicUsize::new(0),
         })
     }
 
@@ -227,6 +249,25 @@ impl Model {
     /// sha256 of the loaded file.
     pub fn sha256(&self) -> &str {
         &self.sha256
+    }
+
+    /// Sessions in the pool: how many calls run at once.
+    pub fn sessions(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// A free session, or (all busy) the next one in turn, waited for.
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
+        let n = self.slots.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
+        for k in 0..n {
+            match self.slots[(start + k) % n].try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        self.slots[start].lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Declared inputs.
@@ -313,7 +354,7 @@ impl Model {
             role: self.role.name(),
             message: e.to_string(),
         };
-        let mut guard = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = self.slot();
         let Slot { session, input } = &mut *guard;
         let len = shape.iter().product();
         input.resize(len, 0.0);

@@ -23,8 +23,10 @@ pub struct AnalyzeOptions {
     pub range: Range,
     /// Iris and eyelid contour per eye.
     pub iris: bool,
-    /// Anti-spoofing score (ignored when the anti-spoofing model is disabled in the config).
+    /// The anti-spoofing (DTN) score `pad_score` (ignored when that model is disabled in the config).
     pub antispoof: bool,
+    /// The MiniFASNet P(real) `pad_real` (ignored when that model is disabled in the config).
+    pub minifas: bool,
     /// Face embedding (all faces of the image in one batch).
     pub embedding: bool,
     /// Run the configured extra mesh passes (`mesh.refine_passes`); false runs the mesh once on the
@@ -38,6 +40,7 @@ impl Default for AnalyzeOptions {
             range: Range::Auto,
             iris: true,
             antispoof: true,
+            minifas: true,
             embedding: false,
             refine_mesh: true,
         }
@@ -122,7 +125,15 @@ impl Vision {
             } else {
                 &small
             };
-            Model::load(rt, role, &pack::model_spec(cfg, role)?)
+            // The per-frame models get a pool (see `frame_model_sessions`); the rest run once
+            // or a few times per check.
+            let sessions = match role {
+                Role::DetectorShort | Role::DetectorFull | Role::Mesh | Role::Iris => {
+                    cfg.frame_model_sessions
+                }
+                _ => 1,
+            };
+            Model::load_pool(rt, role, &pack::model_spec(cfg, role)?, sessions)
         };
         let weak = cfg.detector.require_mesh_presence;
         let short = Detector::new(
@@ -340,7 +351,7 @@ impl Vision {
             (Some(a), true) => Some(a.score(img, &det)?),
             _ => None,
         };
-        let pad_real = match (&self.minifas, opts.antispoof) {
+        let pad_real = match (&self.minifas, opts.minifas) {
             (Some(a), true) => Some(a.score(img, &det)?),
             _ => None,
         };

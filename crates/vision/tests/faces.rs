@@ -16,6 +16,7 @@ fn opts(range: Range) -> AnalyzeOptions {
         range,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: true,
     }
@@ -395,6 +396,7 @@ fn antispoof_scores_the_shared_attack_photos() {
     );
     let with_pad = AnalyzeOptions {
         antispoof: true,
+        minifas: true,
         ..opts(Range::Auto)
     };
     let mut scores = Vec::new();

@@ -18,6 +18,7 @@ fn live_clips_show_one_face_per_frame_and_the_same_person_throughout() {
         range: Range::Auto,
         iris: true,
         antispoof: false,
+        minifas: false,
         embedding: true,
         refine_mesh: true,
     };

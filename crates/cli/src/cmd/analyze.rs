@@ -276,6 +276,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         range: args.range.into(),
         iris: true,
         antispoof: true,
+        minifas: true,
         embedding: false,
         refine_mesh: true,
     };

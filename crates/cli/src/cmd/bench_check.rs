@@ -246,6 +246,7 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
         range: Range::Short,
         iris: true,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: false,
     };
@@ -257,6 +258,7 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
     let candidate = AnalyzeOptions {
         iris: false,
         antispoof: true,
+        minifas: true,
         refine_mesh: true,
         ..per_frame
     };
@@ -284,6 +286,7 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
         range: Range::Auto,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: true,
         refine_mesh: true,
     };

@@ -219,6 +219,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
                     range,
                     iris: true,
                     antispoof: pad,
+                    minifas: pad,
                     embedding,
                     refine_mesh: refine,
                 };

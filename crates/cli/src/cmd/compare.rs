@@ -80,6 +80,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         range: args.range.into(),
         iris: false,
         antispoof: true,
+        minifas: true,
         embedding: false,
         refine_mesh: true,
     };

@@ -18,15 +18,18 @@ use crate::check::evidence::names;
 use crate::check::{Calibration, FusionModels};
 use serde::Serialize;
 
-/// Features of the liveness model: the two PAD models' scores, the geometry of the motion, eyelids,
-/// skin pulse, and the crop's screen cues. `planarity` is measured but left out: among the live
-/// clips of the evaluation set it moves with resolution and frame rate (Spearman -0.39 and -0.31;
-/// the synthetic attacks are all 15 fps and at most 960 px, so it separates them partly for that
-/// reason), and it pushed a real low-resolution selfie to spoof; `parallax` carries the same
-/// geometry without that dependence (0.13, 0.03). See docs/engine.md for the measurement.
-pub const LIVENESS_FEATURES: [&str; 8] = [
-    names::PAD,
-    names::PAD_MINIFAS,
+/// Features of the liveness model: the geometry of the motion, eyelids, skin pulse, and the crop's
+/// screen cues. `planarity` is measured but left out: among the live clips of the evaluation set it
+/// moves with resolution and frame rate (Spearman -0.39 and -0.31; the synthetic attacks are all
+/// 15 fps and at most 960 px, so it separates them partly for that reason), and it pushed a real
+/// low-resolution selfie to spoof; `parallax` carries the same geometry without that dependence
+/// (0.13, 0.03). The PAD nets are not fused. MiniFASNet decides by its own veto
+/// (`LivenessConfig::minifas_real_below`): fused linearly, its high P(real) on a clean print of a
+/// digital photo (the synthetic prints) pulled prints towards live (held out by source: prints
+/// accepted 0 / 15 without it, 2 / 15 with it), while a real print or screen reads low and meets the
+/// veto. The DTN (`pad_model_median`) changed no held-out decision beside MiniFASNet and cost ~100
+/// ms of CPU a frame, a third of a request: the video check no longer runs it. See docs/engine.md.
+pub const LIVENESS_FEATURES: [&str; 6] = [
     names::NONRIGID,
     names::PARALLAX,
     names::BLINKS,
@@ -196,8 +199,12 @@ fn predict(model: &LogisticModel, s: &Sample) -> Result<f64, CalibrationError> {
     model.probability(&row)
 }
 
-/// The L2 strength of [`L2_GRID`] with the lowest leave-one-source-out log loss on `samples`
-/// (each class weighted equally, so the many live clips do not drown the few attacks of a kind).
+/// The L2 strength of [`L2_GRID`] chosen by leave-one-source-out log loss on `samples` (each class
+/// weighted equally, so the many live clips do not drown the few attacks of a kind), with the
+/// one-standard-error rule: the strongest L2 whose loss is within one standard error of the
+/// lowest. With a few dozen sources the losses of neighbouring strengths differ by less than
+/// their noise, and the smoother model is the one that moves less when a clip's encoding changes
+/// (a clip's pulse SNR moves by up to 4 dB between its upload and a re-encode).
 pub fn choose_l2(
     samples: &[Sample],
     features: &[&str],
@@ -208,29 +215,42 @@ pub fn choose_l2(
     let used = of_labels(samples, positive, negative);
     let n_pos = used.iter().filter(|s| s.label == positive).count().max(1) as f64;
     let n_neg = used.iter().filter(|s| s.label == negative).count().max(1) as f64;
-    let mut best = (f64::INFINITY, base.l2);
+    // (l2, total loss, its standard error from the per-source losses)
+    let mut scored: Vec<(f64, f64, f64)> = Vec::new();
     for l2 in L2_GRID {
         let cfg = LogisticConfig { l2, ..base.clone() };
         let preds = grouped_predictions(&used, features, positive, negative, &cfg)?;
         if preds.is_empty() {
             continue;
         }
-        let loss: f64 = preds
-            .iter()
-            .map(|&(i, p)| {
-                let p = p.clamp(1e-6, 1.0 - 1e-6);
-                if used[i].label == positive {
-                    -p.ln() / n_pos
-                } else {
-                    -(1.0 - p).ln() / n_neg
-                }
-            })
-            .sum();
-        if loss < best.0 {
-            best = (loss, l2);
+        let mut per_source: Vec<(String, f64)> = Vec::new();
+        for &(i, p) in &preds {
+            let p = p.clamp(1e-6, 1.0 - 1e-6);
+            let loss = if used[i].label == positive {
+                -p.ln() / n_pos
+            } else {
+                -(1.0 - p).ln() / n_neg
+            };
+            match per_source.iter_mut().find(|(g, _)| *g == used[i].group) {
+                Some(e) => e.1 += loss,
+                None => per_source.push((used[i].group.clone(), loss)),
+            }
         }
+        let n = per_source.len() as f64;
+        let total: f64 = per_source.iter().map(|e| e.1).sum();
+        let mean = total / n;
+        let var = per_source.iter().map(|e| (e.1 - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+        // The total is a sum of n per-source losses: its standard error is sqrt(n * var).
+        scored.push((l2, total, (n * var).sqrt()));
     }
-    Ok(best.1)
+    let Some(&(_, best, se)) = scored.iter().min_by(|a, b| a.1.total_cmp(&b.1)) else {
+        return Ok(base.l2);
+    };
+    Ok(scored
+        .iter()
+        .filter(|e| e.1 <= best + se)
+        .map(|e| e.0)
+        .fold(f64::NEG_INFINITY, f64::max))
 }
 
 /// Leave-one-source-out predictions for every used sample, nested: the model that predicts a
@@ -348,22 +368,23 @@ pub fn fit_calibration(
 mod tests {
     use super::*;
 
-    fn sample(id: usize, label: Label, pad: f64) -> Sample {
+    /// A sample with only the first liveness feature (non-rigid motion) measured.
+    fn sample(id: usize, label: Label, motion: f64) -> Sample {
         Sample {
             id: id.to_string(),
             label,
             species: label.as_str().to_string(),
             group: (id % 10).to_string(),
-            features: vec![(names::PAD.to_string(), Some(pad))],
+            features: vec![(LIVENESS_FEATURES[0].to_string(), Some(motion))],
         }
     }
 
     #[test]
     fn a_separating_feature_gets_the_right_sign_and_missing_ones_stay_neutral() {
         let mut samples: Vec<Sample> = (0..20)
-            .map(|i| sample(i, Label::Live, 0.1 + 0.01 * i as f64))
+            .map(|i| sample(i, Label::Live, 0.9 - 0.01 * i as f64))
             .collect();
-        samples.extend((0..20).map(|i| sample(100 + i, Label::Spoof, 0.6 + 0.01 * i as f64)));
+        samples.extend((0..20).map(|i| sample(100 + i, Label::Spoof, 0.4 - 0.01 * i as f64)));
         let m = fit_model(
             &samples,
             &LIVENESS_FEATURES,
@@ -372,7 +393,7 @@ mod tests {
             &LogisticConfig::default(),
         )
         .unwrap();
-        assert!(m.weights[0] > 0.0, "higher PAD score must mean attack");
+        assert!(m.weights[0] < 0.0, "more non-rigid motion must mean live");
         // Never-measured features are constant (imputed) and get no weight.
         assert!(m.weights[1..].iter().all(|w| w.abs() < 1e-9));
         let held = leave_one_source_out(
@@ -393,8 +414,8 @@ mod tests {
 
     #[test]
     fn a_source_is_held_out_whole() {
-        // Each source is one live clip and one attack made from it that copies the clip's PAD
-        // score: a per-source quirk, not a class cue. Leave-one-sample-out would see the twin in
+        // Each source is one live clip and one attack made from it that copies the clip's motion
+        // value: a per-source quirk, not a class cue. Leave-one-sample-out would see the twin in
         // training; leave-one-source-out must not, so it cannot do better than chance here.
         let mut samples = Vec::new();
         for g in 0..12 {
@@ -407,7 +428,7 @@ mod tests {
         }
         let held = leave_one_source_out(
             &samples,
-            &[names::PAD],
+            &[LIVENESS_FEATURES[0]],
             Label::Spoof,
             Label::Live,
             &LogisticConfig::default(),

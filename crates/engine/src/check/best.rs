@@ -1,5 +1,5 @@
 //! Best-frame candidates at full resolution: which one represents the capture, and what the
-//! frame-based evidence (the two anti-spoofing models, screen cues) says on the best few.
+//! frame-based evidence (the MiniFASNet anti-spoofing model, screen cues) says on the best few.
 //!
 //! Each candidate is first ranked by the analysis-frame measurements nearest to it in time
 //! (frontal, sharp, eyes open: each scored 0-1 and summed), so the full-resolution models run
@@ -70,45 +70,113 @@ pub(super) fn analyse(
         })
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let opts = AnalyzeOptions {
-        range: Range::Short,
-        iris: false,
-        antispoof: true,
-        embedding: false,
-        refine_mesh: true,
-    };
     let mut out = CandidateEvidence::default();
+    let best: Vec<(usize, f64, Option<f64>)> = ranked
+        .iter()
+        .take(sampling.pad_frames.max(1))
+        .copied()
+        .collect();
+    // The candidates are independent: with two frame threads, two at a time (the per-frame
+    // models have a session per thread), results kept in rank order.
+    let threads = (sampling.frame_threads.max(1) as usize).min(best.len().max(1));
+    let measured: Vec<Result<Option<Measured>, VisionError>> = if threads > 1 {
+        let chunks: Vec<Vec<(usize, f64, Option<f64>)>> = (0..threads)
+            .map(|t| best.iter().skip(t).step_by(threads).copied().collect())
+            .collect();
+        let mut by_rank: Vec<(usize, Result<Option<Measured>, VisionError>)> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = chunks
+                    .iter()
+                    .enumerate()
+                    .map(|(t, chunk)| {
+                        scope.spawn(move || {
+                            chunk
+                                .iter()
+                                .enumerate()
+                                .map(|(k, c)| (t + k * threads, measure(vision, track, c, signals)))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+        by_rank.sort_by_key(|(rank, _)| *rank);
+        by_rank.into_iter().map(|(_, m)| m).collect()
+    } else {
+        best.iter()
+            .map(|c| measure(vision, track, c, signals))
+            .collect()
+    };
     let mut screen_peaks = Vec::new();
     let mut glare = Vec::new();
-    for &(i, rank_score, open) in ranked.iter().take(sampling.pad_frames.max(1)) {
-        let img = &track.candidates[i].image;
-        let faces = vision.analyze(img, &opts)?;
-        let Some(face) = largest(&faces).cloned() else {
-            continue;
-        };
-        if let Some(s) = face.pad_score {
+    for m in measured {
+        let Some(m) = m? else { continue };
+        if let Some(s) = m.analysed.face.pad_score {
             out.pad_scores.push(f64::from(s));
         }
-        if let Some(p) = face.pad_real {
+        if let Some(p) = m.analysed.face.pad_real {
             out.pad_real.push(f64::from(p));
         }
-        if let Some(crop) = face_crop(img, &face)
-            && let Ok(cues) = measure_screen_cues(&crop, &signals.screen)
-        {
-            screen_peaks.push(cues.spectrum.peak_to_ring_median);
-            glare.push(cues.specular.highlight_fraction);
+        if let Some((peak, g)) = m.screen {
+            screen_peaks.push(peak);
+            glare.push(g);
         }
-        out.analysed.push(Analysed {
-            candidate: i,
-            face,
-            rank_score,
-            openness: open,
-        });
+        out.analysed.push(m.analysed);
     }
     out.screen_peak = (!screen_peaks.is_empty()).then(|| stats::median(&screen_peaks));
     out.glare = (!glare.is_empty()).then(|| stats::median(&glare));
     out.models_ms = started.elapsed().as_secs_f64() * 1e3;
     Ok(out)
+}
+
+/// What one candidate gave.
+struct Measured {
+    analysed: Analysed,
+    /// Screen peak and glare of the face crop.
+    screen: Option<(f64, f64)>,
+}
+
+/// The full-resolution measures of one candidate: `None` when no face is found on it.
+fn measure(
+    vision: &Vision,
+    track: &Track,
+    &(i, rank_score, open): &(usize, f64, Option<f64>),
+    signals: &SignalConfigs,
+) -> Result<Option<Measured>, VisionError> {
+    let opts = AnalyzeOptions {
+        range: Range::Short,
+        iris: false,
+        // The DTN score is no longer fused for videos (calibrate::fit::LIVENESS_FEATURES): not run.
+        antispoof: false,
+        minifas: true,
+        embedding: false,
+        refine_mesh: true,
+    };
+    let img = &track.candidates[i].image;
+    let faces = vision.analyze(img, &opts)?;
+    let Some(face) = largest(&faces).cloned() else {
+        return Ok(None);
+    };
+    let screen = face_crop(img, &face)
+        .and_then(|crop| measure_screen_cues(&crop, &signals.screen).ok())
+        .map(|cues| {
+            (
+                cues.spectrum.peak_to_ring_median,
+                cues.specular.highlight_fraction,
+            )
+        });
+    Ok(Some(Measured {
+        analysed: Analysed {
+            candidate: i,
+            face,
+            rank_score,
+            openness: open,
+        },
+        screen,
+    }))
 }
 
 /// The analysis-frame face nearest in time to `t`.

@@ -81,6 +81,7 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         range: Range::Auto,
         iris: false,
         antispoof: true,
+        minifas: true,
         embedding: false,
         refine_mesh: true,
     };

@@ -71,6 +71,7 @@ pub(super) fn analyse(
             range: Range::Auto,
             iris: false,
             antispoof: false,
+            minifas: false,
             embedding: true,
             refine_mesh: true,
         },

@@ -12,7 +12,7 @@ use faceproof_vision::{EyeLandmarks, layout};
 pub(super) type Feature = (&'static str, Option<f64>);
 
 /// Names of the temporal features, in a fixed order.
-pub(crate) mod names {
+pub mod names {
     /// Non-rigid shape change, log10 of inter-ocular distances.
     pub const NONRIGID: &str = "nonrigid_log10_iod";
     /// Median share of the motion a plane explains (1 = flat).
@@ -60,12 +60,21 @@ impl Temporal {
             (names::PLANARITY, self.planarity),
             (names::PARALLAX, self.parallax_p90_iod.map(log10_floor)),
             (names::BLINKS, self.blink_count.map(|c| c as f64)),
-            (names::PULSE_SNR, self.pulse_snr_db),
+            (
+                names::PULSE_SNR,
+                self.pulse_snr_db.map(|v| v.max(PULSE_SNR_FLOOR_DB)),
+            ),
             (names::JITTER_RATIO, self.jitter_ratio),
             (names::JITTER, self.jitter_iod.map(log10_floor)),
         ]
     }
 }
+
+/// The pulse SNR the fusion reads (and `signals[]` shows) is floored at this many dB. Below about -3 dB the measure reads codec noise, not the absence of a pulse:
+/// one clip reads -1.5 dB re-encoded and -5.1 dB as uploaded (`live_blink_square_1`), and the
+/// pulse SNR of a clip moves by up to 4 dB between those two encodings on the evaluation set. A
+/// floor keeps "no pulse found" from counting as ever stronger evidence of an attack.
+pub const PULSE_SNR_FLOOR_DB: f64 = -3.0;
 
 /// log10 with a floor, so a bit-exact still (0 motion) stays finite.
 pub(super) fn log10_floor(v: f64) -> f64 {

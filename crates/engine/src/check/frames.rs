@@ -132,62 +132,30 @@ pub(super) fn track_probed(
         .max(1.0) as usize;
 
     let started = Instant::now();
-    let (tx, rx) = mpsc::sync_channel::<Frame>(4);
+    let (tx, rx) = mpsc::sync_channel::<(usize, Frame)>(4);
     let mut candidates = Vec::new();
+    let ctx = FrameContext {
+        vision,
+        sampling,
+        count_every,
+        second_face_min_relative_area,
+    };
     let (summary, worker) = std::thread::scope(|scope| {
-        let two = sampling.frame_threads >= 2;
-        // Detectors and mesh (the tracker is sequential), then the per-face measures: inline,
-        // or on a second thread fed through a short queue.
-        let (tx_seen, rx_seen) = mpsc::sync_channel::<(Frame, Seen)>(4);
-        let measures = two.then(|| {
-            scope.spawn(move || -> Result<_, VisionError> {
-                let mut out = Vec::new();
-                let mut times = ModelTimes::default();
-                for (frame, seen) in rx_seen {
-                    out.push(finish(vision, &frame, seen, &mut times)?);
-                }
-                Ok((out, times))
-            })
-        });
-        let worker = scope.spawn(move || -> Result<_, VisionError> {
-            let mut out = Vec::new();
-            let mut times = ModelTimes::default();
-            let mut tracker = Tracker::new(vision, sampling.redetect_frames);
-            for (index, frame) in rx.into_iter().enumerate() {
-                let seen = see(
-                    vision,
-                    &frame.image,
-                    index % count_every == 0,
-                    second_face_min_relative_area,
-                    &mut tracker,
-                    &mut times,
-                )?;
-                if two {
-                    // A closed queue means the measures failed: stop, their error wins.
-                    if tx_seen.send((frame, seen)).is_err() {
-                        break;
-                    }
-                } else {
-                    out.push(finish(vision, &frame, seen, &mut times)?);
-                }
-            }
-            drop(tx_seen);
-            if let Some(m) = measures {
-                // A panic there is this thread's panic (reported as such below).
-                let (frames, more) = m.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-                out = frames;
-                times.detect_ms += more.detect_ms;
-                times.landmarks_ms += more.landmarks_ms;
-            }
-            Ok((out, times))
-        });
+        let worker = if sampling.frame_threads >= 2 && sampling.redetect_frames <= 1 {
+            frame_parallel(scope, &ctx, rx)
+        } else {
+            in_order(scope, &ctx, rx)
+        };
+        let mut index = 0usize;
         let summary = faceproof_media::decode_video_with(video, &plan, limits, |role, frame| {
             match role {
                 FrameRole::Analysis => {
-                    // A closed channel means the worker failed: stop decoding, its error wins.
-                    tx.send(frame).map_err(|_| MediaError::Internal {
-                        detail: "frame analysis stopped".into(),
-                    })
+                    index += 1;
+                    // A closed channel means the workers failed: stop decoding, their error wins.
+                    tx.send((index - 1, frame))
+                        .map_err(|_| MediaError::Internal {
+                            detail: "frame analysis stopped".into(),
+                        })
                 }
                 FrameRole::Full => {
                     candidates.push(frame);
@@ -219,6 +187,134 @@ pub(super) fn track_probed(
         // Decoding overlaps the models; what is not model time is decode (and waiting).
         decode_ms: (elapsed - times.detect_ms - times.landmarks_ms).max(0.0),
         times,
+    })
+}
+
+/// What every frame worker needs.
+struct FrameContext<'a> {
+    vision: &'a Vision,
+    sampling: &'a SamplingConfig,
+    /// Every this-many-th analysed frame also counts faces with the full-range detector.
+    count_every: usize,
+    second_face_min_relative_area: f64,
+}
+
+type Worker<'scope> =
+    std::thread::ScopedJoinHandle<'scope, Result<(Vec<FrameObs>, ModelTimes), VisionError>>;
+
+/// Frames in decode order on one thread (the tracker carries the face from frame to frame), the
+/// per-face measures inline or, with `frame_threads` >= 2, on a second thread behind a short
+/// queue.
+fn in_order<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    ctx: &'scope FrameContext<'env>,
+    rx: mpsc::Receiver<(usize, Frame)>,
+) -> Worker<'scope> {
+    let vision = ctx.vision;
+    let two = ctx.sampling.frame_threads >= 2;
+    let (tx_seen, rx_seen) = mpsc::sync_channel::<(Frame, Seen)>(4);
+    let measures = two.then(|| {
+        scope.spawn(move || -> Result<_, VisionError> {
+            let mut out = Vec::new();
+            let mut times = ModelTimes::default();
+            for (frame, seen) in rx_seen {
+                out.push(finish(vision, &frame, seen, &mut times)?);
+            }
+            Ok((out, times))
+        })
+    });
+    scope.spawn(move || -> Result<_, VisionError> {
+        let mut out = Vec::new();
+        let mut times = ModelTimes::default();
+        let mut tracker = Tracker::new(vision, ctx.sampling.redetect_frames);
+        for (index, frame) in rx {
+            let seen = see(
+                vision,
+                &frame.image,
+                index % ctx.count_every == 0,
+                ctx.second_face_min_relative_area,
+                &mut tracker,
+                &mut times,
+            )?;
+            if two {
+                // A closed queue means the measures failed: stop, their error wins.
+                if tx_seen.send((frame, seen)).is_err() {
+                    break;
+                }
+            } else {
+                out.push(finish(vision, &frame, seen, &mut times)?);
+            }
+        }
+        drop(tx_seen);
+        if let Some(m) = measures {
+            // A panic there is this thread's panic (reported as such by the caller).
+            let (frames, more) = m.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            out = frames;
+            times.detect_ms += more.detect_ms;
+            times.landmarks_ms += more.landmarks_ms;
+        }
+        Ok((out, times))
+    })
+}
+
+/// Frames shared out to `frame_threads` workers, each doing a frame's whole work (detectors,
+/// mesh, per-face measures), the results put back in decode order. Only when every frame detects
+/// (`redetect_frames` 1): then no frame depends on the one before it. The per-frame models keep a
+/// session per worker (`vision.frame_model_sessions`), so the workers do not queue on them.
+fn frame_parallel<'scope, 'env>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    ctx: &'scope FrameContext<'env>,
+    rx: mpsc::Receiver<(usize, Frame)>,
+) -> Worker<'scope> {
+    // Each worker holds the receiver; when the last one stops (done or failed) it is dropped and
+    // the decoder's next send fails, so a failure never leaves the decoder blocked.
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    let workers: Vec<_> = (0..ctx.sampling.frame_threads.max(2))
+        .map(|_| {
+            let rx = rx.clone();
+            scope.spawn(move || -> Result<_, VisionError> {
+                let mut out = Vec::new();
+                let mut times = ModelTimes::default();
+                let mut tracker = Tracker::new(ctx.vision, 1);
+                loop {
+                    let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                    let Ok((index, frame)) = next else { break };
+                    let seen = see(
+                        ctx.vision,
+                        &frame.image,
+                        index % ctx.count_every == 0,
+                        ctx.second_face_min_relative_area,
+                        &mut tracker,
+                        &mut times,
+                    )?;
+                    out.push((index, finish(ctx.vision, &frame, seen, &mut times)?));
+                }
+                Ok((out, times))
+            })
+        })
+        .collect();
+    drop(rx);
+    scope.spawn(move || -> Result<_, VisionError> {
+        let mut all = Vec::new();
+        let mut times = ModelTimes::default();
+        let mut first_error = None;
+        for w in workers {
+            match w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)) {
+                Ok((frames, t)) => {
+                    all.extend(frames);
+                    times.detect_ms += t.detect_ms;
+                    times.landmarks_ms += t.landmarks_ms;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        all.sort_by_key(|(i, _)| *i);
+        Ok((all.into_iter().map(|(_, f)| f).collect(), times))
     })
 }
 
@@ -255,6 +351,7 @@ const MESH_ONLY: AnalyzeOptions = AnalyzeOptions {
     range: Range::Short,
     iris: false,
     antispoof: false,
+    minifas: false,
     embedding: false,
     refine_mesh: false,
 };

@@ -36,6 +36,8 @@ pub use config::{
 };
 pub use document::Document;
 pub use error::CheckError;
+/// The names of the fused features, as they appear in `Liveness.signals` and in calibrations.
+pub use evidence::names as feature_names;
 pub use fusion::{Calibration, FusionModels};
 pub use identity::{FaceTemplate, IdentityHit, IdentityList, IdentitySearch};
 pub use verdict::{

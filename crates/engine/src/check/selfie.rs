@@ -208,14 +208,21 @@ fn judge(
             None,
         ));
     }
-    let spoof = fused.prob >= cfg.liveness.threshold;
+    let minifas = feature(&features, names::PAD_MINIFAS);
+    let (spoof_prob, vetoed) = cfg.liveness.spoof_prob(fused.prob, minifas);
+    let spoof = spoof_prob >= cfg.liveness.threshold;
     if spoof && still.is_none() {
+        // Name what decided: the PAD net's veto, or the fused probability.
+        let (measured, value, limit) = match (vetoed, minifas) {
+            (true, Some(p)) => (names::PAD_MINIFAS, p, cfg.liveness.minifas_real_below),
+            _ => ("spoof_prob", fused.prob, cfg.liveness.threshold),
+        };
         codes.push(reason(
             ReasonCode::Spoof,
             Severity::Error,
-            "spoof_prob",
-            fused.prob,
-            cfg.liveness.threshold,
+            measured,
+            value,
+            limit,
             None,
         ));
     }
@@ -223,17 +230,19 @@ fn judge(
         Some(AttackType::Injection)
     } else if is_deepfake {
         Some(AttackType::Deepfake)
+    } else if vetoed {
+        Some(AttackType::Presentation)
     } else if spoof {
         Some(presentation_or_unsure(&fused))
     } else {
         None
     };
     verdict.liveness = Some(Liveness {
-        score: 1.0 - fused.prob,
-        spoof_prob: fused.prob,
+        score: 1.0 - spoof_prob,
+        spoof_prob,
         is_live: !spoof && still.is_none() && !is_deepfake,
         threshold: cfg.liveness.threshold,
-        need_to_review: (fused.prob - cfg.liveness.threshold).abs() < cfg.liveness.review_band,
+        need_to_review: (spoof_prob - cfg.liveness.threshold).abs() < cfg.liveness.review_band,
         attack_type,
         signals: fused.signals,
     });
@@ -267,6 +276,11 @@ fn presentation_or_unsure(fused: &Fused) -> AttackType {
     } else {
         AttackType::Unsure
     }
+}
+
+/// A feature's measured value.
+fn feature(features: &[Feature], name: &str) -> Option<f64> {
+    features.iter().find(|f| f.0 == name).and_then(|f| f.1)
 }
 
 /// Every feature the fusion models may read.

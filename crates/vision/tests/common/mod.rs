@@ -141,6 +141,7 @@ pub fn pair_cosines(v: &Vision) -> PairCosines {
         range: Range::Auto,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: true,
     };

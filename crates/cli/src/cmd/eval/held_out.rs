@@ -12,6 +12,8 @@ use super::manifest::Label;
 use super::report::Outcome;
 use faceproof_engine::calibrate::fit::{self, Sample};
 use faceproof_engine::calibrate::logistic::LogisticConfig;
+use faceproof_engine::check::LivenessConfig;
+use faceproof_engine::check::feature_names::PAD_MINIFAS;
 use serde::Serialize;
 
 /// What the held-out refit did.
@@ -50,10 +52,11 @@ pub fn samples(outcomes: &[Outcome]) -> Vec<Sample> {
         .collect()
 }
 
-/// Replaces the fused probabilities by held-out ones and re-decides `spoof` / `deepfake`.
+/// Replaces the fused probabilities by held-out ones and re-decides `spoof` / `deepfake` (with the
+/// engine's own MiniFASNet veto, [`LivenessConfig::spoof_prob`]).
 pub fn apply(
     outcomes: &mut [Outcome],
-    liveness_threshold: f64,
+    liveness: &LivenessConfig,
     deepfake_threshold: f64,
 ) -> Result<HeldOutNote, String> {
     let all = samples(outcomes);
@@ -93,11 +96,17 @@ pub fn apply(
             unpredicted.push(id);
             continue;
         };
-        o.spoof_prob = Some(l.prob);
+        let minifas = o
+            .liveness_signals
+            .iter()
+            .find(|f| f.0 == PAD_MINIFAS)
+            .and_then(|f| f.1);
+        let (spoof_prob, _) = liveness.spoof_prob(l.prob, minifas);
+        o.spoof_prob = Some(spoof_prob);
         o.deepfake_prob = Some(d.prob);
         let still = o.codes.iter().any(|c| c == "still_image");
         o.codes.retain(|c| c != "spoof" && c != "deepfake");
-        if l.prob >= liveness_threshold && !still {
+        if spoof_prob >= liveness.threshold && !still {
             o.codes.push("spoof".into());
         }
         if d.prob >= deepfake_threshold {
@@ -150,7 +159,7 @@ mod tests {
                 o.deepfake_signals = vec![(fit::DEEPFAKE_FEATURES[0].into(), Some(0.1 * i as f64))];
             }
         }
-        let note = apply(&mut rows, 0.5, 0.5).unwrap();
+        let note = apply(&mut rows, &LivenessConfig::default(), 0.5).unwrap();
         assert_eq!(note.sources, 9);
         // The only deepfake's source holds the whole class: nothing can predict it.
         assert_eq!(note.unpredicted, ["deepfake.mp4"]);

@@ -421,6 +421,7 @@ fn embed_centred(vision: &Vision, path: &Path) -> Result<Option<(Embedding, f64)
         range: Range::Auto,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: true,
     };
