@@ -9,6 +9,9 @@ use serde_json::json;
 
 /// A session was judged and committed.
 pub const SESSION_COMPLETED: &str = "session.completed";
+/// A committed session the engine was unsure about (`Liveness.need_to_review`: its spoof
+/// probability within `engine.liveness.review_band` of the threshold): work for the console.
+pub const SESSION_NEEDS_REVIEW: &str = "session.needs_review";
 
 /// The `session.completed` payload: `outcome` is `passed`, `failed` (judged, not passed) or
 /// `unusable` (no verdict: the capture could not be judged).
@@ -46,10 +49,17 @@ pub fn session_completed_payload(
     })
 }
 
-/// Queues `session.completed` on an upload, written by its commit. A payload the store refuses
+/// Queues `session.completed` on an upload, and `session.needs_review` (same payload) when the
+/// engine asked for a human review; both are written by its commit. A payload the store refuses
 /// is logged and dropped: the session itself must still be stored.
 pub fn session_completed(upload: &mut Upload, api: Api, verdict: Option<&Verdict>) {
     let payload = session_completed_payload(upload.session_id(), api, verdict);
+    let review = verdict
+        .and_then(|v| v.liveness.as_ref())
+        .is_some_and(|l| l.need_to_review);
+    if review && let Err(e) = upload.enqueue_event(SESSION_NEEDS_REVIEW, payload.clone()) {
+        tracing::error!(error = %e, "session.needs_review event not queued");
+    }
     if let Err(e) = upload.enqueue_event(SESSION_COMPLETED, payload) {
         tracing::error!(error = %e, "session.completed event not queued");
     }

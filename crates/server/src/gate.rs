@@ -178,7 +178,9 @@ impl Gate {
                 Refused::UploadsInFlight => WireRefusal::Busy.into_response(),
                 Refused::RateLimited(message) => (
                     StatusCode::TOO_MANY_REQUESTS,
-                    axum::Json(serde_json::json!({"code": "TOO_MANY_REQUESTS", "message": message})),
+                    axum::Json(
+                        serde_json::json!({"code": "TOO_MANY_REQUESTS", "message": message}),
+                    ),
                 )
                     .into_response(),
                 _ => WireRefusal::Internal.into_response(),

@@ -10,8 +10,8 @@ use crate::config::ServerConfig;
 use crate::gallery::{GalleryConfig, Replica};
 use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
-use crate::ratelimit::Limiter;
 use crate::pool::CheckPool;
+use crate::ratelimit::Limiter;
 
 /// The engine, the store and the configuration, plus the service's own bookkeeping.
 pub struct AppState {

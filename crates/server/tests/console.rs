@@ -171,15 +171,15 @@ async fn csrf_isolation_detail_review_and_audit() {
     let b = h.tenant("bank-b").await;
     let sa = h.store.tenant_scope(&a.tenant_id).await.unwrap();
     let sb = h.store.tenant_scope(&b.tenant_id).await.unwrap();
-    let spoof = persist_capture(&sa, None, &inputs(), &fixtures::spoof())
+    let spoof = persist_capture(&sa, None, inputs(), &fixtures::spoof())
         .await
         .unwrap();
     // The manual clock stands still: one second later, so the list is ordered by time.
     h.clock.advance(std::time::Duration::from_secs(1));
-    let live = persist_capture(&sa, None, &inputs(), &fixtures::live())
+    let live = persist_capture(&sa, None, inputs(), &fixtures::live())
         .await
         .unwrap();
-    let other = persist_capture(&sb, None, &inputs(), &fixtures::live())
+    let other = persist_capture(&sb, None, inputs(), &fixtures::live())
         .await
         .unwrap();
     let ana = ready_operator(&h, "bank-a", "ana@a.vn", Role::Admin).await;

@@ -31,6 +31,7 @@ fn template(photo: &str) -> FaceTemplate {
         range: Range::Auto,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: true,
     };
@@ -454,6 +455,7 @@ fn lfw_one_to_n() {
         range: Range::Auto,
         iris: false,
         antispoof: false,
+        minifas: false,
         embedding: false,
         refine_mesh: true,
     };

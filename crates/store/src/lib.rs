@@ -36,8 +36,8 @@ mod retention;
 mod sessions;
 mod signed;
 mod tenants;
-mod webhooks;
 mod totp;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -77,10 +77,10 @@ pub use tenants::{
     CredentialInfo, CredentialKind, GallerySettings, HpkeKeyPair, HpkePublicKey, IssuedCredentials,
     TenantInfo, TenantSettings, TenantStore,
 };
+pub use totp::{base32, code_at as totp_code_at, unbase32};
 pub use webhooks::{
     ClaimedWebhook, IssuedWebhook, Settlement, WebhookDelivery, WebhookEndpoint, webhook_signature,
 };
-pub use totp::{base32, code_at as totp_code_at, unbase32};
 
 use crate::crypto::Keys;
 use crate::envelope::Keyring;

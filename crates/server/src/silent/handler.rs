@@ -216,8 +216,8 @@ async fn judge(
     let mut upload = tenant
         .begin_session(NewSession::new(Api::Silent, "video_compare"))
         .await?;
-    crate::events::session_completed(&mut upload, Api::Silent, verdict.as_ref());
-    upload.set_index(crate::console::index_of(verdict.as_ref()));
+    crate::events::session_completed(&mut upload, Api::Silent, Some(&verdict));
+    upload.set_index(crate::console::index_of(Some(&verdict)));
     upload.commit(status, Some(&result)).await?;
     Ok(match answer {
         Ok(body) => success(&body),
