@@ -42,7 +42,8 @@ test: lint models build
 	  -p faceproof-store -p faceproof-server --test store --test advance --test fpt --test silent --test ops \
 	  --test webhooks --test ratelimit \
 	  --test capture --test hardening --test gallery --test console
-	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" node --test sdk/web/test/
+	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" PYTHON="$(FACEPROOF_HOME)/venv/bin/python" \
+	  node --test sdk/web/test/
 	FACEPROOF_SHARED="$(SHARED)" FACEPROOF_BIN="$(abspath $(BIN))" node --test console/test/
 	bash scripts/test-scale.sh
 

@@ -102,14 +102,22 @@ def run(cmd: list[str], **kw) -> None:
         raise FetchError(f"command failed ({r.returncode}): {' '.join(cmd)}")
 
 
+def venv_current(venv: str) -> bool:
+    """The set-up venv exists and was made from today's requirements.txt."""
+    py = os.path.join(venv, "bin", "python")
+    stamp = os.path.join(venv, ".faceproof-requirements.sha256")
+    if not (os.path.isfile(py) and os.path.isfile(stamp)):
+        return False
+    with open(stamp) as f:
+        return f.read().strip() == sha256_file(REQUIREMENTS)
+
+
 def ensure_venv(venv: str) -> str:
     py = os.path.join(venv, "bin", "python")
     stamp = os.path.join(venv, ".faceproof-requirements.sha256")
     want = sha256_file(REQUIREMENTS)
-    if os.path.isfile(py) and os.path.isfile(stamp):
-        with open(stamp) as f:
-            if f.read().strip() == want:
-                return py
+    if venv_current(venv):
+        return py
     if sys.version_info[:2] != (3, 11):
         raise FetchError(f"needs CPython 3.11 (the pinned wheels are cp311), this is {sys.version.split()[0]}")
     log(f"creating the set-up venv {venv}")
@@ -271,17 +279,21 @@ def main() -> int:
     try:
         m = load_manifest()
         dest = os.path.abspath(args.dest)
+        venv = os.path.join(home(), "venv")
         if not args.force:
             ok, why = installed_ok(dest, m)
-            if ok:
+            if ok and venv_current(venv):
                 return 0
-            log(f"{dest}: {why}; installing")
+            log(f"{dest}: {why if not ok else 'the set-up venv predates requirements.txt'}; installing")
         os.makedirs(home(), exist_ok=True)
         with open(os.path.join(home(), ".fetch-models.lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not args.force:  # another run may have finished while we waited
                 ok, _ = installed_ok(dest, m)
                 if ok:
+                    # The pack stands; only the venv is refreshed (models/verify.py and the tests
+                    # run in it).
+                    ensure_venv(venv)
                     return 0
             install(dest, m, verify=not args.no_verify)
         ok, why = installed_ok(dest, m)
