@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use faceproof_store::Store;
 use serde_json::json;
 
 use super::tenant::{StoreArgs, store_error_code};
@@ -32,17 +31,14 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
         Ok(c) => c.store,
         Err(e) => return out.error("invalid_config", &e),
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime(out) {
         Ok(rt) => rt,
-        Err(e) => return out.error("internal", &format!("cannot start the runtime: {e}")),
+        Err(code) => return code,
     };
     rt.block_on(async {
-        let store = match Store::open(cfg).await {
+        let store = match super::open_store(cfg, out).await {
             Ok(s) => s,
-            Err(e) => return out.error("store_unavailable", &e.to_string()),
+            Err(code) => return code,
         };
         let deleted = async {
             let info = store.tenant(&tenant).await?;

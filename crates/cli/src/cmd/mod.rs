@@ -15,3 +15,25 @@ pub mod probe;
 pub mod serve;
 pub mod store;
 pub mod tenant;
+
+use crate::output::Output;
+use std::process::ExitCode;
+
+/// The single-threaded runtime the store-only subcommands (`tenant`, `operator`, `gallery`,
+/// `store`) run on, or the `internal` error already printed.
+pub(crate) fn runtime(out: &Output) -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| out.error("internal", &format!("cannot start the runtime: {e}")))
+}
+
+/// The store of a `[store]` section, or the `store_unavailable` error already printed.
+pub(crate) async fn open_store(
+    cfg: faceproof_store::StoreConfig,
+    out: &Output,
+) -> Result<faceproof_store::Store, ExitCode> {
+    faceproof_store::Store::open(cfg)
+        .await
+        .map_err(|e| out.error("store_unavailable", &e.to_string()))
+}

@@ -58,20 +58,11 @@ pub enum AuditCommand {
 
 async fn open(args: &StoreArgs, out: &Output) -> Result<Store, ExitCode> {
     let s = sections(args).map_err(|e| out.error("invalid_config", &e))?;
-    Store::open(s.store)
-        .await
-        .map_err(|e| out.error("store_unavailable", &e.to_string()))
-}
-
-fn runtime(out: &Output) -> Result<tokio::runtime::Runtime, ExitCode> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| out.error("internal", &format!("cannot start the runtime: {e}")))
+    super::open_store(s.store, out).await
 }
 
 pub fn run(command: Command, out: &Output) -> ExitCode {
-    let rt = match runtime(out) {
+    let rt = match super::runtime(out) {
         Ok(rt) => rt,
         Err(code) => return code,
     };
@@ -155,7 +146,7 @@ async fn disable(
 }
 
 pub fn run_audit(command: AuditCommand, out: &Output) -> ExitCode {
-    let rt = match runtime(out) {
+    let rt = match super::runtime(out) {
         Ok(rt) => rt,
         Err(code) => return code,
     };

@@ -214,17 +214,14 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
         Ok(c) => c,
         Err(e) => return out.error("invalid_config", &e),
     };
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match super::runtime(out) {
         Ok(rt) => rt,
-        Err(e) => return out.error("internal", &format!("cannot start the runtime: {e}")),
+        Err(code) => return code,
     };
     rt.block_on(async {
-        let store = match Store::open(cfg).await {
+        let store = match super::open_store(cfg, out).await {
             Ok(s) => s,
-            Err(e) => return out.error("store_unavailable", &e.to_string()),
+            Err(code) => return code,
         };
         let result = match command {
             Command::Add {
