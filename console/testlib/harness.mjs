@@ -2,13 +2,14 @@
 // temporary home (models linked from the model pack), an operator made with the real CLI,
 // sessions made through the real APIs from the shared photos and videos, and Debian's chromium
 // driven by playwright-core. Nothing it makes is kept, except screenshots with CONSOLE_SHOTS=1.
-import { spawn, execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, statSync } from "node:fs";
-import { tmpdir, homedir } from "node:os";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { chromium } from "playwright-core";
+import { spawnServe } from "../../testlib/serve.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url)); // console/testlib
 export const REPO = resolve(here, "../..");
@@ -16,7 +17,6 @@ export const CONSOLE = resolve(here, "..");
 export const BIN = process.env.FACEPROOF_BIN ?? join(REPO, "target/release/faceproof");
 export const SHARED = process.env.FACEPROOF_SHARED ?? resolve(REPO, "../shared");
 const DATA = join(SHARED, "data");
-const SOURCE_HOME = process.env.FACEPROOF_HOME || join(homedir(), ".cache/faceproof");
 export const SHOTS = join(REPO, "docs/console");
 
 export const TMP = mkdtempSync(join(tmpdir(), "faceproof-console-test-"));
@@ -45,43 +45,14 @@ export function cli(args) {
 
 /** Starts `faceproof serve` from the repository root (so `console/dist` is the console). */
 export async function startServer() {
-  if (!existsSync(BIN)) throw new Error(`faceproof binary not found at ${BIN} (build it or set FACEPROOF_BIN)`);
   if (!existsSync(join(CONSOLE, "dist/console.js"))) throw new Error("console/dist is not built (run scripts/console.sh)");
-  mkdirSync(HOME, { recursive: true });
-  symlinkSync(join(SOURCE_HOME, "models"), join(HOME, "models"));
-  const proc = spawn(BIN, ["serve", "--bind", "127.0.0.1:0"], {
-    cwd: REPO,
-    env: { ...process.env, FACEPROOF_HOME: HOME, RUST_LOG: process.env.RUST_LOG ?? "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let err = "";
-  proc.stderr.on("data", (d) => (err = (err + d).slice(-4000)));
-  const first = await new Promise((ok, fail) => {
-    let buf = "";
-    const t = setTimeout(() => fail(new Error(`serve did not start in 60 s: ${err}`)), 60_000);
-    proc.stdout.on("data", (d) => {
-      buf += d;
-      const brace = buf.lastIndexOf("}");
-      if (brace < 0) return;
-      try {
-        const j = JSON.parse(buf.slice(buf.indexOf("{"), brace + 1));
-        clearTimeout(t);
-        ok(j);
-      } catch {
-        // partial JSON: wait for more
-      }
-    });
-    proc.on("exit", (code) => fail(new Error(`serve exited ${code}: ${err}`)));
-  });
+  const serve = await spawnServe({ bin: BIN, repo: REPO, home: HOME });
   return {
-    base: first.listening,
-    tenant: first.demo_tenant,
+    base: serve.first.listening,
+    tenant: serve.first.demo_tenant,
     home: HOME,
-    stderr: () => err,
-    async stop() {
-      proc.kill("SIGTERM");
-      await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));
-    },
+    stderr: serve.stderr,
+    stop: serve.stop,
   };
 }
 

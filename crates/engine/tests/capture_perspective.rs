@@ -112,6 +112,7 @@ fn score(engine: &Engine, name: &'static str, far: &RgbImage, near: &RgbImage) -
             encode_best_frame: true,
             challenge: None,
             telemetry: None,
+            want_template: false,
         })
         .unwrap();
     let liveness = verdict.liveness.expect("both stills show a face");
@@ -206,6 +207,7 @@ fn capture_rules_name_the_still_and_the_measurement() {
         encode_best_frame: false,
         challenge: None,
         telemetry: None,
+        want_template: false,
     };
     let (face, cat): (&'static [u8], &'static [u8]) = (face.leak(), cat.leak());
 
@@ -358,6 +360,7 @@ fn a_clip_between_the_stills_is_folded_in() {
             encode_best_frame: false,
             challenge: None,
             telemetry: None,
+            want_template: false,
         })
         .unwrap();
     let alone = engine

@@ -486,6 +486,7 @@ fn a_far_near_capture_without_a_clip_cannot_answer_its_challenge() {
                 shown: &[],
             }),
             telemetry: None,
+            want_template: false,
         })
         .unwrap();
     let r = v

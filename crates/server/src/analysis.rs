@@ -35,7 +35,8 @@ pub struct VideoJob {
 
 pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Refused> {
     let engine: Arc<Engine> = state.engine.clone();
-    let identity = job.evidence.identity.clone();
+    let identity = gallery_probe(&job.evidence).await?;
+    let want_template = identity.is_some();
     let mut out = admit(state, &job.evidence)
         .await?
         .run(move || {
@@ -46,6 +47,7 @@ pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Ref
                 encode_best_frame: job.encode_best_frame,
                 challenge: job.evidence.challenge_evidence(),
                 telemetry: job.evidence.telemetry.as_ref(),
+                want_template,
             })
         })
         .await?
@@ -56,19 +58,34 @@ pub async fn check_video(state: &AppState, job: VideoJob) -> Result<Verdict, Ref
     Ok(out)
 }
 
-/// The 1:N search between the engine's verdict and the adapter (a no-op for tenants without the
-/// gallery). A store failure fails the request like any internal fault.
+/// The request's 1:N probe when its tenant searches its gallery: decided before the check, so the
+/// engine computes the face template only then. A store failure fails the request like any
+/// internal fault.
+async fn gallery_probe(evidence: &Evidence) -> Result<Option<ActiveProbe>, Refused> {
+    crate::gallery::active(evidence.identity.clone())
+        .await
+        .map_err(gallery_fault)
+}
+
+/// The 1:N search between the engine's verdict and the adapter (a no-op without a probe).
 async fn gallery_step(
     state: &AppState,
-    identity: Option<&crate::gallery::Probe>,
+    identity: Option<&ActiveProbe>,
     verdict: &mut Verdict,
 ) -> Result<(), Refused> {
-    let Some(probe) = identity else {
+    let Some((probe, settings)) = identity else {
         return Ok(());
     };
-    crate::gallery::screen(state, probe, verdict)
+    crate::gallery::screen_active(state, probe, settings, verdict)
         .await
-        .map_err(|e| Refused::Internal(format!("1:N gallery: {e}")))
+        .map_err(gallery_fault)
+}
+
+/// A probe whose tenant searches its gallery, with that tenant's 1:N settings.
+type ActiveProbe = (crate::gallery::Probe, faceproof_store::GallerySettings);
+
+fn gallery_fault(e: crate::gallery::GalleryError) -> Refused {
+    Refused::Internal(format!("1:N gallery: {e}"))
 }
 
 /// An ADVANCE capture's media, as received: judged, then stored as artefacts.
@@ -88,7 +105,8 @@ pub async fn check_capture(
     evidence: Evidence,
 ) -> Result<(Verdict, CaptureInputs), Refused> {
     let engine: Arc<Engine> = state.engine.clone();
-    let identity = evidence.identity.clone();
+    let identity = gallery_probe(&evidence).await?;
+    let want_template = identity.is_some();
     let (out, media) = admit(state, &evidence)
         .await?
         .run(move || {
@@ -101,6 +119,7 @@ pub async fn check_capture(
                 encode_best_frame: true,
                 challenge: evidence.challenge_evidence(),
                 telemetry: evidence.telemetry.as_ref(),
+                want_template,
             });
             (verdict, media)
         })

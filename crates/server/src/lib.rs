@@ -14,6 +14,7 @@ pub mod advance;
 pub mod analysis;
 pub mod auth;
 pub mod capture;
+pub mod committed;
 pub mod config;
 pub mod console;
 pub mod cors;

@@ -65,6 +65,7 @@ fn capture_request<'a>(far: &'a [u8], near: &'a [u8]) -> CaptureRequest<'a> {
         encode_best_frame: true,
         challenge: None,
         telemetry: None,
+        want_template: false,
     }
 }
 

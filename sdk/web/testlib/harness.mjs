@@ -1,12 +1,13 @@
 // The browser suite's harness: a real `faceproof serve` on a free loopback port over a temporary
 // home (models linked from the model pack), fake cameras made with the ffmpeg CLI from the shared
 // videos at test time, and Debian's chromium driven by playwright-core. Nothing it makes is kept.
-import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, rmSync, symlinkSync, statSync } from "node:fs";
-import { tmpdir, homedir } from "node:os";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { spawnServe } from "../../../testlib/serve.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url)); // sdk/web/testlib
 export const REPO = resolve(here, "../../..");
@@ -14,7 +15,6 @@ export const SDK = resolve(here, "..");
 export const BIN = process.env.FACEPROOF_BIN ?? join(REPO, "target/release/faceproof");
 export const SHARED = process.env.FACEPROOF_SHARED ?? resolve(REPO, "../shared");
 export const VIDEOS = join(SHARED, "data/videos");
-const SOURCE_HOME = process.env.FACEPROOF_HOME || join(homedir(), ".cache/faceproof");
 export const SHOTS = join(REPO, "docs/sdk");
 
 /** A scratch folder removed at exit. */
@@ -34,50 +34,17 @@ export function chromiumPath() {
  * 127.0.0.1 with a fresh home; returns its base URL, the demo tenant's credentials and a stop().
  */
 export async function startServer() {
-  if (!existsSync(BIN)) throw new Error(`faceproof binary not found at ${BIN} (build it or set FACEPROOF_BIN)`);
   if (!existsSync(join(SDK, "dist/faceproof-capture.js"))) throw new Error("sdk/web/dist is not built (run scripts/sdk.sh)");
-  const home = join(TMP, "home");
-  mkdirSync(home, { recursive: true });
-  symlinkSync(join(SOURCE_HOME, "models"), join(home, "models"));
-  const proc = spawn(BIN, ["serve", "--bind", "127.0.0.1:0"], {
-    cwd: REPO,
-    env: { ...process.env, FACEPROOF_HOME: home, RUST_LOG: process.env.RUST_LOG ?? "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let err = "";
-  proc.stderr.on("data", (d) => (err = (err + d).slice(-4000)));
-  const first = await new Promise((ok, fail) => {
-    let buf = "";
-    const t = setTimeout(() => fail(new Error(`serve did not start in 60 s: ${err}`)), 60_000);
-    proc.stdout.on("data", (d) => {
-      buf += d;
-      const brace = buf.lastIndexOf("}");
-      if (brace < 0) return;
-      try {
-        const j = JSON.parse(buf.slice(buf.indexOf("{"), brace + 1));
-        clearTimeout(t);
-        ok(j);
-      } catch {
-        // partial JSON: wait for more
-      }
-    });
-    proc.on("exit", (code) => fail(new Error(`serve exited ${code}: ${err}`)));
-  });
-  const base = first.listening;
-  const tenant = first.demo_tenant;
-  const apiKey = tenant.fpt_api_key;
+  const serve = await spawnServe({ bin: BIN, repo: REPO, home: join(TMP, "home") });
+  const tenant = serve.first.demo_tenant;
   return {
-    base,
+    base: serve.first.listening,
     tenant,
-    apiKey,
-    stderr: () => err,
-    async stop() {
-      proc.kill("SIGTERM");
-      await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));
-    },
+    apiKey: tenant.fpt_api_key,
+    stderr: serve.stderr,
+    stop: serve.stop,
   };
 }
-
 
 /** POST /v1/capture-tokens as the tenant's backend would. */
 export async function mintToken(server, body) {

@@ -79,40 +79,31 @@ pub(super) fn analyse(
     // The candidates are independent: with two frame threads, two at a time (the per-frame
     // models have a session per thread), results kept in rank order.
     let threads = (sampling.frame_threads.max(1) as usize).min(best.len().max(1));
-    let measured: Vec<Result<Option<Measured>, VisionError>> = if threads > 1 {
-        let chunks: Vec<Vec<(usize, f64, Option<f64>)>> = (0..threads)
-            .map(|t| best.iter().skip(t).step_by(threads).copied().collect())
-            .collect();
-        let mut by_rank: Vec<(usize, Result<Option<Measured>, VisionError>)> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks
-                    .iter()
-                    .enumerate()
-                    .map(|(t, chunk)| {
-                        scope.spawn(move || {
-                            chunk
-                                .iter()
-                                .enumerate()
-                                .map(|(k, c)| (t + k * threads, measure(vision, track, c, signals)))
-                                .collect::<Vec<_>>()
-                        })
+    // Thread t measures ranks t, t + threads, ...; the results are put back in rank order.
+    let mut measured: Vec<(usize, Result<Option<Measured>, VisionError>)> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let best = &best;
+                    scope.spawn(move || {
+                        best.iter()
+                            .enumerate()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|(rank, c)| (rank, measure(vision, track, c, signals)))
+                            .collect::<Vec<_>>()
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
-            });
-        by_rank.sort_by_key(|(rank, _)| *rank);
-        by_rank.into_iter().map(|(_, m)| m).collect()
-    } else {
-        best.iter()
-            .map(|c| measure(vision, track, c, signals))
-            .collect()
-    };
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+    measured.sort_by_key(|(rank, _)| *rank);
     let mut screen_peaks = Vec::new();
     let mut glare = Vec::new();
-    for m in measured {
+    for (_, m) in measured {
         let Some(m) = m? else { continue };
         if let Some(s) = m.analysed.face.pad_score {
             out.pad_scores.push(f64::from(s));

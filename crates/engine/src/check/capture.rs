@@ -44,6 +44,8 @@ pub struct CaptureRequest<'a> {
     pub challenge: Option<crate::challenge::ChallengeEvidence<'a>>,
     /// What the capturing browser reported (injection evidence, never a decision alone).
     pub telemetry: Option<&'a crate::challenge::ClientTelemetry>,
+    /// Hand out the near still's face template (`Verdict.template`, for a 1:N search).
+    pub want_template: bool,
 }
 
 /// One analysed still.
@@ -217,13 +219,13 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
         Some((_, n)) => Some(best_frame(req, cfg, &near, n)?),
         None => None,
     };
-    // The near still's template, for a 1:N search (never serialised).
+    // The near still's template, for a 1:N search (never serialised): embedded only when asked.
     let template = match both {
-        Some((_, n)) => Some(super::identity::FaceTemplate::new(
+        Some((_, n)) if req.want_template => Some(super::identity::FaceTemplate::new(
             engine,
             engine.vision().embed(&near.image, n)?,
         )),
-        None => None,
+        _ => None,
     };
     times.embed_ms = ms_since(t);
     times.total_ms = ms_since(start);

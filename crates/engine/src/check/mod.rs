@@ -71,6 +71,9 @@ pub struct CheckRequest<'a> {
     pub challenge: Option<ChallengeEvidence<'a>>,
     /// What the capturing browser reported (injection evidence, never a decision alone).
     pub telemetry: Option<&'a ClientTelemetry>,
+    /// Hand out the best frame's face template (`Verdict.template`, for a 1:N search). Off, the
+    /// best frame is embedded only to match an ID photo.
+    pub want_template: bool,
 }
 
 impl<'a> CheckRequest<'a> {
@@ -83,6 +86,7 @@ impl<'a> CheckRequest<'a> {
             encode_best_frame: true,
             challenge: None,
             telemetry: None,
+            want_template: false,
         }
     }
 

@@ -102,22 +102,29 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
                 best::best_frame(&frame.image, frame.pts_seconds, top, req.encode_best_frame)
                     .map_err(CheckError::Internal)?,
             );
-            // The best frame's template: matched against the ID photo, and handed to a 1:N
-            // search (never serialised).
             let t_embed = Instant::now();
-            let selfie = engine.vision.embed(&frame.image, &top.face)?;
-            if let Some(photo) = req.id_photo {
-                let doc = document::analyse(
+            let doc = match req.id_photo {
+                Some(photo) => Some(document::analyse(
                     &engine.vision,
                     photo,
                     req.id_auto_rotate,
                     &cfg.document,
                     &engine.limits,
-                )?;
+                )?),
+                None => None,
+            };
+            // The best frame is embedded once, and only for what reads it: the ID photo's match
+            // and the 1:N template (never serialised).
+            let wanted = req.want_template || doc.as_ref().is_some_and(|d| d.embedding.is_some());
+            let selfie = match wanted {
+                true => Some(engine.vision.embed(&frame.image, &top.face)?),
+                false => None,
+            };
+            if let Some(doc) = doc {
                 codes.extend(doc.reasons);
-                if let Some(id_embedding) = &doc.embedding {
+                if let (Some(id_embedding), Some(selfie)) = (&doc.embedding, &selfie) {
                     let m = matching::compare(
-                        &selfie,
+                        selfie,
                         id_embedding,
                         engine.match_threshold(),
                         &engine.far,
@@ -135,7 +142,9 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
                     verdict.face_match = Some(m);
                 }
             }
-            verdict.template = Some(FaceTemplate::new(engine, selfie));
+            if req.want_template {
+                verdict.template = selfie.map(|s| FaceTemplate::new(engine, s));
+            }
             times.embed_ms = ms_since(t_embed);
         } else if req.id_photo.is_some() {
             // Faces in the analysis frames, none at full resolution: nothing to match.

@@ -90,7 +90,6 @@ pub async fn persist_capture(
     }
     upload.put("audit.zip", "application/zip", audit).await?;
     let result = json!({"summary": summary, "verdict": verdict});
-    crate::events::session_completed(&mut upload, Api::Advance, Some(verdict));
-    upload.set_index(crate::console::index_of(Some(verdict)));
+    crate::committed::annotate(&mut upload, Api::Advance, verdict);
     upload.commit(SessionStatus::Complete, Some(&result)).await
 }

@@ -140,8 +140,7 @@ async fn judge(
     let mut upload = tenant
         .begin_session(NewSession::new(Api::Fpt, "liveness"))
         .await?;
-    crate::events::session_completed(&mut upload, Api::Fpt, Some(&verdict));
-    upload.set_index(crate::console::index_of(Some(&verdict)));
+    crate::committed::annotate(&mut upload, Api::Fpt, &verdict);
     upload
         .commit(SessionStatus::Complete, Some(&result))
         .await?;

@@ -25,7 +25,8 @@ pub use config::GalleryConfig;
 pub use metrics::GalleryMetrics;
 pub use replica::{Replica, entry_id, entry_text};
 pub use screen::{
-    GalleryError, Probe, block_session, enrol_session, screen, threshold_on, thresholds,
+    GalleryError, Probe, active, block_session, enrol_session, screen, screen_active, threshold_on,
+    thresholds,
 };
 
 /// Header carrying the tenant's reference for the person being checked.

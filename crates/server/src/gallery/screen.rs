@@ -7,7 +7,9 @@ use faceproof_engine::check::{
     Engine, IdentityHit, IdentityList, IdentitySearch, Severity, Verdict,
 };
 use faceproof_gallery::{Template, far};
-use faceproof_store::{GalleryList, NewTemplate, StoreError, StoredTemplate, TenantStore};
+use faceproof_store::{
+    GalleryList, GallerySettings, NewTemplate, StoreError, StoredTemplate, TenantStore,
+};
 
 use super::replica::entry_text;
 use crate::state::AppState;
@@ -45,6 +47,18 @@ pub fn threshold_on(far_model: &FarModel, floor: f64, target_far: f64, n: usize)
     far_model.threshold_for_far(per).max(floor)
 }
 
+/// The probe when its tenant searches its gallery (one settings read), else `None`. Decided before
+/// the check, so the engine embeds the best frame for 1:N only when a search will read it.
+pub async fn active(
+    probe: Option<Probe>,
+) -> Result<Option<(Probe, GallerySettings)>, GalleryError> {
+    let Some(probe) = probe else {
+        return Ok(None);
+    };
+    let settings = probe.tenant.settings().await?.gallery;
+    Ok(settings.enabled.then_some((probe, settings)))
+}
+
 /// Searches the tenant's gallery with the verdict's template (when the tenant opted in and a
 /// face was seen), records the outcome on the verdict, and stores the template: enrolled under
 /// the external reference when the verdict passed with no hit, else as a probe.
@@ -53,10 +67,20 @@ pub async fn screen(
     probe: &Probe,
     verdict: &mut Verdict,
 ) -> Result<(), GalleryError> {
-    let settings = probe.tenant.settings().await?;
-    if !settings.gallery.enabled {
-        return Ok(());
+    match active(Some(probe.clone())).await? {
+        Some((_, settings)) => screen_active(state, probe, &settings, verdict).await,
+        None => Ok(()),
     }
+}
+
+/// [`screen`] for a probe [`active`] already let through, with its tenant's settings (no second
+/// settings read).
+pub async fn screen_active(
+    state: &AppState,
+    probe: &Probe,
+    settings: &GallerySettings,
+    verdict: &mut Verdict,
+) -> Result<(), GalleryError> {
     let Some(face) = verdict.template.clone() else {
         return Ok(());
     };
@@ -119,7 +143,7 @@ pub async fn screen(
         hits.iter().any(|h| h.list == IdentityList::Enrolled),
         hits.iter().any(|h| h.list == IdentityList::Blocklist),
     );
-    let severity = if settings.gallery.duplicate_is_error {
+    let severity = if settings.duplicate_is_error {
         Severity::Error
     } else {
         Severity::Warning

@@ -216,8 +216,7 @@ async fn judge(
     let mut upload = tenant
         .begin_session(NewSession::new(Api::Silent, "video_compare"))
         .await?;
-    crate::events::session_completed(&mut upload, Api::Silent, Some(&verdict));
-    upload.set_index(crate::console::index_of(Some(&verdict)));
+    crate::committed::annotate(&mut upload, Api::Silent, &verdict);
     upload.commit(status, Some(&result)).await?;
     Ok(match answer {
         Ok(body) => success(&body),

@@ -75,6 +75,22 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// Whether the resolver's SSRF guard refused the target: its typed refusal somewhere in the
+/// error's chain (reqwest and hyper wrap what the resolver returned).
+fn refused_by_guard(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(c) = cur {
+        if matches!(
+            c.downcast_ref::<TargetRefused>(),
+            Some(TargetRefused::Private(_))
+        ) {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
 /// Why one attempt failed.
 struct Failure {
     status: Option<u16>,
@@ -251,7 +267,7 @@ impl Worker {
                 let text = chain(&e);
                 Err(Failure {
                     status: None,
-                    refused_target: text.contains("is not a public address"),
+                    refused_target: refused_by_guard(&e),
                     error: text,
                 })
             }
