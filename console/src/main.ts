@@ -54,20 +54,28 @@ async function route() {
     passwordView(main, () => { me = null; location.hash = "#/dashboard"; route(); });
     return;
   }
+  // Each navigation renders into its own slot. A view still waiting on the server when the
+  // operator moves on (a slow detail, then a click to the list) finishes into a slot that is no
+  // longer in the page, instead of painting over the newer view.
+  const slot = h("div", { class: "view" });
+  main.replaceChildren(slot);
+  const current = () => slot.isConnected;
   try {
     const parts = (path || "/dashboard").split("/").filter(Boolean);
-    if (parts[0] === "sessions" && parts[1]) await detailView(main, parts[1]);
-    else if (parts[0] === "sessions") await listView(main, new URLSearchParams(query ?? ""));
-    else if (parts[0] === "audit" && me.role === "admin") await auditView(main);
-    else await dashboardView(main);
-    const h1 = main.querySelector("h1");
+    if (parts[0] === "sessions" && parts[1]) await detailView(slot, parts[1]);
+    else if (parts[0] === "sessions") await listView(slot, new URLSearchParams(query ?? ""));
+    else if (parts[0] === "audit" && me.role === "admin") await auditView(slot);
+    else await dashboardView(slot);
+    if (!current()) return;
+    const h1 = slot.querySelector("h1");
     if (h1 instanceof HTMLElement && document.activeElement === document.body) h1.focus();
   } catch (x) {
+    if (!current()) return;
     if (x instanceof ApiError && x.status === 401) {
       me = null;
       return route();
     }
-    main.replaceChildren(h("h1", {}, t("error")), h("p", { class: "error", role: "alert" }, x instanceof Error ? x.message : String(x)));
+    slot.replaceChildren(h("h1", {}, t("error")), h("p", { class: "error", role: "alert" }, x instanceof Error ? x.message : String(x)));
   }
   document.body.dataset.view = (path || "/dashboard").split("/")[1] ?? "";
 }

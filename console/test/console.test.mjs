@@ -89,6 +89,27 @@ test("list: three sessions, filters by verdict and code, keyboard to the detail"
   await page.locator("tbody tr a").first().focus();
   await page.keyboard.press("Enter");
   await page.locator("h1", { hasText: "Session" }).waitFor();
+
+  // A slow detail must not paint over the list the operator moved on to: hold the detail's
+  // answer until the list is on screen, then let it arrive.
+  const detailUrl = /\/console\/api\/sessions\/[^/?]+$/;
+  let release;
+  const held = new Promise((r) => (release = r));
+  let arrived;
+  const answered = new Promise((r) => (arrived = r));
+  await page.route(detailUrl, async (route) => {
+    await held;
+    await route.continue();
+  });
+  page.on("requestfinished", (r) => { if (detailUrl.test(r.url())) arrived(); });
+  await page.reload();
+  await page.evaluate(() => { location.hash = "#/sessions"; });
+  await page.locator("tbody tr").nth(2).waitFor();
+  release();
+  await answered;
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 200)));
+  assert.equal(await page.locator("tbody tr").count(), 3, "the late detail replaced the list");
+  await page.unroute(detailUrl);
 });
 
 test("detail: images decrypted and never cached, verdict, vendor summary; review recorded", async () => {
