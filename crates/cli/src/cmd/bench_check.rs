@@ -314,7 +314,10 @@ fn print_table(r: &Report) {
         ("detect", c.detect_ms),
         ("landmarks (mesh + iris)", c.landmarks_ms),
         ("PAD + best-frame candidates", c.pad_ms),
-        ("embed (best frame + ID photo)", c.embed_ms),
+        (
+            "embed best frame + match (the ID photo runs beside the frames)",
+            c.embed_ms,
+        ),
         ("signals", c.signals_ms),
         ("total", c.total_ms),
     ] {

@@ -28,16 +28,8 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
     if let (Ok(_), Some(photo)) = (&probed, req.id_photo) {
         faceproof_media::probe_image(photo, &engine.limits).map_err(CheckError::IdPhoto)?;
     }
-    let track = match probed.and_then(|info| {
-        frames::track_probed(
-            &engine.vision,
-            req.video,
-            info,
-            &sampling,
-            cfg.capture.second_face_min_relative_area,
-            &engine.limits,
-        )
-    }) {
+    let (track, mut doc) = track_and_document(engine, req, &sampling, probed);
+    let track = match track {
         Ok(t) => t,
         Err(TrackError::Media(MediaError::TooShort { seconds, min })) => {
             let mut v = too_short(seconds, min, started);
@@ -103,16 +95,7 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
                     .map_err(CheckError::Internal)?,
             );
             let t_embed = Instant::now();
-            let doc = match req.id_photo {
-                Some(photo) => Some(document::analyse(
-                    &engine.vision,
-                    photo,
-                    req.id_auto_rotate,
-                    &cfg.document,
-                    &engine.limits,
-                )?),
-                None => None,
-            };
+            let doc = doc.take().transpose()?;
             // The best frame is embedded once, and only for what reads it: the ID photo's match
             // and the 1:N template (never serialised).
             let wanted = req.want_template || doc.as_ref().is_some_and(|d| d.embedding.is_some());
@@ -174,6 +157,55 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
     verdict.codes = codes;
     verdict.timings = times;
     Ok(verdict)
+}
+
+/// The video's track and, on a thread of its own beside it, the ID photo's analysis (decode,
+/// detector, mesh, embedding). The photo does not depend on the video; analysed after the
+/// candidates, as it was, it was a serial tail of ~40 ms on the request's critical path. Only
+/// when the video's header was accepted and a photo was sent; its result (or refusal) is read
+/// where the match needs it, so the order in which refusals are reported does not change.
+fn track_and_document(
+    engine: &Engine,
+    req: &CheckRequest<'_>,
+    sampling: &super::config::SamplingConfig,
+    probed: Result<faceproof_media::MediaInfo, TrackError>,
+) -> (
+    Result<Track, TrackError>,
+    Option<Result<document::Document, CheckError>>,
+) {
+    let cfg = &engine.cfg;
+    std::thread::scope(|scope| {
+        let photo = req.id_photo.filter(|_| probed.is_ok());
+        let doc = photo.map(|photo| {
+            scope.spawn(move || {
+                document::analyse(
+                    &engine.vision,
+                    photo,
+                    req.id_auto_rotate,
+                    &cfg.document,
+                    &engine.limits,
+                )
+            })
+        });
+        let track = probed.and_then(|info| {
+            frames::track_probed(
+                &engine.vision,
+                req.video,
+                info,
+                sampling,
+                cfg.capture.second_face_min_relative_area,
+                &engine.limits,
+            )
+        });
+        let doc = doc.map(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(CheckError::Internal(
+                    "the ID photo's analysis panicked".into(),
+                ))
+            })
+        });
+        (track, doc)
+    })
 }
 
 /// Fuses the evidence into liveness and deepfake judgements and adds their reasons.
