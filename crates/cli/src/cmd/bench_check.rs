@@ -315,7 +315,7 @@ fn print_table(r: &Report) {
         ("landmarks (mesh + iris)", c.landmarks_ms),
         ("PAD + best-frame candidates", c.pad_ms),
         (
-            "embed best frame + match (the ID photo runs beside the frames)",
+            "best frame: embed + JPEG beside it, match (ID photo: beside the frames)",
             c.embed_ms,
         ),
         ("signals", c.signals_ms),

@@ -233,9 +233,15 @@ pub(super) fn frame_jpegs(
 }
 
 fn jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, String> {
+    let (w, h) = (img.width(), img.height());
+    let too_large = || format!("JPEG encoding failed: {w}x{h} exceeds 65535 pixels a side");
+    let (w16, h16) = (
+        u16::try_from(w).map_err(|_| too_large())?,
+        u16::try_from(h).map_err(|_| too_large())?,
+    );
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
+    jpeg_encoder::Encoder::new(&mut out, quality)
+        .encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| format!("JPEG encoding failed: {e}"))?;
     Ok(out)
 }

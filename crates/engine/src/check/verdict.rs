@@ -364,8 +364,9 @@ pub struct StageTimes {
     pub detect_ms: f64,
     pub landmarks_ms: f64,
     pub pad_ms: f64,
-    /// The best frame's embedding and the match, after the frames. The ID photo's own analysis
-    /// runs beside the frames (`check` on a selfie video), so it is not in any stage here.
+    /// The best frame's embedding (beside its JPEG encoding) and the match, after the frames.
+    /// The ID photo's own analysis runs beside the frames (`check` on a selfie video), so it is
+    /// not in any stage here.
     pub embed_ms: f64,
     pub signals_ms: f64,
     pub total_ms: f64,
