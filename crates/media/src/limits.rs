@@ -63,6 +63,10 @@ pub struct Limits {
     pub analysis_long_side: u32,
     /// Decoder threads per video (FFmpeg's default is 1; 0 lets FFmpeg pick from the CPU count).
     pub threads: u32,
+    /// Let the decoder skip the frames the sampling plan does not take when no other frame refers
+    /// to them (non-reference B-frames): the frames it does take are decoded bit for bit as
+    /// without skipping. Off only to measure what it saves.
+    pub skip_unused_frames: bool,
     /// Most full-resolution frames one decode may return.
     pub max_full_frames: u32,
     /// Most bytes of RGB frames one collected decode may return (analysis + full resolution).
@@ -97,6 +101,7 @@ impl Default for Limits {
             decode_timeout_seconds: 30.0,
             analysis_long_side: 640,
             threads: 2,
+            skip_unused_frames: true,
             max_full_frames: 16,
             max_output_bytes: 768 * 1024 * 1024,
         }

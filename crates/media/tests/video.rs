@@ -470,7 +470,11 @@ fn moov_at_the_end_and_faststart_decode_identically() {
 fn phone_portrait_video_is_upright() {
     let path = shared().join("data/videos/live_selfie_portrait.mp4");
     let bytes = read(&path);
-    let limits = Limits::default();
+    // Every frame decoded (no skipping of unused non-reference frames): the count is the clip's.
+    let limits = Limits {
+        skip_unused_frames: false,
+        ..Limits::default()
+    };
     let info = probe_video(&bytes, &limits).unwrap();
     assert_eq!(info.codec, "h264");
     assert_eq!(info.frames, Some(570));
@@ -668,9 +672,13 @@ fn damaged_clips_never_panic() {
 }
 
 /// Every real clip in the shared data probes and decodes completely, upright as the CLI shows it.
+/// Every frame is decoded (no skipping of unused non-reference frames), so the count is the clip's.
 #[test]
 fn every_shared_video_decodes() {
-    let limits = Limits::default();
+    let limits = Limits {
+        skip_unused_frames: false,
+        ..Limits::default()
+    };
     let mut count = 0;
     for dir in ["data/videos", "data/attacks"] {
         for entry in std::fs::read_dir(shared().join(dir)).unwrap() {
@@ -775,11 +783,16 @@ fn a_window_delivers_its_frames_and_stops_decoding_after_it() {
         full: FullFrames::Evenly(4),
         window_seconds,
     };
-    let whole = decode_video(&bytes, &plan(None), &Limits::default()).unwrap();
+    // Every frame decoded (no skipping of unused non-reference frames): the count is the clip's.
+    let every_frame = Limits {
+        skip_unused_frames: false,
+        ..Limits::default()
+    };
+    let whole = decode_video(&bytes, &plan(None), &every_frame).unwrap();
     assert_eq!(whole.frames_decoded, 250);
     assert_eq!(whole.analysis.len(), 125);
 
-    let window = decode_video(&bytes, &plan(Some(4.0)), &Limits::default()).unwrap();
+    let window = decode_video(&bytes, &plan(Some(4.0)), &every_frame).unwrap();
     // 100 frames in [0, 4 s): 50 analysis frames, every one inside the window, in order.
     assert_eq!(window.analysis.len(), 50);
     let times: Vec<f64> = window.analysis.iter().map(|f| f.pts_seconds).collect();
@@ -802,4 +815,73 @@ fn a_window_delivers_its_frames_and_stops_decoding_after_it() {
         "{} frames decoded for a 100-frame window",
         window.frames_decoded
     );
+}
+
+/// Decodes `bytes` with `plan`, skipping unused non-reference frames or not: (analysis frames,
+/// full frames, frames decoded).
+/// Frames as (presentation time, RGB bytes).
+type Frames = Vec<(f64, Vec<u8>)>;
+
+fn decode_both_ways(bytes: &[u8], plan: &SamplingPlan) -> [(Frames, Frames, u64); 2] {
+    [true, false].map(|skip| {
+        let limits = Limits {
+            skip_unused_frames: skip,
+            ..Limits::default()
+        };
+        let v = decode_video(bytes, plan, &limits).unwrap();
+        let frames = |f: &[faceproof_media::Frame]| {
+            f.iter()
+                .map(|f| (f.pts_seconds, f.image.as_raw().clone()))
+                .collect::<Vec<_>>()
+        };
+        (frames(&v.analysis), frames(&v.full), v.frames_decoded)
+    })
+}
+
+#[test]
+fn skipping_unused_non_reference_frames_changes_no_frame_taken() {
+    // x264's default GOP (3 B-frames, B-pyramid: the middle one is a reference), 30 fps, as a
+    // desktop encoder writes it; the engine's plan takes every 2nd frame at 15 fps, the test also
+    // every 3rd (10 fps), whose frames fall on non-reference B-frames too.
+    let mut a = pattern("640x360", 30, 4.0);
+    a.extend(args(&[
+        "-c:v", "libx264", "-preset", "medium", "-bf", "3", "-pix_fmt", "yuv420p",
+    ]));
+    let bframes = ffmpeg_fixture("h264_bframes.mp4", &strs(&a));
+    let real = shared().join("data/real/bona_fide/tranvanluyt_1.mp4");
+    for (path, must_skip) in [(bframes, true), (real, true), (h264_mp4(), false)] {
+        let bytes = read(&path);
+        for stride in [2, 3] {
+            let plan = SamplingPlan {
+                analysis: AnalysisFrames::EveryNth(stride),
+                analysis_long_side: Some(320),
+                full: FullFrames::Evenly(8),
+                window_seconds: Some(3.0),
+            };
+            let [skipped, whole] = decode_both_ways(&bytes, &plan);
+            let name = path.file_name().unwrap().to_string_lossy();
+            assert!(!whole.0.is_empty() && !whole.1.is_empty(), "{name}: frames");
+            assert_eq!(
+                skipped.0.len(),
+                whole.0.len(),
+                "{name} /{stride}: analysis count"
+            );
+            assert!(
+                skipped.0 == whole.0,
+                "{name} /{stride}: analysis frames differ"
+            );
+            assert!(skipped.1 == whole.1, "{name} /{stride}: full frames differ");
+            if must_skip {
+                assert!(
+                    skipped.2 < whole.2,
+                    "{name} /{stride}: {} frames decoded with skipping, {} without",
+                    skipped.2,
+                    whole.2
+                );
+            } else {
+                // ultrafast has no B-frames: nothing can be skipped.
+                assert_eq!(skipped.2, whole.2, "{name} /{stride}");
+            }
+        }
+    }
 }

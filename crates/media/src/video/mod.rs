@@ -126,6 +126,9 @@ struct Scan {
     sorted_ts: Vec<i64>,
     /// Median frame interval in time-base units (at least 1).
     median_delta: i64,
+    /// Every shown packet carries its own presentation timestamp, all distinct: a frame's rank
+    /// in presentation order is then known from its packet before decoding (see `Skipping`).
+    pts_exact: bool,
     packets: Vec<Packet>,
     decoder: Option<(codec::Context, ffmpeg_next::Codec)>,
 }
@@ -361,6 +364,7 @@ fn scan(
     let mut presented: u64 = 0;
     let mut damaged: u64 = 0;
     let mut min_ts = i64::MAX;
+    let mut pts_exact = true;
     let max_ts_span = limits.max_duration_seconds / time_base;
     loop {
         if Instant::now() >= deadline {
@@ -400,6 +404,9 @@ fn scan(
         if !discarded {
             presented += 1;
         }
+        if !discarded && packet.pts().is_none() {
+            pts_exact = false;
+        }
         if !discarded && let Some(ts) = packet.pts().or(packet.dts()) {
             stamps.push(ts);
             min_ts = min_ts.min(ts);
@@ -435,6 +442,7 @@ fn scan(
         ));
     }
     stamps.sort_unstable();
+    let pts_exact = pts_exact && stamps.windows(2).all(|w| w[0] < w[1]);
     let mut deltas: Vec<i64> = stamps
         .windows(2)
         .map(|w| w[1].saturating_sub(w[0]))
@@ -524,6 +532,7 @@ fn scan(
         first_ts,
         sorted_ts: stamps,
         median_delta,
+        pts_exact,
         packets,
         decoder,
     })
@@ -680,6 +689,28 @@ impl Selection {
             + full * u64::from(width) * u64::from(height) * 3
     }
 
+    /// Whether the frame of presentation rank `rank` shown at `ts` is one the plan never takes:
+    /// not an analysis frame (whatever the cap), near no full-resolution target, or past the
+    /// window. Errs towards "wanted".
+    fn never_wanted(&self, rank: u64, ts: i64) -> bool {
+        if self.past_window(ts) {
+            return true;
+        }
+        let analysis = self.analysis_stride != 0
+            && match &self.analysis_indices {
+                Some(indices) => indices.binary_search(&rank).is_ok(),
+                None => rank.is_multiple_of(self.analysis_stride),
+            };
+        let full = if self.full_stride > 0 {
+            rank.is_multiple_of(self.full_stride)
+        } else {
+            self.full_targets
+                .iter()
+                .any(|(t, _)| ts.saturating_sub(*t).abs() <= self.tolerance)
+        };
+        !analysis && !full
+    }
+
     fn wants_analysis(&self, index: u64, delivered: u64) -> bool {
         if self.analysis_stride == 0 || delivered >= self.analysis_cap {
             return false;
@@ -758,6 +789,7 @@ where
         })?;
 
     let mut state = DecodeState {
+        ranks: (limits.skip_unused_frames && scan.pts_exact).then(|| scan.sorted_ts.clone()),
         limits,
         deadline,
         rotation: scan.rotation,
@@ -777,8 +809,25 @@ where
         frame: frame::Video::empty(),
     };
     let packets = std::mem::take(&mut scan.packets);
+    // Frames in the window the decoder was allowed to skip (it skips them only if non-reference).
+    let mut skippable_in_window: u64 = 0;
     for packet in &packets {
         state.check_deadline()?;
+        if let Some(sorted) = &state.ranks {
+            let skip = packet_skippable(packet, sorted, &selection);
+            if skip && packet.pts().is_some_and(|ts| !selection.past_window(ts)) {
+                skippable_in_window += 1;
+            }
+            // SAFETY: a plain field of the open decoder's context, read per packet (frame
+            // threads copy it from this context when the packet is handed to them).
+            unsafe {
+                (*decoder.as_mut_ptr()).skip_frame = if skip {
+                    AVDiscard::AVDISCARD_NONREF
+                } else {
+                    AVDiscard::AVDISCARD_DEFAULT
+                };
+            }
+        }
         match decoder.send_packet(packet) {
             Ok(()) => {}
             Err(ffmpeg_next::Error::Other { errno })
@@ -810,7 +859,8 @@ where
     if state.decoded == 0 {
         return Err(MediaError::corrupt("no frame could be decoded"));
     }
-    if decoded_in_window * 2 < frames {
+    // A skipped non-reference frame is not a failed one.
+    if decoded_in_window * 2 < frames.saturating_sub(skippable_in_window) {
         return Err(MediaError::corrupt(format!(
             "only {decoded_in_window} of {frames} frames could be decoded"
         )));
@@ -842,7 +892,30 @@ where
     })
 }
 
+/// Whether the decoder may skip this packet's frame: shown (not cut by an edit list), and one the
+/// plan never takes. The decoder then skips it only when no other frame refers to it
+/// (`AVDISCARD_NONREF`), so every frame that is decoded comes out bit for bit as without
+/// skipping. Phones' H.264 without B-frames has no such frame; a B-frame stream sampled at half
+/// its rate can skip about half its frames (x264's default GOP: every non-reference B-frame sits
+/// between two frames the plan takes).
+fn packet_skippable(packet: &Packet, sorted: &[i64], selection: &Selection) -> bool {
+    // SAFETY: reading the flags of a demuxed packet.
+    let discarded =
+        unsafe { (*ffmpeg_next::packet::Ref::as_ptr(packet)).flags & AV_PKT_FLAG_DISCARD != 0 };
+    match packet.pts() {
+        Some(ts) if !discarded => {
+            let rank = sorted.partition_point(|t| *t < ts) as u64;
+            selection.never_wanted(rank, ts)
+        }
+        _ => false,
+    }
+}
+
 struct DecodeState<'l> {
+    /// Presentation timestamps of every shown frame, sorted, when frames may be skipped: a
+    /// frame's index is then its rank here (skipped frames are never output, so counting the
+    /// output would shift every later index). `None`: the output count is the index.
+    ranks: Option<Vec<i64>>,
     limits: &'l Limits,
     deadline: Instant,
     rotation: u32,
@@ -912,7 +985,7 @@ impl DecodeState<'_> {
     where
         F: FnMut(FrameRole, Frame) -> Result<(), MediaError>,
     {
-        let index = self.decoded;
+        let output_index = self.decoded;
         self.decoded += 1;
         if self.decoded > self.packets.saturating_mul(2) + 16 {
             return Err(MediaError::corrupt(format!(
@@ -929,6 +1002,10 @@ impl DecodeState<'_> {
                 .map_or(self.first_ts, |t| t.saturating_add(self.median_delta)),
         };
         self.last_ts = Some(ts);
+        let index = match &self.ranks {
+            Some(sorted) => sorted.partition_point(|t| *t < ts) as u64,
+            None => output_index,
+        };
         if selection.past_window(ts) {
             self.past_window = true;
             self.decoded_past_window += 1;
