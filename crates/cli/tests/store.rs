@@ -1,13 +1,15 @@
 //! `faceproof store rewrap` on a temporary store: after a key rotation it re-seals every artefact
-//! under the new key id (the old key alone no longer opens them, the new one alone does, bytes
-//! unchanged), and a second run has nothing left to do.
+//! and every 1:N face template under the new key id (the old key alone no longer opens them, the
+//! new one alone does, bytes unchanged), and a second run has nothing left to do.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::process::Command;
 
-use faceproof_store::{Api, NewSession, SessionStatus, Store, StoreConfig};
+use faceproof_store::{
+    Api, GalleryList, NewSession, NewTemplate, SessionStatus, Store, StoreConfig,
+};
 
 fn faceproof(config: &Path, args: &[&str]) -> (bool, serde_json::Value) {
     let out = Command::new(env!("CARGO_BIN_EXE_faceproof"))
@@ -74,6 +76,7 @@ fn rewrap_moves_every_artefact_to_the_current_key() {
     assert!(ok, "{added:#}");
     let api_key = added["fpt_api_key"].as_str().unwrap().to_owned();
     let (far, clip) = (blob(1, 5000), blob(2, 9000));
+    let template: Vec<f32> = blob(3, 128).iter().map(|b| f32::from(*b) / 255.0).collect();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -92,6 +95,15 @@ fn rewrap_moves_every_artefact_to_the_current_key() {
             .await
             .unwrap();
         let id = up.commit(SessionStatus::Complete, None).await.unwrap().id;
+        t.store_template(NewTemplate {
+            list: GalleryList::Enrolled,
+            external_ref: Some("customer-7".into()),
+            session_id: Some(id.clone()),
+            embedder: "sface".into(),
+            embedding: template.clone(),
+        })
+        .await
+        .unwrap();
         store.close().await;
         id
     });
@@ -101,11 +113,19 @@ fn rewrap_moves_every_artefact_to_the_current_key() {
     assert_eq!(report["current_key_id"], 2);
     assert_eq!(report["examined"], 2, "{report}");
     assert_eq!(report["rewrapped"], 2, "{report}");
+    assert_eq!(report["gallery_templates"]["examined"], 1, "{report}");
+    assert_eq!(report["gallery_templates"]["rewrapped"], 1, "{report}");
     let (ok, again) = faceproof(&new_cfg, &["store", "rewrap"]);
     assert!(ok, "{again:#}");
     assert_eq!(
         (again["examined"].as_u64(), again["rewrapped"].as_u64()),
         (Some(2), Some(0))
+    );
+    let g = &again["gallery_templates"];
+    assert_eq!(
+        (g["examined"].as_u64(), g["rewrapped"].as_u64()),
+        (Some(1), Some(0)),
+        "{again}"
     );
 
     rt.block_on(async {
@@ -120,12 +140,16 @@ fn rewrap_moves_every_artefact_to_the_current_key() {
             t.read_artefact(&session, "clip").await.unwrap().1.as_ref(),
             clip.as_slice()
         );
+        let rows = store.gallery_changes((0, ""), 10).await.unwrap().rows;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].embedding.as_deref(), Some(template.as_slice()));
         store.close().await;
         // The old key alone opens neither: the data keys really moved.
         let store = Store::open(store_config(&base)).await.unwrap();
         let t = store.authenticate_api_key(&api_key).await.unwrap();
         assert!(t.read_artefact(&session, "far").await.is_err());
         assert!(t.read_artefact(&session, "clip").await.is_err());
+        assert!(store.gallery_changes((0, ""), 10).await.is_err());
         store.close().await;
     });
 

@@ -16,6 +16,7 @@ use crate::Store;
 use crate::config::StoreConfig;
 use crate::crypto::{b64, new_id, unb64};
 use crate::error::{BackendOp, Result, StoreError};
+use crate::objects::RewrapReport;
 use crate::tenants::TenantStore;
 
 /// How long a deleted row's tombstone stays readable by the change cursor (replicas that have
@@ -196,6 +197,67 @@ impl Store {
             (r.updated_at_ms, r.id.clone())
         });
         Ok(GalleryChange { rows, cursor })
+    }
+
+    /// Re-seals the data key of every stored template not under the current artefact key id, as
+    /// [`Store::rewrap_artefacts`] does for objects (the template bytes are not re-encrypted).
+    /// Rows are walked by id in pages; a row changed or deleted meanwhile is left alone (the
+    /// update matches the sealed value it read). `updated_at` is not touched: the template is the
+    /// same, so replicas have nothing to reload.
+    pub async fn rewrap_templates(&self) -> Result<RewrapReport> {
+        const PAGE: i64 = 500;
+        let mut report = RewrapReport::default();
+        let mut after = String::new();
+        loop {
+            let rows = sqlx::query(
+                "SELECT id, tenant_id, sealed FROM gallery_templates \
+                 WHERE id > $1 AND sealed IS NOT NULL ORDER BY id LIMIT $2",
+            )
+            .bind(&after)
+            .bind(PAGE)
+            .fetch_all(self.db())
+            .await
+            .op("read gallery templates to rewrap")?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get("id").op("decode gallery template id")?;
+            for row in &rows {
+                let d = "decode gallery template";
+                let id: String = row.try_get("id").op(d)?;
+                let tenant: String = row.try_get("tenant_id").op(d)?;
+                let sealed: String = row.try_get("sealed").op(d)?;
+                report.examined += 1;
+                let raw = unb64(&sealed).ok_or_else(|| {
+                    StoreError::corrupt(format!("gallery template {id}: not base64"))
+                })?;
+                let Some(new) = self
+                    .objects()
+                    .keyring()
+                    .rewrap(&object_key(&tenant, &id), &raw)?
+                else {
+                    continue;
+                };
+                let done = sqlx::query(
+                    "UPDATE gallery_templates SET sealed = $1 WHERE id = $2 AND sealed = $3",
+                )
+                .bind(b64(&new))
+                .bind(&id)
+                .bind(&sealed)
+                .execute(self.db())
+                .await
+                .op("rewrap gallery template")?;
+                match done.rows_affected() {
+                    0 => report.vanished += 1,
+                    _ => report.rewrapped += 1,
+                }
+            }
+        }
+        tracing::info!(
+            examined = report.examined,
+            rewrapped = report.rewrapped,
+            vanished = report.vanished,
+            "gallery templates rewrapped"
+        );
+        Ok(report)
     }
 
     /// Retention of templates: probes and enrolments past `retain_until` become tombstones, and

@@ -1,8 +1,9 @@
 //! `faceproof store rewrap`: the operator side of artefact key rotation (docs/storage.md).
 //!
 //! Rotation is configuration first (add the new key, set `current_id`, restart the replicas), then
-//! this command once: it re-seals the data key of every artefact still under an older key id with
-//! the current one, leaving payload bytes as they are. It is safe to repeat and to interrupt.
+//! this command once: it re-seals the data key of every artefact and every 1:N face template still
+//! under an older key id with the current one, leaving payload bytes as they are. It is safe to
+//! repeat and to interrupt.
 
 use std::process::ExitCode;
 
@@ -13,8 +14,9 @@ use crate::output::Output;
 
 #[derive(clap::Subcommand)]
 pub enum Command {
-    /// Re-seal every artefact's data key under `[store.artefact_keys] current_id` (key rotation);
-    /// prints how many objects were examined, rewrapped and found vanished.
+    /// Re-seal every artefact's and gallery template's data key under `[store.artefact_keys]
+    /// current_id` (key rotation); prints how many objects (and, under `gallery_templates`,
+    /// templates) were examined, rewrapped and found vanished.
     Rewrap {
         #[command(flatten)]
         store: StoreArgs,
@@ -37,14 +39,22 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
             Ok(s) => s,
             Err(code) => return code,
         };
-        let report = store.rewrap_artefacts().await;
+        let report = match store.rewrap_artefacts().await {
+            Ok(objects) => store.rewrap_templates().await.map(|t| (objects, t)),
+            Err(e) => Err(e),
+        };
         store.close().await;
         match report {
-            Ok(r) => out.json(&json!({
+            Ok((r, t)) => out.json(&json!({
                 "current_key_id": current_id,
                 "examined": r.examined,
                 "rewrapped": r.rewrapped,
                 "vanished": r.vanished,
+                "gallery_templates": {
+                    "examined": t.examined,
+                    "rewrapped": t.rewrapped,
+                    "vanished": t.vanished,
+                },
             })),
             Err(e) => out.error("store_unavailable", &e.to_string()),
         }
