@@ -117,25 +117,3 @@ impl AdvanceReply {
         resp
     }
 }
-
-/// Parses a JSON request body, or the `PARAMETER_ERROR` reply naming where it broke (the parser's
-/// message gives line and column, never the content).
-// The error is the handler's whole reply, returned once and never propagated: boxing it buys nothing.
-#[allow(clippy::result_large_err)]
-pub fn parse_json<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-    transaction_id: &str,
-) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        fail(
-            AdvanceCode::ParameterError,
-            Some(format!("JSON: {e}")),
-            transaction_id,
-        )
-    })
-}
-
-/// Shorthand: an error reply with the code's own HTTP status.
-pub fn fail(code: AdvanceCode, extra: Option<String>, transaction_id: &str) -> Response {
-    AdvanceReply::error(code, extra, transaction_id).into_response_with(code.status())
-}

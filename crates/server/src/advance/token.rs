@@ -11,13 +11,14 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use faceproof_store::{StoreError, TenantStore};
+use axum::response::{IntoResponse, Response};
+use faceproof_store::{AccessToken, StoreError, TenantStore};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::reply::{AdvanceCode, AdvanceReply, fail, parse_json};
+use super::refusal::AdvanceRefusal;
+use super::reply::AdvanceReply;
 use crate::refused::Refused;
 use crate::request_id::RequestId;
 use crate::state::{AppState, Shared};
@@ -51,10 +52,21 @@ pub async fn generate_token(
     Extension(RequestId(rid)): Extension<RequestId>,
     body: Bytes,
 ) -> Response {
-    let req: TokenRequest = match parse_json(&body, &rid) {
-        Ok(r) => r,
-        Err(reply) => return reply,
-    };
+    match issue(&state, &body).await {
+        Ok(t) => AdvanceReply::success(
+            json!({"token": t.token, "expiredTime": t.expires_at_ms}),
+            &rid,
+        )
+        .free()
+        .into_response_with(StatusCode::OK),
+        Err(refused) => AdvanceRefusal::new(refused, &rid).into_response(),
+    }
+}
+
+/// Checks the request (shape, timestamp window, signature) and issues the tenant's token.
+async fn issue(state: &AppState, body: &[u8]) -> Result<AccessToken, Refused> {
+    let req: TokenRequest =
+        serde_json::from_slice(body).map_err(|e| Refused::Malformed(format!("JSON: {e}")))?;
     // Clients send the timestamp as a number or as a string of digits.
     let timestamp = match &req.timestamp {
         Value::Number(n) => n.as_i64().map(|n| n.to_string()),
@@ -62,32 +74,23 @@ pub async fn generate_token(
             Some(s.clone())
         }
         _ => None,
-    };
-    let Some(timestamp) = timestamp else {
-        return fail(
-            AdvanceCode::ParameterError,
-            Some("timestamp must be Unix milliseconds".into()),
-            &rid,
-        );
-    };
+    }
+    .ok_or_else(|| Refused::Invalid("timestamp must be Unix milliseconds".into()))?;
     let ts: i64 = timestamp.parse().unwrap_or(i64::MAX);
     let now = state.store.clock().now_ms();
     let skew_ms =
         i64::try_from(state.cfg.token_timestamp_skew_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
     if (now - ts).abs() > skew_ms {
-        return fail(
-            AdvanceCode::IamFailed,
-            Some(format!(
+        return Err(Refused::Unauthorized {
+            detail: Some(format!(
                 "timestamp is {} s away from the server's clock (limit {} s)",
                 (now - ts).abs() / 1000,
                 state.cfg.token_timestamp_skew_secs
             )),
-            &rid,
-        );
+        });
     }
-    let access_key = req.access_key.clone();
-    let signature = req.signature.clone();
-    let verified = state
+    let (access_key, signature) = (req.access_key.clone(), req.signature.clone());
+    let tenant = state
         .store
         .authenticate_access_key(&req.access_key, move |secret| {
             let mut h = Sha256::new();
@@ -96,33 +99,20 @@ pub async fn generate_token(
             h.update(timestamp.as_bytes());
             same_hex(&hex(&h.finalize()), &signature)
         })
-        .await;
-    let tenant = match verified {
-        Ok(t) => t,
-        Err(e) if e.is_backend() => {
-            tracing::error!(error = %e, "access key lookup failed");
-            return fail(AdvanceCode::Error, None, &rid);
-        }
-        Err(_) => return fail(AdvanceCode::IamFailed, None, &rid),
-    };
+        .await
+        .map_err(|e| match e.is_backend() {
+            true => Refused::Internal(format!("access key lookup: {e}")),
+            false => Refused::Unauthorized { detail: None },
+        })?;
     let ttl = req
         .period_second
         .filter(|p| *p > 0)
         .map_or(state.cfg.token_ttl_secs, |p| {
             p.min(state.cfg.token_ttl_secs)
         });
-    match tenant.issue_access_token(Some(Duration::from_secs(ttl))) {
-        Ok(t) => AdvanceReply::success(
-            json!({"token": t.token, "expiredTime": t.expires_at_ms}),
-            &rid,
-        )
-        .free()
-        .into_response_with(StatusCode::OK),
-        Err(e) => {
-            tracing::error!(error = %e, "token not issued");
-            fail(AdvanceCode::Error, None, &rid)
-        }
-    }
+    tenant
+        .issue_access_token(Some(Duration::from_secs(ttl)))
+        .map_err(|e| Refused::Internal(format!("token not issued: {e}")))
 }
 
 /// The tenant of the request's `X-ACCESS-TOKEN`, or why it is refused.
