@@ -213,7 +213,9 @@ fn capture_rules_name_the_still_and_the_measurement() {
 
     // A refused image names which still it was.
     match engine.check_capture(&request(face, b"not an image")) {
-        Err(faceproof_engine::CheckError::CaptureImage { which, .. }) => assert_eq!(which, "near"),
+        Err(faceproof_engine::CheckError::CaptureImage { which, .. }) => {
+            assert_eq!(which, faceproof_engine::check::Shot::Near)
+        }
         other => panic!("expected a refused near image, got {other:?}"),
     }
     // No face in the near still: a capture reason, no liveness judgement, no best frame.

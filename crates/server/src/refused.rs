@@ -4,7 +4,7 @@
 //! `advance::AdvanceRefusal`, each an `IntoResponse`). Handlers return `Result<_, Refused>` and
 //! use `?`; no adapter compares code strings.
 
-use faceproof_engine::check::CheckError;
+use faceproof_engine::check::{CheckError, Shot};
 use faceproof_media::MediaError;
 use faceproof_store::StoreError;
 
@@ -20,8 +20,8 @@ pub enum Input {
     Video,
     /// The ID photo (FPT `cmnd`, silent `image`).
     IdPhoto,
-    /// An ADVANCE capture still, as the engine names it (`far` / `near`).
-    Still(&'static str),
+    /// An ADVANCE capture still (`far` / `near`).
+    Still(Shot),
     /// The ADVANCE capture's optional clip.
     Clip,
 }
@@ -31,7 +31,7 @@ impl std::fmt::Display for Input {
         f.write_str(match self {
             Input::Video => "video",
             Input::IdPhoto => "image",
-            Input::Still(which) => which,
+            Input::Still(which) => which.name(),
             Input::Clip => "clip",
         })
     }

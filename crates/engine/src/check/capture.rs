@@ -48,6 +48,38 @@ pub struct CaptureRequest<'a> {
     pub want_template: bool,
 }
 
+/// Which still of the pair: its name on the wire, in stored artefacts and in measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shot {
+    Far,
+    Near,
+}
+
+impl Shot {
+    /// `far` / `near`: the form field, the artefact and the prefix of its measures.
+    pub fn name(self) -> &'static str {
+        match self {
+            Shot::Far => "far",
+            Shot::Near => "near",
+        }
+    }
+
+    /// The measure name for this still out of its far and near spellings (reason measures are
+    /// static strings).
+    fn pick(self, far: &'static str, near: &'static str) -> &'static str {
+        match self {
+            Shot::Far => far,
+            Shot::Near => near,
+        }
+    }
+}
+
+impl std::fmt::Display for Shot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One analysed still.
 struct Still {
     image: RgbImage,
@@ -67,11 +99,11 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
     let cfg = &engine.cfg.capture_pair;
     let start = Instant::now();
     let mut times = StageTimes::default();
-    let decode = |which: &'static str, bytes: &[u8]| {
+    let decode = |which: Shot, bytes: &[u8]| {
         decode_image(bytes, &ImageOptions { auto_rotate: true }, engine.limits())
             .map_err(|error| CheckError::CaptureImage { which, error })
     };
-    let (far_img, near_img) = (decode("far", req.far)?, decode("near", req.near)?);
+    let (far_img, near_img) = (decode(Shot::Far, req.far)?, decode(Shot::Near, req.near)?);
     // A clip is refused up front even when the stills leave nothing for it to add.
     if let Some(clip) = req.clip {
         faceproof_media::probe_video(clip, engine.limits()).map_err(CheckError::Video)?;
@@ -105,12 +137,12 @@ pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict
 
     let mut codes = Vec::new();
     let rules = Rules { engine, cfg };
-    rules.presence(&far, "far", &mut codes);
-    rules.presence(&near, "near", &mut codes);
+    rules.presence(&far, Shot::Far, &mut codes);
+    rules.presence(&near, Shot::Near, &mut codes);
     let both = far.face().zip(near.face());
     if let Some((f, n)) = both {
-        rules.quality(f, false, &mut codes);
-        rules.quality(n, true, &mut codes);
+        rules.quality(f, Shot::Far, &mut codes);
+        rules.quality(n, Shot::Near, &mut codes);
     }
     for w in far.warnings.iter().chain(&near.warnings) {
         if let Warning::LowResolution {
@@ -316,14 +348,10 @@ struct Rules<'a> {
 
 impl Rules<'_> {
     /// No face, or a second face large enough to be a second person.
-    fn presence(&self, still: &Still, which: &'static str, codes: &mut Vec<Reason>) {
+    fn presence(&self, still: &Still, which: Shot, codes: &mut Vec<Reason>) {
         let c = &self.engine.config().capture;
         let Some(main) = still.face() else {
-            let measure = if which == "far" {
-                "far_face_count"
-            } else {
-                "near_face_count"
-            };
+            let measure = which.pick("far_face_count", "near_face_count");
             codes.push(reason(
                 ReasonCode::NoFace,
                 Severity::Error,
@@ -343,11 +371,7 @@ impl Rules<'_> {
             })
             .count();
         if others > 0 {
-            let measure = if which == "far" {
-                "far_face_count"
-            } else {
-                "near_face_count"
-            };
+            let measure = which.pick("far_face_count", "near_face_count");
             codes.push(reason(
                 ReasonCode::MultipleFaces,
                 Severity::Error,
@@ -361,10 +385,10 @@ impl Rules<'_> {
 
     /// Frame, pose, light and focus of one still's face; the size rule only for the near one
     /// (the far face is small by design).
-    fn quality(&self, face: &Face, near: bool, codes: &mut Vec<Reason>) {
+    fn quality(&self, face: &Face, which: Shot, codes: &mut Vec<Reason>) {
         let c = &self.engine.config().capture;
         let q = &face.quality;
-        let named = |far: &'static str, near_name: &'static str| if near { near_name } else { far };
+        let named = |far, near| which.pick(far, near);
         let mut check = |bad: bool, code, measure, value: f64, threshold: f64| {
             if bad {
                 codes.push(reason(
@@ -432,7 +456,7 @@ impl Rules<'_> {
             sharp,
             c.min_sharpness,
         );
-        if near {
+        if which == Shot::Near {
             let area = f64::from(q.face_area_ratio);
             check(
                 area < c.min_face_area_ratio,

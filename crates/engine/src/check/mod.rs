@@ -29,7 +29,7 @@ mod selfie;
 mod tracker;
 mod verdict;
 
-pub use capture::CaptureRequest;
+pub use capture::{CaptureRequest, Shot};
 pub use config::{
     CaptureConfig, CaptureFusionConfig, CapturePairConfig, DeepfakeConfig, DocumentConfig,
     EngineConfig, LivenessConfig, MatchingConfig, SamplingConfig, SignalConfigs,

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use faceproof_store::{Api, Session, SessionStatus, StoreError, TenantStore};
 use serde_json::json;
 
-use super::persist::{Still, persist_capture};
+use super::persist::persist_capture;
 use super::refusal::AdvanceRefusal;
 use super::reply::AdvanceReply;
 use super::token::authenticate;
@@ -26,6 +26,7 @@ use crate::form::{SHORT_TEXT, read_form};
 use crate::refused::{Input, Refused};
 use crate::request_id::RequestId;
 use crate::state::{AppState, Shared};
+use faceproof_engine::check::Shot;
 
 fn parse_time(field: &str, text: Option<&String>) -> Result<Option<i64>, Refused> {
     match text.map(|t| t.trim()) {
@@ -104,8 +105,8 @@ pub async fn capture(
 
 fn form_input(field: &str) -> Option<Input> {
     match field {
-        "far" => Some(Input::Still(Still::Far.name())),
-        "near" => Some(Input::Still(Still::Near.name())),
+        "far" => Some(Input::Still(Shot::Far)),
+        "near" => Some(Input::Still(Shot::Near)),
         "clip" => Some(Input::Clip),
         _ => None,
     }
@@ -124,8 +125,8 @@ async fn judge(
     let form = read_form(
         multipart,
         &[
-            (Still::Far.name(), cfg.max_image_bytes),
-            (Still::Near.name(), cfg.max_image_bytes),
+            (Shot::Far.name(), cfg.max_image_bytes),
+            (Shot::Near.name(), cfg.max_image_bytes),
             ("clip", cfg.max_video_bytes),
         ],
         &[
@@ -141,8 +142,8 @@ async fn judge(
     .map_err(|e| Refused::from_form(e, form_input))?;
     let mut files = form.files;
     let (Some(far), Some(near)) = (
-        files.remove(Still::Far.name()),
-        files.remove(Still::Near.name()),
+        files.remove(Shot::Far.name()),
+        files.remove(Shot::Near.name()),
     ) else {
         return Err(Refused::Invalid("far and near images are required".into()));
     };

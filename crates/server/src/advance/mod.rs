@@ -19,7 +19,7 @@ pub mod zip;
 pub use crate::analysis::CaptureInputs;
 pub use capture::capture;
 pub(crate) use capture::upload_uploader;
-pub use persist::{Still, persist_capture};
+pub use persist::persist_capture;
 pub use signature::signature_id;
 
 /// Session kind in the store of an ADVANCE capture.

@@ -11,22 +11,7 @@ use super::summary::summarise;
 use super::zip;
 use crate::analysis::CaptureInputs;
 use crate::request_id::new_id;
-
-/// The two stills of a capture, by their form field and artefact name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Still {
-    Far,
-    Near,
-}
-
-impl Still {
-    pub fn name(self) -> &'static str {
-        match self {
-            Still::Far => "far",
-            Still::Near => "near",
-        }
-    }
-}
+use faceproof_engine::check::Shot;
 
 /// The stored MIME type: the media layer names the image format from its signature.
 fn image_type(bytes: &[u8]) -> &'static str {
@@ -77,10 +62,10 @@ pub async fn persist_capture(
     );
     // The media move into the store: nothing is copied but the detection image.
     upload
-        .put(Still::Far.name(), image_type(&inputs.far), inputs.far)
+        .put(Shot::Far.name(), image_type(&inputs.far), inputs.far)
         .await?;
     upload
-        .put(Still::Near.name(), image_type(&inputs.near), inputs.near)
+        .put(Shot::Near.name(), image_type(&inputs.near), inputs.near)
         .await?;
     upload
         .put("detection", image_type(&detection), detection)
