@@ -44,6 +44,9 @@ pub struct ServerConfig {
     /// Largest clock difference accepted between an ADVANCE token request's `timestamp` and ours,
     /// seconds (a captured request cannot be replayed later than this).
     pub token_timestamp_skew_secs: u64,
+    /// How far a silent envelope pair's sealing time may be from our clock, either way, seconds;
+    /// a pair is refused as a replay when sent again within it (docs/api-silent.md).
+    pub silent_envelope_window_secs: u64,
     /// Lifetime of the signed image and audit URLs returned by the ADVANCE API, seconds.
     pub signed_url_ttl_secs: u64,
     /// Window for filling an ADVANCE capture session after its signatureId was issued, seconds.
@@ -116,6 +119,7 @@ impl Default for ServerConfig {
             queue_timeout_secs: 30,
             token_ttl_secs: 3600,
             token_timestamp_skew_secs: 300,
+            silent_envelope_window_secs: 300,
             signed_url_ttl_secs: 24 * 3600,
             capture_session_ttl_secs: 15 * 60,
             public_base_url: None,

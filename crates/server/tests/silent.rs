@@ -327,7 +327,8 @@ async fn envelope_pairs_are_bound_timed_and_single_use() {
     assert!(message(&j).contains("encrypted_image"), "{j:#}");
 
     // A pair sealed outside the window (either way) is refused.
-    let window_ms = faceproof_server::silent::media::WINDOW_SECS as i64 * 1000;
+    let window_ms =
+        faceproof_server::ServerConfig::default().silent_envelope_window_secs as i64 * 1000;
     for at in [
         h.clock.now_ms() - window_ms - 1000,
         h.clock.now_ms() + window_ms + 1000,

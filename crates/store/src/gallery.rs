@@ -251,12 +251,7 @@ impl Store {
                 }
             }
         }
-        tracing::info!(
-            examined = report.examined,
-            rewrapped = report.rewrapped,
-            vanished = report.vanished,
-            "gallery templates rewrapped"
-        );
+        report.log("gallery templates");
         Ok(report)
     }
 

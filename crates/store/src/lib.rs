@@ -166,12 +166,7 @@ impl Store {
     /// already under the current id are skipped, each object is replaced whole.
     pub async fn rewrap_artefacts(&self) -> Result<RewrapReport> {
         let r = self.inner.objects.rewrap_all().await?;
-        tracing::info!(
-            examined = r.examined,
-            rewrapped = r.rewrapped,
-            vanished = r.vanished,
-            "artefacts rewrapped"
-        );
+        r.log("artefacts");
         Ok(r)
     }
 

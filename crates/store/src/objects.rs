@@ -57,15 +57,28 @@ impl ArtefactLocation {
     }
 }
 
-/// What [`crate::Store::rewrap_artefacts`] did.
+/// What [`crate::Store::rewrap_artefacts`] (objects) or [`crate::Store::rewrap_templates`]
+/// (1:N face templates) did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RewrapReport {
-    /// Objects found under the artefact location.
+    /// Objects (rows) found.
     pub examined: u64,
-    /// Objects whose data key was re-sealed under the current key id.
+    /// Those whose data key was re-sealed under the current key id.
     pub rewrapped: u64,
-    /// Objects that vanished (purged) between listing and rewriting.
+    /// Those that vanished (purged, deleted or changed) between reading and rewriting.
     pub vanished: u64,
+}
+
+impl RewrapReport {
+    /// Logs the counts, `what` naming what was rewrapped.
+    pub(crate) fn log(&self, what: &'static str) {
+        tracing::info!(
+            examined = self.examined,
+            rewrapped = self.rewrapped,
+            vanished = self.vanished,
+            "{what} rewrapped"
+        );
+    }
 }
 
 /// The artefact store. Every object is sealed on the way in and opened on the way out

@@ -26,14 +26,7 @@ fn main() {
     let img = faceproof_vision::image::open(path).unwrap().to_rgb8();
     let v = common::vision();
     let det = v.detect(&img, Range::Short).unwrap().remove(0);
-    let opts = AnalyzeOptions {
-        range: Range::Short,
-        iris: false,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: false,
-    };
+    let opts = AnalyzeOptions::MESH_ONLY;
     let n = 200;
     time("detect short", n, || v.detect(&img, Range::Short).unwrap());
     time("detect full", n, || v.detect(&img, Range::Full).unwrap());

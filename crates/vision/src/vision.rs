@@ -34,6 +34,19 @@ pub struct AnalyzeOptions {
     pub refine_mesh: bool,
 }
 
+impl AnalyzeOptions {
+    /// What every video frame's face gets: short range, one mesh pass, pose and quality; nothing
+    /// per face beyond (the engine runs the iris on the main face itself).
+    pub const MESH_ONLY: AnalyzeOptions = AnalyzeOptions {
+        range: Range::Short,
+        iris: false,
+        antispoof: false,
+        minifas: false,
+        embedding: false,
+        refine_mesh: false,
+    };
+}
+
 impl Default for AnalyzeOptions {
     fn default() -> Self {
         Self {

@@ -338,23 +338,13 @@ fn faces_in(
     let t1 = Instant::now();
     let mut faces = Vec::with_capacity(dets.len());
     for det in dets {
-        if let Some(face) = vision.analyze_detection(img, det, &MESH_ONLY)? {
+        if let Some(face) = vision.analyze_detection(img, det, &AnalyzeOptions::MESH_ONLY)? {
             faces.push(face);
         }
     }
     times.landmarks_ms += ms_since(t1);
     Ok(faces)
 }
-
-/// One mesh pass, pose and quality: what every analysed face gets.
-const MESH_ONLY: AnalyzeOptions = AnalyzeOptions {
-    range: Range::Short,
-    iris: false,
-    antispoof: false,
-    minifas: false,
-    embedding: false,
-    refine_mesh: false,
-};
 
 /// The main face followed from the previous frame, without the detector: the mesh runs on the
 /// previous frame's box; `None` when nothing is followed, a detection is due, or the mesh lost
@@ -373,7 +363,7 @@ fn followed_face(
     let face = match tracker.follow(vision, img)? {
         Some((mesh, det)) => {
             let thumb = vision.thumbnail(img);
-            Some(vision.measure_mesh(img, &thumb, det, mesh, &MESH_ONLY)?)
+            Some(vision.measure_mesh(img, &thumb, det, mesh, &AnalyzeOptions::MESH_ONLY)?)
         }
         None => None,
     };

@@ -155,6 +155,7 @@ async fn judge(
         cfg.max_video_bytes,
         cfg.max_image_bytes,
         state.store.clock().now_ms(),
+        cfg.silent_envelope_window_secs,
     )?;
     drop(key_pair);
     let telemetry = req
@@ -260,7 +261,7 @@ pub async fn public_key(
                     "encrypted_video": "base64(aad || enc || seal_0(video))",
                     "encrypted_image": "base64(seal_1(image)), the same HPKE context's second message",
                 },
-                "window_secs": media::WINDOW_SECS,
+                "window_secs": state.cfg.silent_envelope_window_secs,
                 "request_id": rid,
             }))
             .into_response();

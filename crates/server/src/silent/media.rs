@@ -1,15 +1,13 @@
 //! The two media of a silent request: an envelope pair (format v2, `envelope.rs`), or plain
 //! base64 when the tenant allows it; never one of each. A pair is judged once: its sealing
-//! time must be within [`WINDOW_SECS`] of the server's clock, and its first use is recorded in
-//! the store (shared by every replica) until the window has passed, so a replay is refused.
+//! time must be within `[server] silent_envelope_window_secs` of the server's clock, and its first
+//! use is recorded in the store (shared by every replica) until the window has passed, so a
+//! replay is refused.
 
 use faceproof_store::{StoreError, TenantStore};
 
 use super::envelope::{self, Which};
 use crate::refused::{Input, Refused};
-
-/// How far a pair's sealing time may be from the server's clock, either way.
-pub const WINDOW_SECS: u64 = 300;
 
 /// The request's media fields, as sent.
 pub struct Fields<'a> {
@@ -23,7 +21,8 @@ pub struct Fields<'a> {
 pub struct Media {
     pub video: Vec<u8>,
     pub image: Vec<u8>,
-    /// The pair's encapsulated key and sealing time; `None` for plain media.
+    /// The pair's encapsulated key and the end of its window (Unix ms): until then a second use
+    /// is a replay. `None` for plain media.
     pub sealed: Option<([u8; envelope::ENC_LEN], i64)>,
 }
 
@@ -46,6 +45,7 @@ pub fn open(
     max_video: u64,
     max_image: u64,
     now_ms: i64,
+    window_secs: u64,
 ) -> Result<Media, Refused> {
     for (name, enc, plain) in [
         ("video", f.encrypted_video, f.video),
@@ -79,7 +79,7 @@ pub fn open(
                     error,
                 },
             )?;
-            envelope::check_time(opened.sealed_at_ms, now_ms, WINDOW_SECS).map_err(|error| {
+            envelope::check_time(opened.sealed_at_ms, now_ms, window_secs).map_err(|error| {
                 Refused::Envelope {
                     input: Input::Video,
                     error,
@@ -88,7 +88,12 @@ pub fn open(
             Ok(Media {
                 video: opened.video.to_vec(),
                 image: opened.image.to_vec(),
-                sealed: Some((opened.enc, opened.sealed_at_ms)),
+                sealed: Some((
+                    opened.enc,
+                    opened.sealed_at_ms.saturating_add(
+                        i64::try_from(window_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+                    ),
+                )),
             })
         }
         (_, _, Some(v), Some(i)) => Ok(Media {
@@ -106,10 +111,9 @@ pub fn open(
 
 /// Records the pair's first use; a pair seen within its window is [`Refused::Replayed`].
 pub async fn first_use(tenant: &TenantStore, media: &Media) -> Result<(), Refused> {
-    let Some((enc, sealed_at_ms)) = media.sealed else {
+    let Some((enc, until)) = media.sealed else {
         return Ok(());
     };
-    let until = sealed_at_ms.saturating_add(WINDOW_SECS as i64 * 1000);
     match tenant.first_use(&enc, until).await {
         Ok(()) => Ok(()),
         Err(StoreError::Consumed { consumed_at_ms, .. }) => Err(Refused::Replayed {
