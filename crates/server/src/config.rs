@@ -15,9 +15,14 @@ pub struct ServerConfig {
     /// Address to listen on. Loopback by default: exposing the service is a deliberate choice
     /// (`faceproof serve --bind 0.0.0.0:8080`).
     pub bind: SocketAddr,
-    /// Largest selfie video accepted, bytes (FPT: 10 MB).
+    /// Largest selfie video accepted, bytes (FPT: 10 MB). Not a key of `[server]`: the media
+    /// limits own it (`[limits] max_video_bytes`), and the config loader copies it here so the
+    /// form reader refuses with 413 exactly what the media layer would refuse.
+    #[serde(skip)]
     pub max_video_bytes: u64,
-    /// Largest ID photo or capture still accepted, bytes (FPT: 5 MB).
+    /// Largest ID photo or capture still accepted, bytes (FPT: 5 MB); `[limits] max_image_bytes`,
+    /// copied as above.
+    #[serde(skip)]
     pub max_image_bytes: u64,
     /// Bytes a request body may carry beyond its media (multipart headers, JSON keys, HPKE
     /// encapsulated keys and tags).
