@@ -11,10 +11,10 @@
 //! - [`calibrate`]: logistic fusion, false-accept-rate tables, the calibrated face-match
 //!   `verification_score`, and [`calibrate::fit`], which fits the engine's calibration from
 //!   labelled samples (`faceproof calibrate`).
-//! - [`metrics`]: ISO/IEC 30107-3 PAD error rates, TAR at fixed FAR, ROC / DET curves, EER.
+//! - [`evaluation`]: ISO/IEC 30107-3 PAD error rates, TAR at fixed FAR, ROC / DET curves, EER.
 //! - [`challenge`]: server-issued colour / head-turn challenges verified in the video, and the
 //!   client telemetry read as injection evidence (pure: numbers in, a result out).
-//! - [`dsp`], [`geometry`], [`math`], [`track`]: the signals' kernels.
+//! - [`dsp`], [`geometry`], [`math`], [`input`]: the signals' kernels.
 //!
 //! Which face-mesh points each signal reads is the mesh's topology, `faceproof_vision::layout`.
 //! See `docs/architecture.md` for the request path and `docs/signals.md` for the signals.
@@ -27,7 +27,7 @@ pub mod calibrate;
 pub mod challenge;
 pub mod check;
 
-pub use faceproof_signals::{dsp, error, geometry, math, metrics, signals, track};
+pub use faceproof_signals::{dsp, error, evaluation, geometry, input, math, signals};
 
 pub use check::{CheckError, CheckRequest, Engine, EngineConfig, Verdict};
 pub use faceproof_signals::{Point2, Point3, SignalError};

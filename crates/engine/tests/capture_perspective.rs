@@ -3,7 +3,7 @@
 //! planar pairs are one real frame shown at two scales (a photo brought closer), also tilted.
 //! The numbers these tests print are in docs/signals.md, "Perspective (far / near)".
 
-use faceproof_engine::check::CaptureRequest;
+use faceproof_engine::check::FarNearRequest;
 use faceproof_engine::signals::perspective::{
     PerspectiveConfig, PerspectiveReport, measure_perspective,
 };
@@ -103,7 +103,7 @@ fn score(engine: &Engine, name: &'static str, far: &RgbImage, near: &RgbImage) -
         measure_perspective(&points(&f), &points(&n), &PerspectiveConfig::default()).unwrap();
     let (far_jpeg, near_jpeg) = (jpeg(far), jpeg(near));
     let verdict = engine
-        .check_capture(&CaptureRequest {
+        .check_far_near(&FarNearRequest {
             far: &far_jpeg,
             near: &near_jpeg,
             far_time_ms: Some(1_000),
@@ -198,7 +198,7 @@ fn capture_rules_name_the_still_and_the_measurement() {
     let engine = engine();
     let face = std::fs::read(shared_file("faces/obama/1.jpg")).unwrap();
     let cat = std::fs::read(shared_file("bad/no_face_cat.png")).unwrap();
-    let request = |far: &'static [u8], near: &'static [u8]| CaptureRequest {
+    let request = |far: &'static [u8], near: &'static [u8]| FarNearRequest {
         far,
         near,
         far_time_ms: Some(5_000),
@@ -212,14 +212,14 @@ fn capture_rules_name_the_still_and_the_measurement() {
     let (face, cat): (&'static [u8], &'static [u8]) = (face.leak(), cat.leak());
 
     // A refused image names which still it was.
-    match engine.check_capture(&request(face, b"not an image")) {
+    match engine.check_far_near(&request(face, b"not an image")) {
         Err(faceproof_engine::CheckError::CaptureImage { which, .. }) => {
             assert_eq!(which, faceproof_engine::check::Shot::Near)
         }
         other => panic!("expected a refused near image, got {other:?}"),
     }
     // No face in the near still: a capture reason, no liveness judgement, no best frame.
-    let v = engine.check_capture(&request(face, cat)).unwrap();
+    let v = engine.check_far_near(&request(face, cat)).unwrap();
     let no_face = v
         .codes
         .iter()
@@ -229,7 +229,7 @@ fn capture_rules_name_the_still_and_the_measurement() {
     assert!(v.liveness.is_none() && v.best_frame.is_none());
     // The same photo twice, the near taken 3 s before the far: not grown (face_too_small on the
     // scale ratio) and out of order (spoof on the capture times), never live.
-    let v = engine.check_capture(&request(face, face)).unwrap();
+    let v = engine.check_far_near(&request(face, face)).unwrap();
     let scale = v
         .codes
         .iter()
@@ -353,7 +353,7 @@ fn a_clip_between_the_stills_is_folded_in() {
     let clip = std::fs::read(shared_file("videos/live_blink_square_1.mp4")).unwrap();
     let (far, near) = (jpeg(&far), jpeg(&near));
     let verdict = engine
-        .check_capture(&CaptureRequest {
+        .check_far_near(&FarNearRequest {
             far: &far,
             near: &near,
             far_time_ms: Some(1_000),

@@ -470,11 +470,11 @@ fn encode_at(frames: &[RgbImage], fps: f64) -> Vec<u8> {
 
 #[test]
 fn a_far_near_capture_without_a_clip_cannot_answer_its_challenge() {
-    use faceproof_engine::check::CaptureRequest;
+    use faceproof_engine::check::FarNearRequest;
     let face = std::fs::read(shared_file("faces/obama/1.jpg")).unwrap();
     let spec = colour(7);
     let v = engine()
-        .check_capture(&CaptureRequest {
+        .check_far_near(&FarNearRequest {
             far: &face,
             near: &face,
             far_time_ms: Some(1_000),

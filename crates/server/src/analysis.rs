@@ -1,13 +1,13 @@
 //! The one path uploaded bytes take: handler -> check pool ([`crate::pool`]) -> engine -> verdict.
 //! The server probes nothing: the engine validates what it analyses (`Engine::check`,
-//! `Engine::check_capture`) and its refusals come back as [`Refused`] for the adapters to map.
+//! `Engine::check_far_near`) and its refusals come back as [`Refused`] for the adapters to map.
 //!
 //! A capture token and a challenge are spent once a check slot is taken for the request and
 //! before the engine starts: a request refused earlier (auth, form, overload) leaves them usable.
 
 use std::sync::Arc;
 
-use faceproof_engine::check::{CaptureRequest, CheckRequest, Engine, Verdict};
+use faceproof_engine::check::{CheckRequest, Engine, FarNearRequest, Verdict};
 
 use crate::capture::Evidence;
 use crate::pool::Admission;
@@ -99,7 +99,7 @@ pub struct CaptureInputs {
 
 /// Judges a capture; the media move into the pool and come back with the verdict (no copy), so
 /// the handler stores exactly the bytes that were judged.
-pub async fn check_capture(
+pub async fn check_far_near(
     state: &AppState,
     media: CaptureInputs,
     evidence: Evidence,
@@ -110,7 +110,7 @@ pub async fn check_capture(
     let (out, media) = admit(state, &evidence)
         .await?
         .run(move || {
-            let verdict = engine.check_capture(&CaptureRequest {
+            let verdict = engine.check_far_near(&FarNearRequest {
                 far: &media.far,
                 near: &media.near,
                 far_time_ms: media.far_time_ms,

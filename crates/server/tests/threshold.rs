@@ -12,7 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::{Harness, multipart, shared};
 use faceproof_engine::check::{
-    CaptureRequest, CheckRequest, Engine, EngineConfig, ReasonCode, Severity, Stage, Verdict,
+    CheckRequest, Engine, EngineConfig, FarNearRequest, ReasonCode, Severity, Stage, Verdict,
 };
 use faceproof_media::Limits;
 use faceproof_server::ServerConfig;
@@ -55,8 +55,8 @@ fn with_threshold(mut cfg: EngineConfig, threshold: f64) -> EngineConfig {
     cfg
 }
 
-fn capture_request<'a>(far: &'a [u8], near: &'a [u8]) -> CaptureRequest<'a> {
-    CaptureRequest {
+fn capture_request<'a>(far: &'a [u8], near: &'a [u8]) -> FarNearRequest<'a> {
+    FarNearRequest {
         far,
         near,
         far_time_ms: Some(1_713_247_589_908),
@@ -149,10 +149,10 @@ async fn advance_follows_the_engines_threshold() {
     // fail the capture whatever the liveness; 1.1 lets liveness alone decide.
     let mut cfg = EngineConfig::default();
     cfg.capture_pair.min_near_far_scale = 1.1;
-    let default = engine_with(cfg.clone()).check_capture(&request).unwrap();
+    let default = engine_with(cfg.clone()).check_far_near(&request).unwrap();
     let p = default.liveness.as_ref().unwrap().spoof_prob;
     let engine = engine_with(with_threshold(cfg, flipping_threshold(p)));
-    let moved = engine.check_capture(&request).unwrap();
+    let moved = engine.check_far_near(&request).unwrap();
     let live = decision(&moved);
     assert_ne!(
         live,

@@ -10,8 +10,8 @@
 //!   remote pulse, screen and print cues, landmark jitter (deepfake), far/near perspective.
 //! - [`calibrate`]: logistic fusion with per-signal contributions, false-accept-rate tables from
 //!   measured score distributions, and the calibrated face-match `verification_score`.
-//! - [`metrics`]: ISO/IEC 30107-3 PAD error rates, TAR at fixed FAR, ROC / DET curves, EER.
-//! - [`dsp`], [`geometry`], [`math`], [`track`]: the kernels the signals share.
+//! - [`evaluation`]: ISO/IEC 30107-3 PAD error rates, TAR at fixed FAR, ROC / DET curves, EER.
+//! - [`dsp`], [`geometry`], [`math`], [`input`]: the kernels the signals share.
 //!
 //! Which of the 468 face-mesh points each signal reads by default is the mesh's topology,
 //! `faceproof_vision::layout`. See `docs/signals.md` for what each signal can and cannot tell.
@@ -23,11 +23,11 @@
 pub mod calibrate;
 pub mod dsp;
 pub mod error;
+pub mod evaluation;
 pub mod geometry;
+pub mod input;
 pub mod math;
-pub mod metrics;
 pub mod signals;
-pub mod track;
 
 /// The face mesh's topology: the default landmark indices of the signals.
 pub(crate) use faceproof_vision::layout;
@@ -36,4 +36,4 @@ pub(crate) use faceproof_vision::layout;
 pub(crate) mod testutil;
 
 pub use error::SignalError;
-pub use track::{Point2, Point3};
+pub use input::{Point2, Point3};

@@ -2,7 +2,7 @@
 //! seen through a pinhole camera. Generated at test time; nothing here ships.
 
 use crate::geometry::EyeAnchors;
-use crate::track::Point2;
+use crate::input::Point2;
 
 /// SplitMix64: small, seeded, and good enough for test noise.
 pub struct Rng(u64);

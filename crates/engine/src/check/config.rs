@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct EngineConfig {
     pub sampling: SamplingConfig,
     pub capture: CaptureConfig,
-    /// The capture SDK's far / near stills (`Engine::check_capture`).
+    /// The capture SDK's far / near stills (`Engine::check_far_near`).
     pub capture_pair: CapturePairConfig,
     pub document: DocumentConfig,
     pub liveness: LivenessConfig,

@@ -17,7 +17,7 @@ pub enum CheckError {
     /// A capture image (far / near selfie) was refused by the media layer.
     #[error("{which} image refused: {error}")]
     CaptureImage {
-        which: super::capture::Shot,
+        which: super::far_near::Shot,
         error: MediaError,
     },
     /// A model failed to run: an internal fault, not a property of the input.

@@ -13,12 +13,12 @@
 //! threads as the host has cores.
 
 mod best;
-mod capture;
 mod challenge;
 mod config;
 mod document;
 mod error;
 pub(crate) mod evidence;
+mod far_near;
 mod frames;
 mod fusion;
 mod identity;
@@ -29,7 +29,6 @@ mod selfie;
 mod tracker;
 mod verdict;
 
-pub use capture::{CaptureRequest, Shot};
 pub use config::{
     CaptureConfig, CaptureFusionConfig, CapturePairConfig, DeepfakeConfig, DocumentConfig,
     EngineConfig, LivenessConfig, MatchingConfig, SamplingConfig, SignalConfigs,
@@ -38,6 +37,7 @@ pub use document::Document;
 pub use error::CheckError;
 /// The names of the fused features, as they appear in `Liveness.signals` and in calibrations.
 pub use evidence::names as feature_names;
+pub use far_near::{FarNearRequest, Shot};
 pub use fusion::{Calibration, FusionModels};
 pub use identity::{FaceTemplate, IdentityHit, IdentityList, IdentitySearch};
 pub use verdict::{
@@ -230,7 +230,7 @@ impl Engine {
     }
 
     /// Judges a far / near still capture from the capture SDK (and an optional short clip).
-    pub fn check_capture(&self, req: &CaptureRequest<'_>) -> Result<Verdict, CheckError> {
-        capture::check(self, req)
+    pub fn check_far_near(&self, req: &FarNearRequest<'_>) -> Result<Verdict, CheckError> {
+        far_near::check(self, req)
     }
 }

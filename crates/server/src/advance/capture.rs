@@ -18,7 +18,7 @@ use super::persist::persist_capture;
 use super::refusal::AdvanceRefusal;
 use super::reply::AdvanceReply;
 use super::token::authenticate;
-use crate::analysis::{CaptureInputs, check_capture};
+use crate::analysis::{CaptureInputs, check_far_near};
 use crate::auth::{AuthFailure, Uploader, capture_token, capture_uploader};
 use crate::capture::upload::{MAX_TELEMETRY_BYTES, telemetry_from_text};
 use crate::capture::{UploadChallenge, prepare};
@@ -205,7 +205,7 @@ async fn judge(
         near_time_ms,
         clip: files.remove("clip"),
     };
-    let (verdict, media) = check_capture(state, media, evidence)
+    let (verdict, media) = check_far_near(state, media, evidence)
         .await
         .map_err(challenge_field)?;
     persist_capture(&tenant, pending.as_ref(), media, &verdict)

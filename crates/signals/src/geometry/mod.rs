@@ -48,7 +48,7 @@ impl EyeAnchors {
 
     /// Distance between the two eye centres of `points`.
     pub fn inter_ocular(&self, points: &[[f64; 2]]) -> Result<f64, SignalError> {
-        crate::track::check_indices(&self.indices(), points.len())?;
+        crate::input::check_indices(&self.indices(), points.len())?;
         let centre = |[a, b]: [usize; 2]| {
             [
                 0.5 * (points[a][0] + points[b][0]),

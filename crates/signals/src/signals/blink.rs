@@ -24,8 +24,8 @@
 
 use crate::error::SignalError;
 use crate::geometry::distance;
+use crate::input::{Point2, check_range, check_timestamps};
 use crate::math::stats;
-use crate::track::{Point2, check_range, check_timestamps};
 use serde::{Deserialize, Serialize};
 
 const SIGNAL: &str = "blink";

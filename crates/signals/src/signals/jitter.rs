@@ -23,8 +23,8 @@
 
 use crate::error::SignalError;
 use crate::geometry::{EyeAnchors, PlaneTransform, fit_similarity};
+use crate::input::{Point2, check_indices, landmark_track};
 use crate::math::stats;
-use crate::track::{Point2, check_indices, landmark_track};
 use serde::{Deserialize, Serialize};
 
 const SIGNAL: &str = "jitter";
@@ -94,7 +94,7 @@ pub fn measure_jitter(
     frames: &[Vec<Point2>],
     config: &JitterConfig,
 ) -> Result<JitterReport, SignalError> {
-    crate::track::check_range(
+    crate::input::check_range(
         "jitter.smoothing_bandwidth_s",
         config.smoothing_bandwidth_s,
         f64::MIN_POSITIVE..=f64::MAX,

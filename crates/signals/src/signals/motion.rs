@@ -20,8 +20,8 @@
 use crate::dsp::noise::landmark_noise_sigma;
 use crate::error::SignalError;
 use crate::geometry::{Affine2, EyeAnchors, PlaneTransform, fit_affine, fit_similarity};
+use crate::input::{Point2, landmark_track};
 use crate::math::stats;
-use crate::track::{Point2, landmark_track};
 use serde::{Deserialize, Serialize};
 
 const SIGNAL: &str = "motion";
@@ -107,14 +107,14 @@ pub fn measure_motion(
     frames: &[Vec<Point2>],
     config: &MotionConfig,
 ) -> Result<MotionReport, SignalError> {
-    crate::track::check_range(
+    crate::input::check_range(
         "motion.mobile_points",
         config.mobile_points as f64,
         1.0..=f64::INFINITY,
         "at least one point",
     )?;
     let track = landmark_track(SIGNAL, timestamps, frames, MIN_FRAMES, MIN_POINTS)?;
-    crate::track::check_indices(&config.eyes.indices(), track[0].len())?;
+    crate::input::check_indices(&config.eyes.indices(), track[0].len())?;
     let (aligned, reference) = procrustes(&track, config)?;
     let iod = config.eyes.inter_ocular(&reference)?;
     let points = reference.len();

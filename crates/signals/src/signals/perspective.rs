@@ -31,7 +31,7 @@
 
 use crate::error::SignalError;
 use crate::geometry::{EyeAnchors, PlaneTransform, fit_affine, fit_homography, rms_residual};
-use crate::track::{Point2, check_indices, check_range};
+use crate::input::{Point2, check_indices, check_range};
 use serde::{Deserialize, Serialize};
 
 const SIGNAL: &str = "perspective";

@@ -29,8 +29,8 @@
 use crate::dsp::noise::landmark_noise_sigma;
 use crate::error::SignalError;
 use crate::geometry::{EyeAnchors, PlaneTransform, fit_affine, fit_homography, rms_residual};
+use crate::input::{Point2, check_indices, check_range, landmark_track};
 use crate::math::stats;
-use crate::track::{Point2, check_indices, check_range, landmark_track};
 use serde::{Deserialize, Serialize};
 
 const SIGNAL: &str = "planarity";

@@ -32,8 +32,8 @@ use crate::dsp::detrend::{detrend, lambda_for_cutoff};
 use crate::dsp::resample::to_uniform;
 use crate::dsp::spectrum::{bandpass, power_spectrum};
 use crate::error::SignalError;
+use crate::input::{check_range, check_timestamps};
 use crate::math::stats;
-use crate::track::{check_range, check_timestamps};
 use serde::{Deserialize, Serialize};
 
 const SIGNAL: &str = "pulse";

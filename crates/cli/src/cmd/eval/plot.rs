@@ -7,7 +7,7 @@
 //!   the set has genuine and impostor pairs, the face-match ROC (x FAR, y TAR), on linear axes.
 
 use super::report::{Outcome, match_scores, pad_samples};
-use faceproof_engine::metrics::{curves, pad};
+use faceproof_engine::evaluation::{curves, pad};
 use faceproof_vision::image::{Rgb, RgbImage};
 use std::path::Path;
 

@@ -10,8 +10,8 @@
 
 use super::manifest::{Label, Row};
 use faceproof_engine::Verdict;
-use faceproof_engine::metrics::curves::{self, EqualErrorRate, OperatingPoint};
-use faceproof_engine::metrics::pad::{self, BpcerAtApcer, PadMetrics, PadSample, Presentation};
+use faceproof_engine::evaluation::curves::{self, EqualErrorRate, OperatingPoint};
+use faceproof_engine::evaluation::pad::{self, BpcerAtApcer, PadMetrics, PadSample, Presentation};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;

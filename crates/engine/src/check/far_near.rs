@@ -6,7 +6,7 @@
 //!                 ─ capture rules per still (face count, frame, pose, light, focus; near larger)
 //!                 ─ capture times (near after far, within max_gap)
 //!                 ─ perspective (signals::perspective) + PAD scores (+ the clip's verdict)
-//!                 ─ fusion (capture/fusion.rs) ─> liveness; best frame = the near still
+//!                 ─ fusion (far_near/fusion.rs) ─> liveness; best frame = the near still
 //! ```
 
 mod fusion;
@@ -28,7 +28,7 @@ use std::time::Instant;
 /// A far / near capture: two stills of the same face taken as the phone comes closer, their
 /// capture times, and optionally a short clip recorded between them.
 #[derive(Debug, Clone, Copy)]
-pub struct CaptureRequest<'a> {
+pub struct FarNearRequest<'a> {
     /// The far still (JPEG / PNG / WebP).
     pub far: &'a [u8],
     /// The near still.
@@ -95,7 +95,7 @@ impl Still {
     }
 }
 
-pub(super) fn check(engine: &Engine, req: &CaptureRequest<'_>) -> Result<Verdict, CheckError> {
+pub(super) fn check(engine: &Engine, req: &FarNearRequest<'_>) -> Result<Verdict, CheckError> {
     let cfg = &engine.cfg.capture_pair;
     let start = Instant::now();
     let mut times = StageTimes::default();
@@ -485,7 +485,7 @@ impl Rules<'_> {
     /// Capture times: the near still after the far one, within the allowed gap. A pair out of
     /// order or from far apart was not captured as the SDK prescribes: treated as an injection
     /// (`spoof`), since no retake of a live user produces it. Returns whether a rule broke.
-    fn timing(&self, req: &CaptureRequest<'_>, codes: &mut Vec<Reason>) -> bool {
+    fn timing(&self, req: &FarNearRequest<'_>, codes: &mut Vec<Reason>) -> bool {
         let (Some(far), Some(near)) = (req.far_time_ms, req.near_time_ms) else {
             return false;
         };
@@ -518,7 +518,7 @@ impl Rules<'_> {
 
 /// The near still as the best frame, with its aligned face crop.
 fn best_frame(
-    req: &CaptureRequest<'_>,
+    req: &FarNearRequest<'_>,
     cfg: &CapturePairConfig,
     near: &Still,
     face: &Face,
