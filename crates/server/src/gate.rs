@@ -271,6 +271,9 @@ fn strike(state: &Shared, client: Option<ClientKey>) {
             .strikes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         state.limiter.strike(c, Instant::now());
+        // Counted with the other replicas' strikes too (off the request's path).
+        let shared = state.clone();
+        tokio::spawn(async move { crate::ratelimit::share_strike(&shared, c).await });
     }
 }
 

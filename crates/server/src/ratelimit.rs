@@ -12,8 +12,12 @@
 //!   `trusted_proxies`, the right-most address of `X-Forwarded-For` that is not itself a trusted
 //!   proxy. IPv6 clients are counted per /64 (one host gets a whole /64).
 //!
-//! State is in memory, per replica: with N replicas behind a balancer, a client gets up to N times
-//! the rates, and a lockout holds on the replicas that saw the strikes (docs/api.md).
+//! Buckets are in memory, per replica: with N replicas behind a balancer, a client gets up to N
+//! times the rates. Strikes and lockouts are also shared through the store (`shared_lockouts`,
+//! on by default): each strike is recorded there, the strikes of all replicas count together, and
+//! a lockout any replica records is read by every other within `lockout_sync_ms`
+//! ([`spawn_lockout_sync`]). The local count stays too, so a replica locks out on its own strikes
+//! even when the store is slow or down.
 
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
@@ -56,6 +60,12 @@ pub struct RateLimitConfig {
     /// Most tenants or clients tracked at once per table; beyond it idle entries are dropped,
     /// and if none is idle the table starts over (an address flood cannot exhaust memory).
     pub max_tracked: usize,
+    /// Count strikes and hold lockouts across replicas through the store: every strike is also
+    /// recorded there, and a client whose strikes on all replicas reach `lockout_after_failures`
+    /// is locked out on every replica (within `lockout_sync_ms`). Off: per replica only.
+    pub shared_lockouts: bool,
+    /// How often a replica reads the lockouts other replicas recorded, milliseconds.
+    pub lockout_sync_ms: u64,
 }
 
 impl Default for RateLimitConfig {
@@ -72,6 +82,8 @@ impl Default for RateLimitConfig {
             count_failed_checks: false,
             trusted_proxies: Vec::new(),
             max_tracked: 100_000,
+            shared_lockouts: true,
+            lockout_sync_ms: 1000,
         }
     }
 }
@@ -354,6 +366,18 @@ impl Limiter {
             .map_err(|retry_after| Limited::Tenant { retry_after })
     }
 
+    /// Locks `client` out until `until` (a lockout another replica recorded); a later end wins.
+    pub fn lock_until(&self, client: ClientKey, until: Instant) {
+        if !self.cfg.enabled {
+            return;
+        }
+        let mut all = lock(&self.strikes);
+        let s = all.entry(client).or_default();
+        if s.locked_until.is_none_or(|u| u < until) {
+            s.locked_until = Some(until);
+        }
+    }
+
     /// Records a strike; true when it starts a lockout.
     pub fn strike(&self, client: ClientKey, now: Instant) -> bool {
         let n = self.cfg.lockout_after_failures;
@@ -391,6 +415,78 @@ impl Limiter {
         }
         false
     }
+}
+
+/// The text a client key is stored under (an IPv4 address, or the IPv6 /64's address).
+pub fn client_text(client: ClientKey) -> String {
+    client.0.to_string()
+}
+
+/// Records a strike against `client` in the store (counted with every replica's); when that
+/// starts a lockout, it also holds here at once. Errors are logged: the local count still holds.
+pub async fn share_strike(state: &crate::state::AppState, client: ClientKey) {
+    let cfg = state.limiter.config();
+    if !(cfg.enabled && cfg.shared_lockouts && cfg.lockout_after_failures > 0) {
+        return;
+    }
+    let secs_ms = |s: u64| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX);
+    let recorded = state
+        .store
+        .record_strike(
+            &client_text(client),
+            secs_ms(cfg.lockout_window_secs),
+            cfg.lockout_after_failures,
+            secs_ms(cfg.lockout_secs),
+        )
+        .await;
+    match recorded {
+        Ok(Some(until_ms)) => {
+            let left = until_ms.saturating_sub(state.store.clock().now_ms()).max(0);
+            state
+                .limiter
+                .lock_until(client, Instant::now() + Duration::from_millis(left as u64));
+            tracing::warn!(client = ?client.0, "client locked out after repeated failures on all replicas");
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, "strike not shared"),
+    }
+}
+
+/// Reads, every `lockout_sync_ms`, the lockouts any replica recorded and applies them here. The
+/// cursor overlaps by one interval plus 2 s, so a row written with a slightly older clock is not
+/// missed (applying a lockout twice changes nothing).
+pub fn spawn_lockout_sync(state: crate::state::Shared) -> Option<tokio::task::JoinHandle<()>> {
+    let cfg = state.limiter.config().clone();
+    if !(cfg.enabled && cfg.shared_lockouts && cfg.lockout_after_failures > 0) {
+        return None;
+    }
+    let every = Duration::from_millis(cfg.lockout_sync_ms.max(10));
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let overlap = i64::try_from(every.as_millis()).unwrap_or(i64::MAX) + 2000;
+        let mut since = i64::MIN;
+        loop {
+            tick.tick().await;
+            let now_ms = state.store.clock().now_ms();
+            match state.store.lockouts_since(since).await {
+                Ok(rows) => {
+                    for l in rows {
+                        let Ok(ip) = l.client.parse::<IpAddr>() else {
+                            continue;
+                        };
+                        let left = l.until_ms.saturating_sub(now_ms).max(0) as u64;
+                        state.limiter.lock_until(
+                            ClientKey::of(ip),
+                            Instant::now() + Duration::from_millis(left),
+                        );
+                    }
+                    since = now_ms.saturating_sub(overlap);
+                }
+                Err(e) => tracing::error!(error = %e, "lockouts not read"),
+            }
+        }
+    }))
 }
 
 tokio::task_local! {

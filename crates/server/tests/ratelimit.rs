@@ -313,3 +313,70 @@ async fn failed_checks_count_as_strikes_when_enabled() {
     let m = metrics(s.addr).await;
     assert!(m.contains("faceproof_rate_limited_strikes_total 2"), "{m}");
 }
+
+/// Two replicas on one store: a client spreading its failed authentications over both (3 on one,
+/// 2 on the other, 5 in all) is locked out on both, though neither saw 5. The replica that saw
+/// the 5th locks out at once; the other within its sync interval.
+#[tokio::test]
+async fn strikes_on_two_replicas_count_together_and_the_lockout_holds_on_both() {
+    let limits = RateLimitConfig {
+        lockout_secs: 30,
+        lockout_sync_ms: 100,
+        ..RateLimitConfig::default()
+    };
+    let h = Harness::with(with_limits(limits.clone())).await;
+    let key = h.tenant("acme").await.fpt_api_key.to_string();
+    let second = faceproof_server::AppState::new(
+        h.state.engine.clone(),
+        h.store.clone(),
+        with_limits(limits),
+    );
+    let sync = [
+        faceproof_server::ratelimit::spawn_lockout_sync(h.state.clone()).unwrap(),
+        faceproof_server::ratelimit::spawn_lockout_sync(second.clone()).unwrap(),
+    ];
+    let a = start(&h).await;
+    let b = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(faceproof_server::serve(second.clone(), listener, async {
+            let _ = rx.await;
+        }));
+        Server {
+            addr,
+            stop: Some(stop),
+        }
+    };
+    let url = |s: &Server| format!("http://{}/vision/ekyc/liveness", s.addr);
+    let attacker = client("127.0.0.4");
+    for (i, s) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
+        let r = post(&attacker, url(s), &[("api-key", "fpk_wrong")], "{}").await;
+        assert_eq!(r.status, 401, "attempt {i}: {}", r.body);
+    }
+    // Both replicas refuse the client, even with a valid key (the strikes are shared off the
+    // request's path, the lockout read every 100 ms: allow a few seconds).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for s in [&a, &b] {
+        loop {
+            let r = post(&attacker, url(s), &[("api-key", &key)], "{}").await;
+            if r.status == 429 {
+                assert!(matches!(r.retry_after, Some(1..=30)), "{:?}", r.retry_after);
+                break;
+            }
+            assert_ne!(r.status, 401, "{}", r.body);
+            assert!(Instant::now() < deadline, "not locked out on {}", s.addr);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    // Another client is not.
+    let other = post(&client("127.0.0.5"), url(&b), &[("api-key", &key)], "{}").await;
+    assert!(
+        other.status != 429 && other.status != 401,
+        "{}",
+        other.status
+    );
+    for s in sync {
+        s.abort();
+    }
+}

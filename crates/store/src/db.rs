@@ -53,6 +53,11 @@ fn migrations() -> Vec<Migration> {
         m(4, "console", include_str!("../migrations/0004_console.sql")),
         m(5, "ops", include_str!("../migrations/0005_ops.sql")),
         m(6, "replay", include_str!("../migrations/0006_replay.sql")),
+        m(
+            7,
+            "lockouts",
+            include_str!("../migrations/0007_lockouts.sql"),
+        ),
     ]
 }
 

@@ -28,6 +28,7 @@ mod envelope;
 mod error;
 mod gallery;
 mod grants;
+mod lockouts;
 mod metadata;
 mod objects;
 mod operators;
@@ -65,6 +66,7 @@ pub use grants::{
     CAPTURE_TOKEN_PREFIX, CHALLENGE_ID_PREFIX, CaptureGrant, Challenge, IssuedCaptureToken,
     NewCaptureToken, NewChallenge,
 };
+pub use lockouts::Lockout;
 pub use objects::{ArtefactLocation, RewrapReport};
 pub use operators::{
     CONSOLE_TOKEN_PREFIX, ConsoleLogin, ConsoleSession, IssuedOperator, IssuedTotp, LoginOutcome,

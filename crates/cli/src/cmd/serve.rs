@@ -91,6 +91,8 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
         return out.error("store_unavailable", &format!("gallery index: {e}"));
     }
     let gallery_refresh = state.gallery.spawn_refresh(store.clone());
+    // Lockouts other replicas recorded (`[server.rate_limit] shared_lockouts`).
+    let lockout_sync = faceproof_server::ratelimit::spawn_lockout_sync(state.clone());
     let retention = store.spawn_retention(store.config().purge_interval());
     let webhooks = match faceproof_server::webhooks::spawn(&state, cfg.webhooks) {
         Ok(w) => w,
@@ -107,6 +109,9 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
     }
     retention.stop().await;
     gallery_refresh.abort();
+    if let Some(l) = lockout_sync {
+        l.abort();
+    }
     store.close().await;
     match served {
         Ok(()) => ExitCode::SUCCESS,
