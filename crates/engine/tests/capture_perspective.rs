@@ -11,7 +11,7 @@ use faceproof_engine::{Engine, EngineConfig};
 use faceproof_media::Limits;
 use faceproof_testkit::{degrade, read_frames, shared_file};
 use faceproof_vision::image::{Rgb, RgbImage, codecs::jpeg::JpegEncoder};
-use faceproof_vision::{AnalyzeOptions, Face, Range, VisionConfig, largest};
+use faceproof_vision::{AnalyzeOptions, Face, VisionConfig, largest};
 
 /// The shared clip whose face size changes most (the subject leans in): 1.13-1.15x when written.
 const APPROACH_VIDEO: &str = "videos/live_expression_square_3.mp4";
@@ -26,14 +26,7 @@ fn engine() -> Engine {
 }
 
 fn analyse(engine: &Engine, img: &RgbImage) -> Option<Face> {
-    let opts = AnalyzeOptions {
-        range: Range::Auto,
-        iris: false,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: true,
-    };
+    let opts = AnalyzeOptions::ALIGN_ONLY;
     largest(&engine.vision().analyze(img, &opts).unwrap()).cloned()
 }
 

@@ -6,7 +6,7 @@
 use faceproof_engine::{Engine, EngineConfig};
 use faceproof_media::{ImageOptions, Limits};
 use faceproof_testkit::shared_dir;
-use faceproof_vision::{AnalyzeOptions, EmbedderKind, Embedding, Range, VisionConfig, largest};
+use faceproof_vision::{AnalyzeOptions, EmbedderKind, Embedding, VisionConfig, largest};
 use std::path::PathBuf;
 
 fn engine(embedder: EmbedderKind) -> Engine {
@@ -59,14 +59,7 @@ fn embed(engine: &Engine, path: &PathBuf) -> Embedding {
         faceproof_media::decode_image(&bytes, &ImageOptions { auto_rotate: true }, engine.limits())
             .unwrap()
             .image;
-    let opts = AnalyzeOptions {
-        range: Range::Auto,
-        iris: false,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: true,
-    };
+    let opts = AnalyzeOptions::ALIGN_ONLY;
     let faces = engine.vision().analyze(&img, &opts).unwrap();
     let face = largest(&faces).unwrap_or_else(|| panic!("no face in {}", path.display()));
     engine.vision().embed(&img, face).unwrap()

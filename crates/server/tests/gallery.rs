@@ -18,7 +18,7 @@ use faceproof_server::{AppState, ServerConfig};
 use faceproof_store::{
     Api, GallerySettings, NewSession, SessionStatus, TenantSettings, TenantStore,
 };
-use faceproof_vision::{AnalyzeOptions, Range, largest};
+use faceproof_vision::{AnalyzeOptions, largest};
 use serde_json::json;
 
 /// The embedder's template of the largest face of a photo under `faces/`.
@@ -27,14 +27,7 @@ fn template(photo: &str) -> FaceTemplate {
     let img = image::load_from_memory(&bytes).unwrap().to_rgb8();
     let engine = engine();
     let vision = engine.vision();
-    let opts = AnalyzeOptions {
-        range: Range::Auto,
-        iris: false,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: true,
-    };
+    let opts = AnalyzeOptions::ALIGN_ONLY;
     let faces = vision.analyze(&img, &opts).unwrap();
     let face = largest(&faces).unwrap_or_else(|| panic!("no face in {photo}"));
     FaceTemplate {
@@ -451,14 +444,7 @@ fn lfw_one_to_n() {
     let dir = faceproof_testkit::shared_dir().join("data/lfw");
     let engine = engine();
     let vision = engine.vision();
-    let opts = AnalyzeOptions {
-        range: Range::Auto,
-        iris: false,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: true,
-    };
+    let opts = AnalyzeOptions::ALIGN_ONLY;
     let mut people: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())

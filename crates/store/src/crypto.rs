@@ -37,7 +37,12 @@ pub(crate) fn new_id() -> String {
     let mut b: [u8; 16] = random();
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex(&b);
+    uuid_text(u128::from_be_bytes(b))
+}
+
+/// A 128-bit value in UUID text form (8-4-4-4-12 lowercase hex digits), as every store id is.
+pub fn uuid_text(v: u128) -> String {
+    let h = format!("{v:032x}");
     format!(
         "{}-{}-{}-{}-{}",
         &h[0..8],

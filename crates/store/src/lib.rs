@@ -56,6 +56,7 @@ pub use console::{
     Backlog, CodeCount, Cursor, Dashboard, DayVolume, Decision, IndexedCode, MAX_NOTE_CHARS,
     Outcome, Review, SessionFilter, SessionIndex, SessionPage, SessionSummary,
 };
+pub use crypto::uuid_text;
 pub use db::{Dialect, migration_count};
 pub use envelope::{MASTER_KEY_ID, OVERHEAD as ARTEFACT_ENCRYPTION_OVERHEAD};
 pub use error::{BackendError, Result, StoreError};

@@ -320,15 +320,22 @@ impl Store {
         row.as_ref().map(operator_from_row).transpose()
     }
 
-    /// Gives an operator (tenant id or name + email) a new TOTP key; from now on every login
-    /// needs a code. Replaces any previous key.
-    pub async fn set_operator_totp(&self, tenant: &str, email: &str) -> Result<IssuedTotp> {
+    /// The operator of a tenant (id or name) by email, and the email as normalised; not found
+    /// when there is none.
+    async fn existing_operator(&self, tenant: &str, email: &str) -> Result<(String, OperatorRow)> {
         let info = self.tenant(tenant).await?;
         let email = normalise_email(email)?;
         let row = self
             .operator_by_email(&info.id, &email)
             .await?
             .ok_or_else(|| StoreError::not_found("operator", &email))?;
+        Ok((email, row))
+    }
+
+    /// Gives an operator (tenant id or name + email) a new TOTP key; from now on every login
+    /// needs a code. Replaces any previous key.
+    pub async fn set_operator_totp(&self, tenant: &str, email: &str) -> Result<IssuedTotp> {
+        let (email, row) = self.existing_operator(tenant, email).await?;
         let key: Zeroizing<[u8; 20]> = Zeroizing::new(random());
         let sealed = self.keys().seal(&*key, &totp_aad(&row.op.id));
         sqlx::query("UPDATE operators SET totp_secret = $1, totp_last_step = NULL WHERE id = $2")
@@ -351,12 +358,7 @@ impl Store {
     /// Disables an operator (tenant id or name + email) at once: its logins end and it can no
     /// longer log in. Final: the email stays taken for this tenant (the audit log names it).
     pub async fn disable_operator(&self, tenant: &str, email: &str) -> Result<Operator> {
-        let info = self.tenant(tenant).await?;
-        let email = normalise_email(email)?;
-        let row = self
-            .operator_by_email(&info.id, &email)
-            .await?
-            .ok_or_else(|| StoreError::not_found("operator", &email))?;
+        let (_, row) = self.existing_operator(tenant, email).await?;
         let mut tx = self.db().begin().await.op("begin disable operator")?;
         sqlx::query("UPDATE operators SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
             .bind(self.now())

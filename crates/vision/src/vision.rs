@@ -45,6 +45,17 @@ impl AnalyzeOptions {
         embedding: false,
         refine_mesh: false,
     };
+
+    /// A face to align and embed: both detector ranges, the refined mesh, nothing per face
+    /// beyond (the embedding is asked for separately, on the chosen face).
+    pub const ALIGN_ONLY: AnalyzeOptions = AnalyzeOptions {
+        range: Range::Auto,
+        iris: false,
+        antispoof: false,
+        minifas: false,
+        embedding: false,
+        refine_mesh: true,
+    };
 }
 
 impl Default for AnalyzeOptions {

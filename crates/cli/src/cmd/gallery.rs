@@ -31,22 +31,13 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
         Ok(c) => c.store,
         Err(e) => return out.error("invalid_config", &e),
     };
-    let rt = match super::runtime(out) {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
-        let store = match super::open_store(cfg, out).await {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
+    super::with_store(cfg, out, async |store| {
         let deleted = async {
             let info = store.tenant(&tenant).await?;
             let scope = store.tenant_scope(&info.id).await?;
             scope.delete_templates_by_ref(&external_ref).await
         }
         .await;
-        store.close().await;
         match deleted {
             Ok(ids) => out.json(&json!({
                 "tenant": tenant,

@@ -37,3 +37,26 @@ pub(crate) async fn open_store(
         .await
         .map_err(|e| out.error("store_unavailable", &e.to_string()))
 }
+
+/// What every store-only subcommand does around its work: a runtime, the store of `cfg`, `work`
+/// on it, the store closed (its pool drained) before the exit code is returned. A runtime or
+/// store that cannot start is the error already printed.
+pub(crate) fn with_store(
+    cfg: faceproof_store::StoreConfig,
+    out: &Output,
+    work: impl AsyncFnOnce(&faceproof_store::Store) -> ExitCode,
+) -> ExitCode {
+    let rt = match runtime(out) {
+        Ok(rt) => rt,
+        Err(code) => return code,
+    };
+    rt.block_on(async {
+        let store = match open_store(cfg, out).await {
+            Ok(s) => s,
+            Err(code) => return code,
+        };
+        let code = work(&store).await;
+        store.close().await;
+        code
+    })
+}

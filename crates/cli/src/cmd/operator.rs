@@ -56,42 +56,40 @@ pub enum AuditCommand {
     },
 }
 
-async fn open(args: &StoreArgs, out: &Output) -> Result<Store, ExitCode> {
-    let s = sections(args).map_err(|e| out.error("invalid_config", &e))?;
-    super::open_store(s.store, out).await
+/// `work` on the store of `args`' config file (see [`super::with_store`]).
+fn with_store(
+    args: &StoreArgs,
+    out: &Output,
+    work: impl AsyncFnOnce(&Store) -> ExitCode,
+) -> ExitCode {
+    match sections(args) {
+        Ok(s) => super::with_store(s.store, out, work),
+        Err(e) => out.error("invalid_config", &e),
+    }
 }
 
 pub fn run(command: Command, out: &Output) -> ExitCode {
-    let rt = match super::runtime(out) {
-        Ok(rt) => rt,
-        Err(code) => return code,
+    let args = match &command {
+        Command::Add { store, .. }
+        | Command::List { store, .. }
+        | Command::Totp { store, .. }
+        | Command::Disable { store, .. } => store,
     };
-    rt.block_on(async {
-        let args = match &command {
-            Command::Add { store, .. }
-            | Command::List { store, .. }
-            | Command::Totp { store, .. }
-            | Command::Disable { store, .. } => store,
-        };
-        let store = match open(args, out).await {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
+    with_store(args, out, async |store| {
         let result = match &command {
             Command::Add {
                 tenant,
                 email,
                 role,
                 ..
-            } => add(&store, tenant, email, role).await,
+            } => add(store, tenant, email, role).await,
             Command::List { tenant, .. } => store.list_operators(tenant).await.map(|o| json!(o)),
-            Command::Disable { tenant, email, .. } => disable(&store, tenant, email).await,
+            Command::Disable { tenant, email, .. } => disable(store, tenant, email).await,
             Command::Totp { tenant, email, .. } => store
                 .set_operator_totp(tenant, email)
                 .await
                 .map(|t| json!({"email": email, "secret": &*t.secret, "otpauth_uri": &*t.uri})),
         };
-        store.close().await;
         match result {
             Ok(v) => out.json(&v),
             Err(e) => out.error(store_error_code(&e), &e.to_string()),
@@ -146,22 +144,12 @@ async fn disable(
 }
 
 pub fn run_audit(command: AuditCommand, out: &Output) -> ExitCode {
-    let rt = match super::runtime(out) {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
-        let AuditCommand::Verify {
-            tenant,
-            store: args,
-        } = command;
-        let store = match open(&args, out).await {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
-        let report = store.verify_audit(&tenant).await;
-        store.close().await;
-        match report {
+    let AuditCommand::Verify {
+        tenant,
+        store: args,
+    } = command;
+    with_store(&args, out, async |store| {
+        match store.verify_audit(&tenant).await {
             Ok(r) if r.ok => out.json(&r),
             Ok(r) => {
                 out.json(&r);

@@ -30,20 +30,11 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
         Err(e) => return out.error("invalid_config", &e),
     };
     let current_id = cfg.artefact_keys.current_id;
-    let rt = match super::runtime(out) {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
-        let store = match super::open_store(cfg, out).await {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
+    super::with_store(cfg, out, async |store| {
         let report = match store.rewrap_artefacts().await {
             Ok(objects) => store.rewrap_templates().await.map(|t| (objects, t)),
             Err(e) => Err(e),
         };
-        store.close().await;
         match report {
             Ok((r, t)) => out.json(&json!({
                 "current_key_id": current_id,

@@ -214,15 +214,7 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
         Ok(c) => c,
         Err(e) => return out.error("invalid_config", &e),
     };
-    let rt = match super::runtime(out) {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    rt.block_on(async {
-        let store = match super::open_store(cfg, out).await {
-            Ok(s) => s,
-            Err(code) => return code,
-        };
+    super::with_store(cfg, out, async |store| {
         let result = match command {
             Command::Add {
                 name,
@@ -254,7 +246,7 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
                     gallery,
                     gallery_duplicate_is_error,
                 };
-                set_settings(&store, &tenant, switches).await
+                set_settings(store, &tenant, switches).await
             }
             Command::CaptureToken {
                 tenant,
@@ -274,9 +266,7 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
                     challenge_id: None,
                     ttl_secs,
                 };
-                let minted = capture_token(&store, &tenant, req, &server_cfg).await;
-                store.close().await;
-                return match minted {
+                return match capture_token(store, &tenant, req, &server_cfg).await {
                     Ok(v) => out.json(&v),
                     Err((code, message)) => out.error(code, &message),
                 };
@@ -287,9 +277,8 @@ pub fn run(command: Command, out: &Output) -> ExitCode {
                 .rotate_credentials(&tenant)
                 .await
                 .map(|c| credentials_json(&c)),
-            Command::Webhook(w) => webhook(&store, w).await,
+            Command::Webhook(w) => webhook(store, w).await,
         };
-        store.close().await;
         match result {
             Ok(v) => out.json(&v),
             Err(e) => out.error(store_error_code(&e), &e.to_string()),

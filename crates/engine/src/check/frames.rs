@@ -199,6 +199,26 @@ struct FrameContext<'a> {
     second_face_min_relative_area: f64,
 }
 
+impl FrameContext<'_> {
+    /// [`see`] on the `index`-th analysed frame (a face-count frame every `count_every`).
+    fn see(
+        &self,
+        img: &image::RgbImage,
+        index: usize,
+        tracker: &mut Tracker,
+        times: &mut ModelTimes,
+    ) -> Result<Seen, VisionError> {
+        see(
+            self.vision,
+            img,
+            index.is_multiple_of(self.count_every),
+            self.second_face_min_relative_area,
+            tracker,
+            times,
+        )
+    }
+}
+
 type Worker<'scope> =
     std::thread::ScopedJoinHandle<'scope, Result<(Vec<FrameObs>, ModelTimes), VisionError>>;
 
@@ -228,14 +248,7 @@ fn in_order<'scope, 'env>(
         let mut times = ModelTimes::default();
         let mut tracker = Tracker::new(vision, ctx.sampling.redetect_frames);
         for (index, frame) in rx {
-            let seen = see(
-                vision,
-                &frame.image,
-                index % ctx.count_every == 0,
-                ctx.second_face_min_relative_area,
-                &mut tracker,
-                &mut times,
-            )?;
+            let seen = ctx.see(&frame.image, index, &mut tracker, &mut times)?;
             if two {
                 // A closed queue means the measures failed: stop, their error wins.
                 if tx_seen.send((frame, seen)).is_err() {
@@ -279,14 +292,7 @@ fn frame_parallel<'scope, 'env>(
                 loop {
                     let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                     let Ok((index, frame)) = next else { break };
-                    let seen = see(
-                        ctx.vision,
-                        &frame.image,
-                        index % ctx.count_every == 0,
-                        ctx.second_face_min_relative_area,
-                        &mut tracker,
-                        &mut times,
-                    )?;
+                    let seen = ctx.see(&frame.image, index, &mut tracker, &mut times)?;
                     out.push((index, finish(ctx.vision, &frame, seen, &mut times)?));
                 }
                 Ok((out, times))

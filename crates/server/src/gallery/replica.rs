@@ -27,15 +27,7 @@ pub fn entry_id(id: &str) -> Option<EntryId> {
 
 /// The index id back in the store's UUID text form.
 pub fn entry_text(id: EntryId) -> String {
-    let h = format!("{id:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    faceproof_store::uuid_text(id)
 }
 
 struct Cursor {

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use faceproof_vision::image::{self, DynamicImage, ImageDecoder, ImageReader, RgbImage};
-use faceproof_vision::{AnalyzeOptions, EmbedderKind, Range, Vision, VisionConfig, largest};
+use faceproof_vision::{AnalyzeOptions, EmbedderKind, Vision, VisionConfig, largest};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -137,14 +137,7 @@ impl PairCosines {
 
 /// Every pair of labelled photos (largest face each) embedded with `v`'s embedder.
 pub fn pair_cosines(v: &Vision) -> PairCosines {
-    let opts = AnalyzeOptions {
-        range: Range::Auto,
-        iris: false,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: true,
-    };
+    let opts = AnalyzeOptions::ALIGN_ONLY;
     let mut embs = Vec::new();
     for (who, p) in labelled() {
         let img = load_rgb(&p);

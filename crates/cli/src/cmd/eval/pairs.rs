@@ -25,7 +25,7 @@ use super::progress;
 use crate::output::Output;
 use faceproof_engine::calibrate::far::{FarConfig, FarModel};
 use faceproof_media::Limits;
-use faceproof_vision::{AnalyzeOptions, Embedding, Range, Vision};
+use faceproof_vision::{AnalyzeOptions, Embedding, Vision};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -417,14 +417,7 @@ fn embed_centred(vision: &Vision, path: &Path) -> Result<Option<(Embedding, f64)
     )
     .map_err(|e| format!("{}: {e}", path.display()))?
     .image;
-    let opts = AnalyzeOptions {
-        range: Range::Auto,
-        iris: false,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: true,
-    };
+    let opts = AnalyzeOptions::ALIGN_ONLY;
     let faces = vision
         .analyze(&img, &opts)
         .map_err(|e| format!("{}: {e}", path.display()))?;
