@@ -4,24 +4,14 @@
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
-use std::process::Command;
 
 use faceproof_store::{
     Api, GalleryList, NewSession, NewTemplate, SessionStatus, Store, StoreConfig,
 };
 
-fn faceproof(config: &Path, args: &[&str]) -> (bool, serde_json::Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faceproof"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .expect("faceproof runs");
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.success(), json)
-}
+mod common;
+
+use common::faceproof;
 
 fn store_config(text: &str) -> StoreConfig {
     #[derive(serde::Deserialize)]
@@ -47,11 +37,7 @@ fn blob(seed: u64, n: usize) -> Vec<u8> {
 #[test]
 fn rewrap_moves_every_artefact_to_the_current_key() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
-    let base = format!(
-        "[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\nartefacts = \"{d}/artefacts\"\n\n\
-         [store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
-    );
+    let base = common::store_toml(dir.path());
     let key2 = dir.path().join("artefact-2.key");
     let mut f = std::fs::OpenOptions::new()
         .write(true)

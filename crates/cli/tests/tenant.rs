@@ -1,32 +1,26 @@
 //! `faceproof tenant add|list|set|revoke|rotate|capture-token` on a temporary store: secrets printed
 //! once, listed without secrets, typed errors for duplicates and unknown tenants, capture tokens.
 
-use std::process::Command;
+mod common;
 
+/// `faceproof tenant ARGS --config CONFIG`.
 fn run(config: &std::path::Path, args: &[&str]) -> (bool, serde_json::Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faceproof"))
-        .arg("tenant")
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .expect("faceproof runs");
-    let json = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.success(), json)
+    let all: Vec<&str> = std::iter::once("tenant")
+        .chain(args.iter().copied())
+        .collect();
+    common::faceproof(config, &all)
 }
 
 #[test]
 fn add_list_rotate_revoke() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
     let config = dir.path().join("faceproof.toml");
     // Other sections may sit in the same file: only [store] is read.
     std::fs::write(
         &config,
         format!(
-            "[server]\nbind = \"127.0.0.1:0\"\n\n[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\n\
-             artefacts = \"{d}/artefacts\"\n\n[store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
+            "[server]\nbind = \"127.0.0.1:0\"\n\n{}",
+            common::store_toml(dir.path())
         ),
     )
     .unwrap();
@@ -70,13 +64,12 @@ fn add_list_rotate_revoke() {
 #[test]
 fn capture_tokens_and_settings() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
     let config = dir.path().join("faceproof.toml");
     std::fs::write(
         &config,
         format!(
-            "[server]\ncapture_token_ttl_secs = 120\n\n[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\n\
-             artefacts = \"{d}/artefacts\"\n\n[store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
+            "[server]\ncapture_token_ttl_secs = 120\n\n{}",
+            common::store_toml(dir.path())
         ),
     )
     .unwrap();
@@ -152,16 +145,8 @@ fn now_ms() -> i64 {
 #[test]
 fn webhook_endpoints_show_the_secret_once() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display();
     let config = dir.path().join("faceproof.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[store]\ndatabase_url = \"sqlite://{d}/fp.db\"\nartefacts = \"{d}/artefacts\"\n\n\
-             [store.master_key]\nenv = \"\"\nfile = \"{d}/master.key\"\n"
-        ),
-    )
-    .unwrap();
+    std::fs::write(&config, common::store_toml(dir.path())).unwrap();
     let (ok, _) = run(&config, &["add", "acme"]);
     assert!(ok);
     let (ok, added) = run(

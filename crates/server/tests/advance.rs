@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Harness, multipart, shared};
-use faceproof_server::advance::{CaptureInputs, persist_capture};
+use common::{Harness, capture_inputs, multipart, shared};
+use faceproof_server::advance::persist_capture;
 use faceproof_server::fixtures;
 use faceproof_store::IssuedCredentials;
 use serde_json::{Value, json};
@@ -204,16 +204,6 @@ async fn capture_refusals_keep_the_session_pending() {
     assert_envelope(&j, "RESULT_NOT_FOUND");
 }
 
-fn inputs() -> CaptureInputs {
-    CaptureInputs {
-        far: shared("faces/obama/1.jpg"),
-        near: shared("faces/obama/2.jpg"),
-        far_time_ms: Some(1_713_247_589_908),
-        near_time_ms: Some(1_713_247_590_908),
-        clip: None,
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detection_result_codes_urls_and_isolation() {
     let h = Harness::new().await;
@@ -232,16 +222,16 @@ async fn detection_result_codes_urls_and_isolation() {
         .await;
     let sig = j["data"]["signatureId"].as_str().unwrap().to_owned();
     let pending = scope.session_by_alias(&sig).await.unwrap();
-    let live = persist_capture(&scope, Some(&pending), inputs(), &fixtures::live())
+    let live = persist_capture(&scope, Some(&pending), capture_inputs(), &fixtures::live())
         .await
         .unwrap();
     // Single use: the same signatureId cannot be filled twice.
     assert!(
-        persist_capture(&scope, Some(&pending), inputs(), &fixtures::live())
+        persist_capture(&scope, Some(&pending), capture_inputs(), &fixtures::live())
             .await
             .is_err()
     );
-    let attack = persist_capture(&scope, None, inputs(), &fixtures::spoof())
+    let attack = persist_capture(&scope, None, capture_inputs(), &fixtures::spoof())
         .await
         .unwrap();
 
@@ -290,7 +280,7 @@ async fn detection_result_codes_urls_and_isolation() {
         .send_raw(Request::get(path_q).body(Body::empty()).unwrap())
         .await;
     assert_eq!(s, StatusCode::OK);
-    let far = inputs().far;
+    let far = capture_inputs().far;
     let scan = |b: &[u8]| b.windows(2).position(|w| w == [0xff, 0xda]).unwrap();
     // Served as stored: the EXIF block removed, the image data byte for byte (the upload's own
     // first scan marker may be in its EXIF thumbnail: compare the tails).
@@ -495,7 +485,7 @@ async fn a_used_signature_id_is_refused_before_analysis() {
     let sig = j["data"]["signatureId"].as_str().unwrap().to_owned();
     let scope = h.store.tenant_scope(&c.tenant_id).await.unwrap();
     let pending = scope.session_by_alias(&sig).await.unwrap();
-    persist_capture(&scope, Some(&pending), inputs(), &fixtures::live())
+    persist_capture(&scope, Some(&pending), capture_inputs(), &fixtures::live())
         .await
         .unwrap();
     let artefacts = h.count("artefacts").await;

@@ -7,9 +7,9 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Harness, multipart, shared};
+use common::{Harness, capture_inputs, multipart, shared};
 use faceproof_server::ServerConfig;
-use faceproof_server::advance::{CaptureInputs, persist_capture};
+use faceproof_server::advance::persist_capture;
 use faceproof_server::console::ConsoleConfig;
 use faceproof_server::fixtures;
 use faceproof_store::Role;
@@ -71,14 +71,13 @@ async fn ready_operator(h: &Harness, tenant: &str, email: &str, role: Role) -> L
     l
 }
 
-fn inputs() -> CaptureInputs {
-    CaptureInputs {
-        far: shared("faces/obama/1.jpg"),
-        near: shared("faces/obama/2.jpg"),
-        far_time_ms: Some(1_713_247_589_908),
-        near_time_ms: Some(1_713_247_590_908),
-        clip: None,
-    }
+/// `field` of every object of the JSON list `list`, as text.
+fn field_of_each<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_str().unwrap())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,15 +170,15 @@ async fn csrf_isolation_detail_review_and_audit() {
     let b = h.tenant("bank-b").await;
     let sa = h.store.tenant_scope(&a.tenant_id).await.unwrap();
     let sb = h.store.tenant_scope(&b.tenant_id).await.unwrap();
-    let spoof = persist_capture(&sa, None, inputs(), &fixtures::spoof())
+    let spoof = persist_capture(&sa, None, capture_inputs(), &fixtures::spoof())
         .await
         .unwrap();
     // The manual clock stands still: one second later, so the list is ordered by time.
     h.clock.advance(std::time::Duration::from_secs(1));
-    let live = persist_capture(&sa, None, inputs(), &fixtures::live())
+    let live = persist_capture(&sa, None, capture_inputs(), &fixtures::live())
         .await
         .unwrap();
-    let other = persist_capture(&sb, None, inputs(), &fixtures::live())
+    let other = persist_capture(&sb, None, capture_inputs(), &fixtures::live())
         .await
         .unwrap();
     let ana = ready_operator(&h, "bank-a", "ana@a.vn", Role::Admin).await;
@@ -189,12 +188,7 @@ async fn csrf_isolation_detail_review_and_audit() {
         .send(req("GET", "/console/api/sessions", Some(&ana), None))
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");
-    let ids: Vec<&str> = j["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = field_of_each(&j["sessions"], "id");
     assert_eq!(ids, [live.id.as_str(), spoof.id.as_str()]);
     let (_, _, j) = h
         .send(req(
@@ -267,12 +261,7 @@ async fn csrf_isolation_detail_review_and_audit() {
     assert_eq!(s, StatusCode::OK, "{j}");
     assert_eq!(j["vendor_response"]["kind"], "summary");
     assert!(j["verdict"]["liveness"]["spoof_prob"].is_number(), "{j}");
-    let names: Vec<&str> = j["artefacts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = field_of_each(&j["artefacts"], "name");
     assert!(
         names.contains(&"near") && names.contains(&"detection"),
         "{names:?}"
@@ -364,12 +353,7 @@ async fn csrf_isolation_detail_review_and_audit() {
         .send(req("GET", "/console/api/audit", Some(&ana), None))
         .await;
     assert_eq!(s, StatusCode::OK, "{j}");
-    let actions: Vec<&str> = j["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = field_of_each(&j["entries"], "action");
     assert_eq!(
         actions.iter().filter(|a| **a == "session.viewed").count(),
         2,

@@ -233,6 +233,17 @@ pub fn multipart(parts: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
+/// An ADVANCE far / near capture of one shared face, its stills 1 s apart, no clip.
+pub fn capture_inputs() -> faceproof_server::analysis::CaptureInputs {
+    faceproof_server::analysis::CaptureInputs {
+        far: shared("faces/obama/1.jpg"),
+        near: shared("faces/obama/2.jpg"),
+        far_time_ms: Some(1_713_247_589_908),
+        near_time_ms: Some(1_713_247_590_908),
+        clip: None,
+    }
+}
+
 pub fn shared(relative: &str) -> Vec<u8> {
     std::fs::read(faceproof_testkit::shared_file(relative)).unwrap()
 }
