@@ -16,7 +16,7 @@
 //! change, and its base rate (the bias) reflects the training set's class balance, not the field's.
 
 use super::CalibrationError;
-use crate::math::linalg;
+use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 /// Step halvings tried before a Newton step is accepted anyway.
@@ -131,77 +131,68 @@ pub fn fit_logistic(
         })
         .collect();
     // Standardised design with a trailing 1 for the bias.
-    let x: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| {
-            let mut row: Vec<f64> = features
-                .iter()
-                .zip(r)
-                .map(|(f, v)| (v - f.mean) / f.std)
-                .collect();
-            row.push(1.0);
-            row
-        })
-        .collect();
-    let y: Vec<f64> = labels.iter().map(|&l| if l { 1.0 } else { 0.0 }).collect();
     let p = d + 1;
-    let objective = |theta: &[f64]| -> f64 {
-        let nll: f64 = x
+    let design = DMatrix::from_fn(n, p, |i, j| {
+        if j == d {
+            1.0
+        } else {
+            (rows[i][j] - features[j].mean) / features[j].std
+        }
+    });
+    let y = DVector::from_iterator(n, labels.iter().map(|&l| if l { 1.0 } else { 0.0 }));
+    // Negative log-likelihood plus the L2 penalty on the weights (not the bias).
+    let objective = |theta: &DVector<f64>| -> f64 {
+        let z = &design * theta;
+        let nll: f64 = z
             .iter()
-            .zip(&y)
-            .map(|(row, yi)| {
-                let z = dot(row, theta);
-                softplus(z) - yi * z
-            })
+            .zip(y.iter())
+            .map(|(z, yi)| softplus(*z) - yi * z)
             .sum();
-        nll + 0.5 * config.l2 * theta[..d].iter().map(|w| w * w).sum::<f64>()
+        nll + 0.5 * config.l2 * theta.rows(0, d).norm_squared()
     };
-    let mut theta = vec![0.0; p];
+    let mut theta = DVector::zeros(p);
     let mut current = objective(&theta);
     let mut last_step = f64::INFINITY;
     for iteration in 1..=config.max_iterations {
-        let mut gradient = vec![0.0; p];
-        let mut hessian = vec![0.0; p * p];
-        for (row, yi) in x.iter().zip(&y) {
-            let mu = sigmoid(dot(row, &theta));
-            let s = mu * (1.0 - mu);
-            for a in 0..p {
-                gradient[a] += (mu - yi) * row[a];
-                for b in 0..p {
-                    hessian[a * p + b] += s * row[a] * row[b];
-                }
-            }
+        // Newton (IRLS): gradient X^T (mu - y) + l2 w, Hessian X^T S X + l2 I with S = mu (1 - mu).
+        let mu = (&design * &theta).map(sigmoid);
+        let mut gradient = design.tr_mul(&(&mu - &y));
+        let mut weighted = design.clone();
+        for (mut row, m) in weighted.row_iter_mut().zip(mu.iter()) {
+            row *= m * (1.0 - m);
         }
+        let mut hessian = design.tr_mul(&weighted);
         for j in 0..d {
             gradient[j] += config.l2 * theta[j];
-            hessian[j * p + j] += config.l2;
+            hessian[(j, j)] += config.l2;
         }
-        let step = linalg::solve_spd(&hessian, &gradient)
-            .or_else(|| linalg::solve(&hessian, &gradient))
+        // Cholesky when the Hessian is numerically positive definite, else LU.
+        let step = hessian
+            .clone()
+            .cholesky()
+            .map(|c| c.solve(&gradient))
+            .or_else(|| hessian.lu().solve(&gradient))
+            .filter(|s| s.iter().all(|v| v.is_finite()))
             .ok_or(CalibrationError::SingularHessian { iteration })?;
         let mut scale = 1.0;
-        let mut candidate: Vec<f64> = theta.iter().zip(&step).map(|(t, s)| t - s).collect();
+        let mut candidate = &theta - &step;
         let mut value = objective(&candidate);
         for _ in 0..MAX_STEP_HALVINGS {
             if value <= current {
                 break;
             }
             scale *= 0.5;
-            candidate = theta
-                .iter()
-                .zip(&step)
-                .map(|(t, s)| t - scale * s)
-                .collect();
+            candidate = &theta - scale * &step;
             value = objective(&candidate);
         }
-        last_step = step.iter().fold(0.0f64, |m, s| m.max((scale * s).abs()));
+        last_step = scale * step.amax();
         theta = candidate;
         current = value;
         if last_step < config.tolerance {
             let positives = labels.iter().filter(|&&l| l).count();
             return Ok(LogisticModel {
                 features,
-                weights: theta[..d].to_vec(),
+                weights: theta.as_slice()[..d].to_vec(),
                 bias: theta[d],
                 l2: config.l2,
                 iterations: iteration,
@@ -262,10 +253,6 @@ fn validate(
         });
     }
     Ok(())
-}
-
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 impl LogisticModel {

@@ -1,81 +1,50 @@
-//! Dense linear algebra for the small systems the signals solve: 3x3 affine normal equations
-//! and the Newton step of a logistic regression with a handful of features. Matrices are
-//! row-major `n x n` slices. (The homography's DLT uses `nalgebra`'s SVD.)
+//! Dense solves for the small systems the signals meet (3x3 affine and local-quadratic normal
+//! equations, the logistic fit's Newton system), over `nalgebra`'s Cholesky and LU. Matrices come
+//! in as row-major `n x n` slices so callers can build them in plain arrays. (The homography's DLT
+//! uses `nalgebra`'s SVD directly; the logistic fit builds its design matrix in `nalgebra`.)
+
+use nalgebra::{DMatrix, DVector};
+
+/// A pivot below this share of the matrix's largest entry counts as zero: `nalgebra`'s LU only
+/// refuses an exactly zero pivot, and a near-singular normal matrix (collinear landmarks, a flat
+/// kernel) would otherwise return a huge, meaningless solution instead of `None`.
+const RELATIVE_PIVOT_FLOOR: f64 = 1e-12;
 
 /// Solves `a x = b` for symmetric positive-definite `a` by Cholesky; `None` if `a` is not
 /// numerically positive definite.
 pub fn solve_spd(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
-    let n = b.len();
-    assert_eq!(a.len(), n * n, "matrix must be n x n");
-    let mut l = vec![0.0; n * n];
-    for i in 0..n {
-        for j in 0..=i {
-            let mut sum = a[i * n + j];
-            for k in 0..j {
-                sum -= l[i * n + k] * l[j * n + k];
-            }
-            if i == j {
-                if sum <= 0.0 || !sum.is_finite() {
-                    return None;
-                }
-                l[i * n + i] = sum.sqrt();
-            } else {
-                l[i * n + j] = sum / l[j * n + j];
-            }
-        }
+    let (a, b) = system(a, b);
+    if a.iter().any(|v| !v.is_finite()) {
+        return None;
     }
-    let mut y = vec![0.0; n];
-    for i in 0..n {
-        let s: f64 = (0..i).map(|k| l[i * n + k] * y[k]).sum();
-        y[i] = (b[i] - s) / l[i * n + i];
-    }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        let s: f64 = (i + 1..n).map(|k| l[k * n + i] * x[k]).sum();
-        x[i] = (y[i] - s) / l[i * n + i];
-    }
-    Some(x)
+    let x = a.cholesky()?.solve(&b);
+    x.iter()
+        .all(|v| v.is_finite())
+        .then(|| x.as_slice().to_vec())
 }
 
-/// Solves `a x = b` by Gaussian elimination with partial pivoting; `None` if `a` is singular
-/// (a pivot below `1e-12` times the largest entry).
+/// Solves `a x = b` by LU with partial pivoting; `None` if `a` is singular (a pivot below
+/// [`RELATIVE_PIVOT_FLOOR`] times the largest entry).
 pub fn solve(a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
-    let n = b.len();
-    assert_eq!(a.len(), n * n, "matrix must be n x n");
-    let mut m = a.to_vec();
-    let mut x = b.to_vec();
-    let scale = m.iter().fold(0.0f64, |s, v| s.max(v.abs()));
+    let (a, b) = system(a, b);
+    let scale = a.amax();
     if scale == 0.0 || !scale.is_finite() {
         return None;
     }
-    for col in 0..n {
-        let pivot = (col..n)
-            .max_by(|&r, &s| m[r * n + col].abs().total_cmp(&m[s * n + col].abs()))
-            .expect("non-empty range");
-        if m[pivot * n + col].abs() < 1e-12 * scale {
-            return None;
-        }
-        if pivot != col {
-            for k in 0..n {
-                m.swap(col * n + k, pivot * n + k);
-            }
-            x.swap(col, pivot);
-        }
-        for row in col + 1..n {
-            let f = m[row * n + col] / m[col * n + col];
-            if f != 0.0 {
-                for k in col..n {
-                    m[row * n + k] -= f * m[col * n + k];
-                }
-                x[row] -= f * x[col];
-            }
-        }
+    let lu = a.lu();
+    if lu.u().diagonal().amin() < RELATIVE_PIVOT_FLOOR * scale {
+        return None;
     }
-    for row in (0..n).rev() {
-        let s: f64 = (row + 1..n).map(|k| m[row * n + k] * x[k]).sum();
-        x[row] = (x[row] - s) / m[row * n + row];
-    }
-    Some(x)
+    lu.solve(&b).map(|x| x.as_slice().to_vec())
+}
+
+fn system(a: &[f64], b: &[f64]) -> (DMatrix<f64>, DVector<f64>) {
+    let n = b.len();
+    assert_eq!(a.len(), n * n, "matrix must be n x n");
+    (
+        DMatrix::from_row_slice(n, n, a),
+        DVector::from_column_slice(b),
+    )
 }
 
 #[cfg(test)]
@@ -104,5 +73,15 @@ mod tests {
         }
         assert!(solve(&[1.0, 2.0, 2.0, 4.0], &[1.0, 2.0]).is_none());
         assert!(solve_spd(&[1.0, 2.0, 2.0, 1.0], &[1.0, 2.0]).is_none());
+    }
+
+    #[test]
+    fn a_nearly_singular_matrix_is_refused_not_solved() {
+        // Second row is the first times 2, off by 1e-14: nalgebra's LU alone would solve it.
+        let a = [1.0, 2.0, 2.0, 4.0 + 1e-14];
+        assert!(solve(&a, &[1.0, 2.0]).is_none());
+        // A non-symmetric system is solved in row-major order.
+        let x = solve(&[0.0, 1.0, 2.0, 0.0], &[3.0, 4.0]).unwrap();
+        assert_eq!(x, vec![2.0, 3.0]);
     }
 }

@@ -1,5 +1,7 @@
-//! Small numeric building blocks written here instead of pulled in as crates: robust statistics,
-//! the normal distribution, dense linear algebra for 3x3 to 9x9 systems, and a radix-2 FFT.
+//! Numeric building blocks over the field's crates: statistics (`statrs`, plus the R-7 quantile
+//! the calibrations were fitted with), the normal distribution (`libm`'s erfc, `statrs`'
+//! erfc_inv), small dense solves (`nalgebra`) and the FFT (`rustfft`). Each module says what it
+//! keeps of its own and why.
 
 pub mod fft;
 pub mod linalg;

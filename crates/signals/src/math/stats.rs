@@ -1,4 +1,11 @@
-//! Descriptive and robust statistics over f64 slices.
+//! Descriptive and robust statistics over f64 slices. Moments and the median are `statrs`'
+//! (single-pass, numerically stable moments; the median by selection, not a full sort).
+//!
+//! The interpolated quantile stays here: `statrs`' `quantile` is the R-8 estimator, while every
+//! threshold the engine was calibrated with reads quantiles as linear interpolation between order
+//! statistics (R-7, numpy's default); swapping estimators would move those thresholds.
+
+use statrs::statistics::{Data, Median, Statistics};
 
 /// Scale factor from the median absolute deviation to the standard deviation of a normal
 /// distribution (1 / Phi^-1(3/4)): a MAD-based sigma ignores the few blink or glitch samples that
@@ -7,22 +14,21 @@ pub const MAD_TO_SIGMA: f64 = 1.482_602_218_505_602;
 
 /// Arithmetic mean; NaN for an empty slice.
 pub fn mean(xs: &[f64]) -> f64 {
-    xs.iter().sum::<f64>() / xs.len() as f64
+    xs.mean()
 }
 
 /// Population variance (divides by n); NaN for an empty slice.
 pub fn variance(xs: &[f64]) -> f64 {
-    let m = mean(xs);
-    xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / xs.len() as f64
+    xs.population_variance()
 }
 
 /// Population standard deviation.
 pub fn std_dev(xs: &[f64]) -> f64 {
-    variance(xs).sqrt()
+    xs.population_std_dev()
 }
 
-/// The `q`-quantile (0..=1) with linear interpolation between order statistics; NaN when empty.
-/// NaN inputs sort last and should be filtered by the caller.
+/// The `q`-quantile (0..=1) with linear interpolation between order statistics; NaN when
+/// empty. NaN inputs sort last and should be filtered by the caller.
 pub fn quantile(xs: &[f64], q: f64) -> f64 {
     if xs.is_empty() {
         return f64::NAN;
@@ -43,9 +49,12 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
-/// Median.
+/// Median (the mean of the middle two for an even count, as R-7 gives); NaN when empty.
 pub fn median(xs: &[f64]) -> f64 {
-    quantile(xs, 0.5)
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    Data::new(xs.to_vec()).median()
 }
 
 /// Robust standard deviation: [`MAD_TO_SIGMA`] times the median absolute deviation from the median.
@@ -55,22 +64,15 @@ pub fn mad_sigma(xs: &[f64]) -> f64 {
     MAD_TO_SIGMA * median(&deviations)
 }
 
-/// Pearson correlation; 0 when either side has no variance.
+/// Pearson correlation over the common length; 0 when either side has no variance.
 pub fn correlation(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len().min(b.len());
-    let (ma, mb) = (mean(&a[..n]), mean(&b[..n]));
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for i in 0..n {
-        let (da, db) = (a[i] - ma, b[i] - mb);
-        sab += da * db;
-        saa += da * da;
-        sbb += db * db;
+    let (a, b) = (&a[..n], &b[..n]);
+    let (va, vb) = (variance(a), variance(b));
+    if !(va > 0.0 && vb > 0.0) {
+        return 0.0;
     }
-    if saa <= 0.0 || sbb <= 0.0 {
-        0.0
-    } else {
-        sab / (saa * sbb).sqrt()
-    }
+    a.population_covariance(b) / (va * vb).sqrt()
 }
 
 #[cfg(test)]
