@@ -39,12 +39,9 @@ pub struct FileConfig {
 }
 
 impl FileConfig {
-    /// Parses a file's text. The server's byte limits are the media limits' (one owner each).
+    /// Parses a file's text.
     pub fn parse(text: &str) -> Result<FileConfig, String> {
-        let mut cfg: FileConfig = toml::from_str(text).map_err(|e| e.to_string())?;
-        cfg.server.max_video_bytes = cfg.limits.max_video_bytes;
-        cfg.server.max_image_bytes = cfg.limits.max_image_bytes;
-        Ok(cfg)
+        toml::from_str(text).map_err(|e| e.to_string())
     }
 
     /// Reads `path`, or the defaults when no file is given. Errors name the file and the key.
@@ -145,17 +142,16 @@ mod tests {
         assert_eq!(c.engine.liveness.threshold, 0.4);
     }
 
-    /// The byte limits have one owner, `[limits]`; the server's form reader takes them from it.
+    /// The byte limits have one owner, `[limits]`; the server's form reader takes them from it
+    /// (through the engine, which is built with these limits).
     #[test]
     fn byte_limits_are_the_media_limits() {
         let e = FileConfig::parse("[server]\nmax_video_bytes = 1\n").unwrap_err();
         assert!(e.contains("max_video_bytes"), "{e}");
         let c =
             FileConfig::parse("[limits]\nmax_video_bytes = 1234\nmax_image_bytes = 567\n").unwrap();
-        assert_eq!(
-            (c.server.max_video_bytes, c.server.max_image_bytes),
-            (1234, 567)
-        );
+        let uploads = faceproof_server::config::UploadLimits::new(&c.limits, &c.server);
+        assert_eq!((uploads.video, uploads.image), (1234, 567));
         assert_eq!(
             (c.limits.max_video_bytes, c.limits.max_image_bytes),
             (1234, 567)

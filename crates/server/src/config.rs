@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use faceproof_media::Limits;
 use serde::Deserialize;
 
 use crate::ratelimit::RateLimitConfig;
@@ -15,17 +16,9 @@ pub struct ServerConfig {
     /// Address to listen on. Loopback by default: exposing the service is a deliberate choice
     /// (`faceproof serve --bind 0.0.0.0:8080`).
     pub bind: SocketAddr,
-    /// Largest selfie video accepted, bytes (FPT: 10 MB). Not a key of `[server]`: the media
-    /// limits own it (`[limits] max_video_bytes`), and the config loader copies it here so the
-    /// form reader refuses with 413 exactly what the media layer would refuse.
-    #[serde(skip)]
-    pub max_video_bytes: u64,
-    /// Largest ID photo or capture still accepted, bytes (FPT: 5 MB); `[limits] max_image_bytes`,
-    /// copied as above.
-    #[serde(skip)]
-    pub max_image_bytes: u64,
     /// Bytes a request body may carry beyond its media (multipart headers, JSON keys, HPKE
-    /// encapsulated keys and tags).
+    /// encapsulated keys and tags). The media's own limits are the engine's (`[limits]`, see
+    /// [`UploadLimits`]).
     pub body_overhead_bytes: u64,
     /// Engine checks running at once. Each decodes a video and runs the models on its own
     /// threads, so more than the number of cores only adds memory.
@@ -114,8 +107,6 @@ impl Default for ServerConfig {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            max_video_bytes: 10 * 1024 * 1024,
-            max_image_bytes: 5 * 1024 * 1024,
             body_overhead_bytes: 64 * 1024,
             max_concurrent_checks: cores.clamp(1, 8),
             max_queued_checks: 16,
@@ -145,24 +136,45 @@ impl Default for ServerConfig {
     }
 }
 
-impl ServerConfig {
+/// What an upload may carry. The media limits are the engine's own (`[limits] max_video_bytes` /
+/// `max_image_bytes`, one owner), so a form field is refused with 413 at exactly the size the
+/// media layer would refuse; the body limits add each API's framing (`body_overhead_bytes`).
+#[derive(Clone, Copy, Debug)]
+pub struct UploadLimits {
+    /// Largest selfie video or clip, bytes (FPT: 10 MB).
+    pub video: u64,
+    /// Largest ID photo or capture still, bytes (FPT: 5 MB).
+    pub image: u64,
+    overhead: u64,
+}
+
+impl UploadLimits {
+    pub fn new(media: &Limits, cfg: &ServerConfig) -> UploadLimits {
+        UploadLimits {
+            video: media.max_video_bytes,
+            image: media.max_image_bytes,
+            overhead: cfg.body_overhead_bytes,
+        }
+    }
+
     /// Body limit of the FPT multipart request: a video, an ID photo and the form's framing.
-    pub fn fpt_body_limit(&self) -> usize {
-        to_usize(self.max_video_bytes + self.max_image_bytes + self.body_overhead_bytes)
+    pub fn fpt_body(&self) -> usize {
+        to_usize(self.video + self.image + self.overhead)
     }
 
     /// Body limit of the silent-compare JSON request: both media base64-encoded (4/3) plus
     /// envelope overhead.
-    pub fn silent_body_limit(&self) -> usize {
-        let media = self.max_video_bytes + self.max_image_bytes;
-        to_usize(media.div_ceil(3) * 4 + self.body_overhead_bytes)
+    pub fn silent_body(&self) -> usize {
+        to_usize((self.video + self.image).div_ceil(3) * 4 + self.overhead)
     }
 
     /// Body limit of an ADVANCE capture upload: two stills and an optional clip.
-    pub fn capture_body_limit(&self) -> usize {
-        to_usize(2 * self.max_image_bytes + self.max_video_bytes + self.body_overhead_bytes)
+    pub fn capture_body(&self) -> usize {
+        to_usize(2 * self.image + self.video + self.overhead)
     }
+}
 
+impl ServerConfig {
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs)
     }

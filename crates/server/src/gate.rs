@@ -104,11 +104,11 @@ impl BodyBudget {
 
 impl Gate {
     fn limit(self, state: &Shared) -> usize {
-        let cfg = &state.cfg;
+        let uploads = state.uploads();
         match self {
-            Gate::Fpt => cfg.fpt_body_limit(),
-            Gate::Silent => cfg.silent_body_limit(),
-            Gate::AdvanceUpload => cfg.capture_body_limit(),
+            Gate::Fpt => uploads.fpt_body(),
+            Gate::Silent => uploads.silent_body(),
+            Gate::AdvanceUpload => uploads.capture_body(),
             Gate::AdvanceToken | Gate::AdvanceOpen => SMALL_JSON_LIMIT,
             Gate::Tenant => CAPTURE_JSON_LIMIT,
         }

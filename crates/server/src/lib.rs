@@ -77,7 +77,7 @@ fn route(method: Method, path: impl Into<String>, handler: MethodRouter<Shared>)
 /// gated (credentials from the headers and body budget before any body byte is read) and carry
 /// their own body limit.
 pub fn routes(state: &Shared) -> Vec<Route> {
-    let cfg = &state.cfg;
+    let uploads = state.uploads();
     let gated = |g: Gate| from_fn_with_state((state.clone(), g), gate::guard);
     let cors = || from_fn(cors::middleware);
     let json_limit = || DefaultBodyLimit::max(gate::CAPTURE_JSON_LIMIT);
@@ -88,7 +88,7 @@ pub fn routes(state: &Shared) -> Vec<Route> {
             "/vision/ekyc/liveness",
             post(fpt::liveness)
                 .layer::<_, Infallible>(gated(Gate::Fpt))
-                .layer::<_, Infallible>(DefaultBodyLimit::max(cfg.fpt_body_limit()))
+                .layer::<_, Infallible>(DefaultBodyLimit::max(uploads.fpt_body()))
                 .layer::<_, Infallible>(cors()),
         ),
         // Silent compare
@@ -97,7 +97,7 @@ pub fn routes(state: &Shared) -> Vec<Route> {
             "/v1/silent/video-compare",
             post(silent::video_compare)
                 .layer::<_, Infallible>(gated(Gate::Silent))
-                .layer::<_, Infallible>(DefaultBodyLimit::max(cfg.silent_body_limit()))
+                .layer::<_, Infallible>(DefaultBodyLimit::max(uploads.silent_body()))
                 .layer::<_, Infallible>(cors()),
         ),
         route(
@@ -116,7 +116,7 @@ pub fn routes(state: &Shared) -> Vec<Route> {
             "/openapi/liveness/v3/capture",
             post(advance::capture)
                 .layer::<_, Infallible>(gated(Gate::AdvanceUpload))
-                .layer::<_, Infallible>(DefaultBodyLimit::max(cfg.capture_body_limit()))
+                .layer::<_, Infallible>(DefaultBodyLimit::max(uploads.capture_body()))
                 .layer::<_, Infallible>(cors()),
         ),
         route(

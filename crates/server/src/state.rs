@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use faceproof_engine::check::Engine;
 use faceproof_store::Store;
 
-use crate::config::ServerConfig;
+use crate::config::{ServerConfig, UploadLimits};
 use crate::gallery::{GalleryConfig, Replica};
 use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
@@ -65,6 +65,11 @@ impl AppState {
             limiter,
             accepting: AtomicBool::new(true),
         })
+    }
+
+    /// Upload and body limits: the engine's media limits plus the API framing.
+    pub fn uploads(&self) -> UploadLimits {
+        UploadLimits::new(self.engine.limits(), &self.cfg)
     }
 
     /// Marks the instance as draining (`/readyz` answers 503 from now on).

@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Harness, multipart, shared};
+use common::{Harness, engine_with_limits, multipart, shared};
 use faceproof_server::ServerConfig;
 use serde_json::Value;
 
@@ -65,12 +65,10 @@ async fn auth_is_required_and_checked() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_bodies_store_nothing() {
     let cfg = ServerConfig {
-        max_video_bytes: 4000,
-        max_image_bytes: 2000,
         body_overhead_bytes: 2000,
         ..ServerConfig::default()
     };
-    let h = Harness::with(cfg).await;
+    let h = Harness::with_engine(cfg, engine_with_limits(4000, 2000)).await;
     let t = h.tenant("a").await;
     let key = Some(("api-key", t.fpt_api_key.as_str()));
     let jpeg = shared("faces/obama/1.jpg");

@@ -92,13 +92,13 @@ async fn oversized_bodies_without_a_valid_credential_are_401() {
     .await;
     let t = h.tenant("a").await;
     let srv = start(&h).await;
-    let cfg = &h.state.cfg;
+    let uploads = h.state.uploads();
     let mp = "multipart/form-data; boundary=b";
     let json = "application/json";
     let routes: [(&str, &str, usize); 7] = [
-        ("/vision/ekyc/liveness", mp, cfg.fpt_body_limit()),
-        ("/v1/silent/video-compare", json, cfg.silent_body_limit()),
-        ("/openapi/liveness/v3/capture", mp, cfg.capture_body_limit()),
+        ("/vision/ekyc/liveness", mp, uploads.fpt_body()),
+        ("/v1/silent/video-compare", json, uploads.silent_body()),
+        ("/openapi/liveness/v3/capture", mp, uploads.capture_body()),
         (
             "/openapi/liveness/v3/detection-result",
             json,
@@ -148,7 +148,7 @@ async fn oversized_bodies_without_a_valid_credential_are_401() {
         "/vision/ekyc/liveness",
         &auth,
         mp,
-        cfg.fpt_body_limit() + 1024 * 1024,
+        uploads.fpt_body() + 1024 * 1024,
     )
     .await;
     assert!(head.starts_with("HTTP/1.1 413"), "{head}");

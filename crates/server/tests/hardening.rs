@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Harness, multipart, shared};
+use common::{Harness, engine_with_limits, multipart, shared};
 use faceproof_server::ServerConfig;
 use faceproof_server::advance::{CaptureInputs, persist_capture};
 use faceproof_server::fixtures;
@@ -273,12 +273,13 @@ async fn metrics_can_require_a_bearer_token() {
 /// signatureId still usable.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn advance_capture_over_its_limit_is_413() {
-    let h = Harness::with(ServerConfig {
-        max_image_bytes: 64 * 1024,
-        max_video_bytes: 64 * 1024,
-        body_overhead_bytes: 4 * 1024,
-        ..ServerConfig::default()
-    })
+    let h = Harness::with_engine(
+        ServerConfig {
+            body_overhead_bytes: 4 * 1024,
+            ..ServerConfig::default()
+        },
+        engine_with_limits(64 * 1024, 64 * 1024),
+    )
     .await;
     let c = h.tenant("a").await;
     let t = advance_token(&h, &c).await;
@@ -399,12 +400,13 @@ async fn refuse_from_headers(routes: &[(&str, &str, &str)]) {
         },
         ..ServerConfig::default()
     };
-    let over = cfg
-        .fpt_body_limit()
-        .max(cfg.silent_body_limit())
-        .max(cfg.capture_body_limit())
+    let (h, addr, _stop) = serve(cfg).await;
+    let uploads = h.state.uploads();
+    let over = uploads
+        .fpt_body()
+        .max(uploads.silent_body())
+        .max(uploads.capture_body())
         + 1;
-    let (_h, addr, _stop) = serve(cfg).await;
     let creds = [
         "",
         "api-key: fpk_wrongwrongwrongwrongwrongwrong\r\n",

@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use common::{Harness, shared};
+use common::{Harness, engine_with_limits, shared};
 use faceproof_server::ServerConfig;
 use faceproof_server::silent::envelope;
 use faceproof_store::TenantSettings;
@@ -61,12 +61,10 @@ fn assert_error(status: StatusCode, json: &Value, want_status: StatusCode, code:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_have_the_seed_codes_and_store_nothing() {
     let cfg = ServerConfig {
-        max_video_bytes: 20_000,
-        max_image_bytes: 10_000,
         body_overhead_bytes: 1000,
         ..ServerConfig::default()
     };
-    let h = Harness::with(cfg).await;
+    let h = Harness::with_engine(cfg, engine_with_limits(20_000, 10_000)).await;
     let a = h.tenant("a").await;
     let b = h.tenant("b").await;
     let key = a.fpt_api_key.as_str();

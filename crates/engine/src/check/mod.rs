@@ -109,8 +109,8 @@ impl<'a> CheckRequest<'a> {
     }
 }
 
-/// Models, thresholds and calibration, loaded once.
-#[derive(Debug)]
+/// Models, thresholds and calibration, loaded once. Cloning shares the models.
+#[derive(Debug, Clone)]
 pub struct Engine {
     vision: Arc<Vision>,
     cfg: EngineConfig,
@@ -178,9 +178,18 @@ impl Engine {
         &self.cfg
     }
 
-    /// The media limits in use.
+    /// The media limits in use: what the engine refuses, and what the HTTP layer reads its upload
+    /// and body limits from.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// The same models and settings under other media limits.
+    pub fn with_limits(&self, limits: Limits) -> Engine {
+        Engine {
+            limits,
+            ..self.clone()
+        }
     }
 
     /// The models.

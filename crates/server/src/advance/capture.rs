@@ -121,13 +121,13 @@ async fn judge(
     let tenant = uploader.tenant.clone();
     let multipart = multipart
         .map_err(|_| Refused::Malformed("a multipart/form-data body is required".into()))?;
-    let cfg = &state.cfg;
+    let uploads = state.uploads();
     let form = read_form(
         multipart,
         &[
-            (Shot::Far.name(), cfg.max_image_bytes),
-            (Shot::Near.name(), cfg.max_image_bytes),
-            ("clip", cfg.max_video_bytes),
+            (Shot::Far.name(), uploads.image),
+            (Shot::Near.name(), uploads.image),
+            ("clip", uploads.video),
         ],
         &[
             ("farImageTime", SHORT_TEXT),
@@ -136,7 +136,7 @@ async fn judge(
             ("challengeId", SHORT_TEXT),
             ("clientTelemetry", MAX_TELEMETRY_BYTES),
         ],
-        cfg.capture_body_limit(),
+        uploads.capture_body(),
     )
     .await
     .map_err(|e| Refused::from_form(e, form_input))?;

@@ -74,18 +74,15 @@ async fn judge(
     // Authenticate before reading the body: an unknown caller does not get us to buffer 15 MB.
     let uploader = uploader_by_api_key(&state.store, headers, Api::Fpt).await?;
     let multipart = multipart.map_err(|_| Refused::Missing { field: "video" })?;
-    let cfg = &state.cfg;
+    let uploads = state.uploads();
     let form = read_form(
         multipart,
-        &[
-            ("video", cfg.max_video_bytes),
-            ("cmnd", cfg.max_image_bytes),
-        ],
+        &[("video", uploads.video), ("cmnd", uploads.image)],
         &[
             ("challenge_id", SHORT_TEXT),
             ("client_telemetry", MAX_TELEMETRY_BYTES),
         ],
-        cfg.fpt_body_limit(),
+        uploads.fpt_body(),
     )
     .await
     .map_err(|e| match e {

@@ -124,7 +124,7 @@ async fn judge(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Refused::TooLarge {
                 input: None,
-                limit: state.cfg.silent_body_limit() as u64,
+                limit: state.uploads().silent_body() as u64,
             }
         } else {
             Refused::Malformed("unreadable body".into())
@@ -141,7 +141,7 @@ async fn judge(
     } else {
         None
     };
-    let cfg = &state.cfg;
+    let uploads = state.uploads();
     let fields = media::Fields {
         encrypted_video: req.encrypted_video.as_deref(),
         encrypted_image: req.encrypted_image.as_deref(),
@@ -152,10 +152,10 @@ async fn judge(
         &fields,
         settings.silent_accept_plain,
         key_pair.as_ref().map(|k| &*k.private_key),
-        cfg.max_video_bytes,
-        cfg.max_image_bytes,
+        uploads.video,
+        uploads.image,
         state.store.clock().now_ms(),
-        cfg.silent_envelope_window_secs,
+        state.cfg.silent_envelope_window_secs,
     )?;
     drop(key_pair);
     let telemetry = req

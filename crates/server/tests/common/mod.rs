@@ -37,6 +37,15 @@ pub fn engine() -> Arc<Engine> {
         .clone()
 }
 
+/// The shared engine under smaller media limits: the server's upload and body limits follow.
+pub fn engine_with_limits(max_video_bytes: u64, max_image_bytes: u64) -> Arc<Engine> {
+    Arc::new(engine().with_limits(Limits {
+        max_video_bytes,
+        max_image_bytes,
+        ..Limits::default()
+    }))
+}
+
 pub struct Harness {
     pub dir: tempfile::TempDir,
     pub store: Store,
