@@ -25,7 +25,10 @@ pub use input::{decode_base64, read_file};
 pub use limits::Limits;
 pub use plan::{AnalysisFrames, Frame, FrameRole, FullFrames, SamplingPlan};
 pub use sniff::ImageFormat;
-pub use video::{DecodedVideo, VideoSummary, decode_video, decode_video_with, probe_video};
+pub use video::{
+    DecodedVideo, DemuxedVideo, VideoSummary, decode_video, decode_video_with, demux_video,
+    probe_video,
+};
 
 /// Reads the facts of an image or a video, whichever the bytes are, without decoding pixels.
 pub fn probe(bytes: &[u8], limits: &Limits) -> Result<MediaInfo, MediaError> {

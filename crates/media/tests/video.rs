@@ -885,3 +885,41 @@ fn skipping_unused_non_reference_frames_changes_no_frame_taken() {
         }
     }
 }
+
+/// Validating first and decoding later reads the container once: the demuxed video reports what
+/// the probe reports and decodes to the same frames as a decode from the bytes.
+#[test]
+fn a_demuxed_video_decodes_to_the_frames_of_a_fresh_decode() {
+    let bytes = read(&shared().join("data/real/bona_fide/tranvanluyt_1.mp4"));
+    let limits = Limits::default();
+    let plan = SamplingPlan {
+        analysis: AnalysisFrames::EveryNth(2),
+        analysis_long_side: Some(320),
+        full: FullFrames::Evenly(4),
+        window_seconds: Some(3.0),
+    };
+    let demuxed = faceproof_media::demux_video(&bytes, &limits).unwrap();
+    assert_eq!(demuxed.info(), &probe_video(&bytes, &limits).unwrap());
+    let mut frames = (Vec::new(), Vec::new());
+    let summary = demuxed
+        .decode_with(&plan, &limits, |role, frame| {
+            let list = match role {
+                faceproof_media::FrameRole::Analysis => &mut frames.0,
+                faceproof_media::FrameRole::Full => &mut frames.1,
+            };
+            list.push((frame.pts_seconds, frame.image.into_raw()));
+            Ok(())
+        })
+        .unwrap();
+    let fresh = decode_video(&bytes, &plan, &limits).unwrap();
+    let raw = |f: &[faceproof_media::Frame]| {
+        f.iter()
+            .map(|f| (f.pts_seconds, f.image.as_raw().clone()))
+            .collect::<Vec<_>>()
+    };
+    assert!(!frames.0.is_empty() && frames.1.len() == 4);
+    assert!(frames.0 == raw(&fresh.analysis), "analysis frames differ");
+    assert!(frames.1 == raw(&fresh.full), "full frames differ");
+    assert_eq!(summary.frames_decoded, fresh.frames_decoded);
+    assert_eq!(summary.info, fresh.info);
+}

@@ -15,7 +15,8 @@ use super::ms_since;
 use super::regions::{self, FaceColours};
 use super::tracker::Tracker;
 use faceproof_media::{
-    AnalysisFrames, Frame, FrameRole, FullFrames, Limits, MediaError, MediaInfo, SamplingPlan,
+    AnalysisFrames, DemuxedVideo, Frame, FrameRole, FullFrames, Limits, MediaError, MediaInfo,
+    SamplingPlan,
 };
 use faceproof_vision::{AnalyzeOptions, Face, Quality, Range, Vision, VisionError};
 use std::sync::mpsc;
@@ -105,28 +106,26 @@ pub(super) fn track(
     second_face_min_relative_area: f64,
     limits: &Limits,
 ) -> Result<Track, TrackError> {
-    let info = faceproof_media::probe_video(video, limits).map_err(TrackError::Media)?;
-    track_probed(
+    let demuxed = faceproof_media::demux_video(video, limits).map_err(TrackError::Media)?;
+    track_demuxed(
         vision,
-        video,
-        info,
+        demuxed,
         sampling,
         second_face_min_relative_area,
         limits,
     )
 }
 
-/// [`track`] for a video already probed (`info`), so a caller that validates its inputs first
-/// probes the video once.
-pub(super) fn track_probed(
+/// [`track`] for a video already demuxed, so a caller that validates its inputs first reads the
+/// container once.
+pub(super) fn track_demuxed(
     vision: &Vision,
-    video: &[u8],
-    info: MediaInfo,
+    video: DemuxedVideo,
     sampling: &SamplingConfig,
     second_face_min_relative_area: f64,
     limits: &Limits,
 ) -> Result<Track, TrackError> {
-    let (plan, stride, fps) = plan(&info, sampling);
+    let (plan, stride, fps) = plan(video.info(), sampling);
     let count_every = (sampling.face_count_interval_s * fps / f64::from(stride))
         .round()
         .max(1.0) as usize;
@@ -147,7 +146,7 @@ pub(super) fn track_probed(
             in_order(scope, &ctx, rx)
         };
         let mut index = 0usize;
-        let summary = faceproof_media::decode_video_with(video, &plan, limits, |role, frame| {
+        let summary = video.decode_with(&plan, limits, |role, frame| {
             match role {
                 FrameRole::Analysis => {
                     index += 1;

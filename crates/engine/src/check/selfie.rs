@@ -24,7 +24,7 @@ pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, 
     let sampling = challenge::sampling(&cfg.sampling, req.challenge);
     // Validation first, in the order a refusal is reported: the video's container, then the ID
     // photo's header (a refused photo costs milliseconds, not the video's analysis).
-    let probed = faceproof_media::probe_video(req.video, &engine.limits).map_err(TrackError::Media);
+    let probed = faceproof_media::demux_video(req.video, &engine.limits).map_err(TrackError::Media);
     if let (Ok(_), Some(photo)) = (&probed, req.id_photo) {
         faceproof_media::probe_image(photo, &engine.limits).map_err(CheckError::IdPhoto)?;
     }
@@ -173,7 +173,7 @@ fn track_and_document(
     engine: &Engine,
     req: &CheckRequest<'_>,
     sampling: &super::config::SamplingConfig,
-    probed: Result<faceproof_media::MediaInfo, TrackError>,
+    probed: Result<faceproof_media::DemuxedVideo, TrackError>,
 ) -> (
     Result<Track, TrackError>,
     Option<Result<document::Document, CheckError>>,
@@ -192,11 +192,10 @@ fn track_and_document(
                 )
             })
         });
-        let track = probed.and_then(|info| {
-            frames::track_probed(
+        let track = probed.and_then(|video| {
+            frames::track_demuxed(
                 &engine.vision,
-                req.video,
-                info,
+                video,
                 sampling,
                 cfg.capture.second_face_min_relative_area,
                 &engine.limits,

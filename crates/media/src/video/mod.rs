@@ -2,7 +2,8 @@
 //!
 //! Every decode first demuxes the whole file (cheap: no pixels) to learn the exact frame count and
 //! timestamps, so frame, duration and truncation limits are enforced before any frame is decoded,
-//! and sampling is exact even for variable-frame-rate phone videos.
+//! and sampling is exact even for variable-frame-rate phone videos. A caller that validates first
+//! and decodes later ([`demux_video`], then [`DemuxedVideo::decode_with`]) demuxes once.
 
 mod convert;
 mod io;
@@ -58,6 +59,47 @@ pub struct DecodedVideo {
 pub fn probe_video(bytes: &[u8], limits: &Limits) -> Result<MediaInfo, MediaError> {
     let deadline = deadline(limits);
     Ok(scan(bytes, limits, deadline, false)?.info)
+}
+
+/// A video demuxed once: the facts [`probe_video`] reports, plus the packets and the decoder a
+/// decode needs, so validating a video and then decoding it reads the container once.
+pub struct DemuxedVideo {
+    scan: Scan,
+    started: Instant,
+    /// `Limits::decode_timeout_seconds` from the start of the demux: one budget for both passes.
+    deadline: Instant,
+}
+
+/// Demuxes a video, refusing as [`probe_video`] does, and keeps what the decode needs.
+pub fn demux_video(bytes: &[u8], limits: &Limits) -> Result<DemuxedVideo, MediaError> {
+    let started = Instant::now();
+    let deadline = deadline(limits);
+    let scan = scan(bytes, limits, deadline, true)?;
+    Ok(DemuxedVideo {
+        scan,
+        started,
+        deadline,
+    })
+}
+
+impl DemuxedVideo {
+    /// The video's facts, as [`probe_video`] gives them.
+    pub fn info(&self) -> &MediaInfo {
+        &self.scan.info
+    }
+
+    /// [`decode_video_with`] over the packets already demuxed. `limits` are the demux's.
+    pub fn decode_with<F>(
+        self,
+        plan: &SamplingPlan,
+        limits: &Limits,
+        sink: F,
+    ) -> Result<VideoSummary, MediaError>
+    where
+        F: FnMut(FrameRole, Frame) -> Result<(), MediaError>,
+    {
+        decode_demuxed(self, plan, limits, None, sink)
+    }
 }
 
 /// Decodes a video and returns the frames `plan` selects, refusing as [`probe_video`] does and
@@ -743,14 +785,35 @@ fn decode_impl<F>(
     plan: &SamplingPlan,
     limits: &Limits,
     output_limit: Option<u64>,
+    sink: F,
+) -> Result<VideoSummary, MediaError>
+where
+    F: FnMut(FrameRole, Frame) -> Result<(), MediaError>,
+{
+    decode_demuxed(
+        demux_video(bytes, limits)?,
+        plan,
+        limits,
+        output_limit,
+        sink,
+    )
+}
+
+fn decode_demuxed<F>(
+    demuxed: DemuxedVideo,
+    plan: &SamplingPlan,
+    limits: &Limits,
+    output_limit: Option<u64>,
     mut sink: F,
 ) -> Result<VideoSummary, MediaError>
 where
     F: FnMut(FrameRole, Frame) -> Result<(), MediaError>,
 {
-    let started = Instant::now();
-    let deadline = deadline(limits);
-    let mut scan = scan(bytes, limits, deadline, true)?;
+    let DemuxedVideo {
+        mut scan,
+        started,
+        deadline,
+    } = demuxed;
     let duration = scan.info.duration_seconds.unwrap_or(0.0);
     if duration + 1e-3 < limits.min_duration_seconds {
         return Err(MediaError::TooShort {
