@@ -6,8 +6,8 @@
 //! only on the `pad_frames` best ones.
 
 use super::config::{CaptureConfig, SamplingConfig, SignalConfigs};
-use super::evidence::openness;
 use super::frames::Track;
+use super::observation::openness;
 use super::verdict::BestFrame;
 use crate::math::stats;
 use crate::signals::screen::measure_screen_cues;
@@ -171,7 +171,7 @@ fn measure(
 }
 
 /// The analysis-frame face nearest in time to `t`.
-fn nearest_face(track: &Track, t: f64) -> Option<&super::frames::FaceObs> {
+fn nearest_face(track: &Track, t: f64) -> Option<&super::observation::FaceObs> {
     track
         .frames
         .iter()

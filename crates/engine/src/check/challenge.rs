@@ -7,7 +7,7 @@
 //! name the attack an injection.
 
 use super::config::SamplingConfig;
-use super::frames::{FaceObs, FrameObs};
+use super::observation::{FaceObs, FrameObs};
 use super::rules::reason;
 use super::verdict::{AttackType, Liveness, Reason, ReasonCode, Severity};
 use crate::challenge::{

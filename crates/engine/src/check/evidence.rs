@@ -3,10 +3,9 @@
 //! (too few frames, no skin pixels, ...) gives `None`, which the fusion treats as "no evidence".
 
 use super::config::SignalConfigs;
-use super::frames::FrameObs;
-use crate::signals::blink::{EyeContour, detect_blinks, eye_openness, face_openness};
+use super::observation::FrameObs;
+use crate::signals::blink::detect_blinks;
 use crate::signals::{jitter, motion, planarity, pulse};
-use faceproof_vision::{EyeLandmarks, layout};
 
 /// A named feature value.
 pub(super) type Feature = (&'static str, Option<f64>);
@@ -83,7 +82,7 @@ pub(super) fn log10_floor(v: f64) -> f64 {
 
 /// Runs the temporal signals on the frames with a face.
 pub(super) fn temporal(frames: &[FrameObs], cfg: &SignalConfigs) -> Temporal {
-    let faces: Vec<(f64, &super::frames::FaceObs)> = frames
+    let faces: Vec<(f64, &super::observation::FaceObs)> = frames
         .iter()
         .filter_map(|f| f.face.as_ref().map(|o| (f.t, o)))
         .collect();
@@ -120,42 +119,4 @@ pub(super) fn temporal(frames: &[FrameObs], cfg: &SignalConfigs) -> Temporal {
         out.jitter_iod = Some(j.overall_jitter_iod);
     }
     out
-}
-
-/// Eye openness from the iris model's contour of one eye: its first 16 points are outer corner,
-/// lower lid (7), inner corner, upper lid (7), with `upper[k]` facing `lower[k]`
-/// (`faceproof_vision::iris::CONTOUR_MESH_RIGHT`).
-pub(super) fn iris_openness(e: &EyeLandmarks) -> Option<f64> {
-    let p = |i: usize| [e.contour[i].x, e.contour[i].y];
-    eye_openness(&EyeContour {
-        corners: [p(0), p(8)],
-        lower: (1..8).map(p).collect(),
-        upper: (9..16).map(p).collect(),
-    })
-    .ok()
-}
-
-/// The mesh's points in image pixels, as the signals take them.
-pub(super) fn mesh_points(face: &faceproof_vision::Face) -> Vec<[f32; 2]> {
-    face.mesh.points.iter().map(|p| [p.x, p.y]).collect()
-}
-
-/// Eye openness of one frame from the mesh's lids: a fallback that reacts weakly to blinks.
-pub(super) fn openness(points: &[[f32; 2]]) -> Option<f64> {
-    let eye = |corners: [usize; 2], upper: &[usize], lower: &[usize]| EyeContour {
-        corners: [points[corners[0]], points[corners[1]]],
-        upper: upper.iter().map(|&i| points[i]).collect(),
-        lower: lower.iter().map(|&i| points[i]).collect(),
-    };
-    let left = eye(
-        layout::IMAGE_LEFT_EYE_CORNERS,
-        &layout::IMAGE_LEFT_UPPER_LID,
-        &layout::IMAGE_LEFT_LOWER_LID,
-    );
-    let right = eye(
-        layout::IMAGE_RIGHT_EYE_CORNERS,
-        &layout::IMAGE_RIGHT_UPPER_LID,
-        &layout::IMAGE_RIGHT_LOWER_LID,
-    );
-    face_openness(&left, &right).ok()
 }

@@ -253,7 +253,7 @@ pub(super) fn check(engine: &Engine, req: &FarNearRequest<'_>) -> Result<Verdict
     };
     // The near still's template, for a 1:N search (never serialised): embedded only when asked.
     let template = match both {
-        Some((_, n)) if req.want_template => Some(super::identity::FaceTemplate::new(
+        Some((_, n)) if req.want_template => Some(super::verdict::FaceTemplate::new(
             engine,
             engine.vision().embed(&near.image, n)?,
         )),
@@ -550,9 +550,9 @@ fn best_frame(
 
 /// Eye openness from the mesh's eyelids (no iris model run on stills).
 fn openness(face: &Face) -> Option<f64> {
-    super::evidence::openness(&points(face))
+    super::observation::openness(&points(face))
 }
 
 fn points(face: &Face) -> Vec<crate::Point2> {
-    super::evidence::mesh_points(face)
+    super::observation::mesh_points(face)
 }

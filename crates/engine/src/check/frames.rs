@@ -10,47 +10,17 @@
 //! candidates.
 
 use super::config::SamplingConfig;
-use super::evidence;
 use super::ms_since;
-use super::regions::{self, FaceColours};
+use super::observation::{self, FaceObs, FrameObs};
+use super::regions;
 use super::tracker::Tracker;
 use faceproof_media::{
     AnalysisFrames, DemuxedVideo, Frame, FrameRole, FullFrames, Limits, MediaError, MediaInfo,
     SamplingPlan,
 };
-use faceproof_vision::{AnalyzeOptions, Face, Quality, Range, Vision, VisionError};
+use faceproof_vision::{AnalyzeOptions, Face, Range, Vision, VisionError};
 use std::sync::mpsc;
 use std::time::Instant;
-
-/// What was measured on the main face of one analysed frame.
-#[derive(Debug, Clone)]
-pub(super) struct FaceObs {
-    /// The 468 mesh points in analysis-frame pixels.
-    pub points: Vec<[f32; 2]>,
-    pub quality: Quality,
-    /// Mean colours of skin regions (pulse) and the lower face (occlusion).
-    pub colours: FaceColours,
-    /// Where the nose tip lies between the eyes along the eye line, from the detector's keypoints:
-    /// 0.5 frontal, towards 0 or 1 (and beyond) as the head turns. Independent of the mesh,
-    /// whose own pose under-reads profiles (a profile reads 20-30 degrees of yaw).
-    pub nose_position: Option<f64>,
-    /// Eye openness of the larger eye from the iris model's eyelid contour (the mesh's own lids
-    /// barely move in a blink: measured 0.20 -> 0.18 on the shared selfie's closures).
-    pub openness: Option<f64>,
-}
-
-/// One analysed frame.
-#[derive(Debug, Clone)]
-pub(super) struct FrameObs {
-    pub t: f64,
-    /// The largest face, if any.
-    pub face: Option<FaceObs>,
-    /// Faces the short-range pass saw that are large enough to be a second person, on the frames
-    /// it ran.
-    pub faces_short: Option<usize>,
-    /// Faces the full-range pass counted, on the frames it ran.
-    pub faces_full: Option<usize>,
-}
 
 /// Everything the rest of the check reads from the video.
 #[derive(Debug)]
@@ -446,7 +416,7 @@ fn finish(
             // call (two eyes took as long as detection and mesh together).
             let (eye, _) = vision.iris_model().run_larger(img, &f.mesh)?;
             times.landmarks_ms += ms_since(t0);
-            let openness = evidence::iris_openness(&eye);
+            let openness = observation::iris_openness(&eye);
             Some(face_obs(img, f, openness))
         }
         None => None,
@@ -483,7 +453,7 @@ fn count_large(faces: &[Face], min_relative: f64) -> usize {
 }
 
 fn face_obs(img: &image::RgbImage, face: Face, openness: Option<f64>) -> FaceObs {
-    let points = evidence::mesh_points(&face);
+    let points = observation::mesh_points(&face);
     let colours = regions::face_colours(img, &points);
     let nose_position = nose_position(&face.detection);
     FaceObs {

@@ -1,26 +1,15 @@
-//! What the engine hands to a 1:N search and how the search's outcome enters the verdict.
+//! How a 1:N search's outcome enters the verdict (its types, [`FaceTemplate`] and
+//! [`IdentitySearch`], are parts of the verdict, in `verdict.rs`).
 //!
 //! The engine embeds the best frame's face ([`FaceTemplate`], never serialised). The server's
 //! gallery step (it needs the store) searches the tenant's gallery and blocklist and records what
 //! it found with [`Verdict::record_identity`], which adds the reasons here, in the engine, so the
 //! vendor adapters only translate codes they are given.
 
-use serde::Serialize;
-
 use super::Engine;
 use super::rules::{order, reason};
-use super::verdict::{ReasonCode, Severity, Verdict};
+use super::verdict::{FaceTemplate, IdentityList, IdentitySearch, ReasonCode, Severity, Verdict};
 use faceproof_vision::Embedding;
-
-/// The best frame's face embedding and the embedder that made it (templates of two embedders
-/// are not comparable). `Debug` shows the size, not the values.
-#[derive(Clone, PartialEq)]
-pub struct FaceTemplate {
-    /// [`faceproof_vision::EmbedderKind::name`] of the model (`sface`, `mobilefacenet`).
-    pub embedder: &'static str,
-    /// Unit-length embedding.
-    pub embedding: Embedding,
-}
 
 impl FaceTemplate {
     pub(super) fn new(engine: &Engine, embedding: Embedding) -> FaceTemplate {
@@ -29,64 +18,6 @@ impl FaceTemplate {
             embedding,
         }
     }
-}
-
-impl std::fmt::Debug for FaceTemplate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FaceTemplate")
-            .field("embedder", &self.embedder)
-            .field("dims", &self.embedding.0.len())
-            .finish()
-    }
-}
-
-/// Which list a hit came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IdentityList {
-    /// An identity enrolled under another external reference.
-    Enrolled,
-    /// The tenant's blocklist.
-    Blocklist,
-}
-
-/// One entry the search matched at or above the threshold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IdentityHit {
-    pub list: IdentityList,
-    /// The tenant's reference of the matched entry (`None` for a blocklist entry without one).
-    pub external_ref: Option<String>,
-    /// The matched gallery entry's id (for the console and the DELETE routes).
-    pub entry_id: String,
-    /// Cosine of the two templates (int8 index approximation).
-    pub cosine: f64,
-    /// 0-100 (`100 * clamp(cosine, 0, 1)`), the scale of the 1:1 match.
-    pub similarity: f64,
-    /// FAR of one comparison at this cosine (the engine's FAR model of the embedder).
-    pub far_per_comparison: f64,
-    /// FAR of the whole search at this cosine: `1 - (1 - far_per_comparison)^gallery_size`.
-    pub far_at_gallery: f64,
-    /// Entries of that list searched.
-    pub gallery_size: usize,
-    /// Cosine threshold of that list at that size (see `docs/gallery.md`).
-    pub threshold: f64,
-}
-
-/// The 1:N search of one request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IdentitySearch {
-    /// Target FAR of one whole search, from which each list's threshold follows.
-    pub target_far: f64,
-    /// Enrolled identities and blocklist entries searched.
-    pub enrolled_searched: usize,
-    pub blocklist_searched: usize,
-    /// Matches at or above the threshold (at most one per list: the best).
-    pub hits: Vec<IdentityHit>,
-    /// Id under which this request's template was stored (for enrolment after a review and for
-    /// the blocklist button); `None` when it was not stored.
-    pub template_id: Option<String>,
-    /// Whether the template was enrolled in the gallery (a passed check with an external reference).
-    pub enrolled: bool,
 }
 
 impl Verdict {
@@ -133,6 +64,7 @@ impl Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::verdict::IdentityHit;
 
     fn hit(list: IdentityList) -> IdentityHit {
         IdentityHit {

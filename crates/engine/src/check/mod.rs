@@ -23,6 +23,7 @@ mod frames;
 mod fusion;
 mod identity;
 mod matching;
+mod observation;
 mod regions;
 mod rules;
 mod selfie;
@@ -39,10 +40,10 @@ pub use error::CheckError;
 pub use evidence::names as feature_names;
 pub use far_near::{FarNearRequest, Shot};
 pub use fusion::{Calibration, FusionModels};
-pub use identity::{FaceTemplate, IdentityHit, IdentityList, IdentitySearch};
 pub use verdict::{
-    AttackType, BestFrame, CaptureMeasures, Deepfake, FaceMatch, FarAtScore, Liveness, MediaFacts,
-    Reason, ReasonCode, Severity, SignalValue, Stage, StageTimes, Verdict,
+    AttackType, BestFrame, CaptureMeasures, Deepfake, FaceMatch, FaceTemplate, FarAtScore,
+    IdentityHit, IdentityList, IdentitySearch, Liveness, MediaFacts, Reason, ReasonCode, Severity,
+    SignalValue, Stage, StageTimes, Verdict,
 };
 
 use crate::calibrate::far::FarModel;

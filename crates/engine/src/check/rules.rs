@@ -4,7 +4,7 @@
 //! those frames, and `at_seconds` the worst frame.
 
 use super::config::CaptureConfig;
-use super::frames::{FaceObs, FrameObs};
+use super::observation::{FaceObs, FrameObs};
 use super::regions::colour_distance;
 use super::verdict::{CaptureMeasures, Reason, ReasonCode, Severity};
 use crate::math::stats;

@@ -6,9 +6,9 @@ use super::document;
 use super::evidence::{self, Feature, Temporal, log10_floor, names};
 use super::frames::{self, Track, TrackError};
 use super::fusion::{self, Fused};
-use super::identity::FaceTemplate;
 use super::matching;
 use super::rules::{self, reason};
+use super::verdict::FaceTemplate;
 use super::verdict::{
     AttackType, Deepfake, Liveness, MediaFacts, Reason, ReasonCode, Severity, StageTimes, Verdict,
 };

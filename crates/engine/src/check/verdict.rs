@@ -5,6 +5,7 @@
 //! the threshold it was compared with, so an adapter (or an operator reading the JSON) can say
 //! exactly why a capture failed.
 
+use faceproof_vision::Embedding;
 use serde::Serialize;
 
 /// Why a capture failed or is weak. Serialised in snake_case (`no_face`, `face_too_small`, ...).
@@ -396,10 +397,10 @@ pub struct Verdict {
     /// The best frame's face template, for a 1:N search. Never serialised: the stored verdict
     /// (and every vendor answer) holds no embedding.
     #[serde(skip)]
-    pub template: Option<super::identity::FaceTemplate>,
+    pub template: Option<FaceTemplate>,
     /// The 1:N search's outcome, when the tenant's gallery was searched.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub identity: Option<super::identity::IdentitySearch>,
+    pub identity: Option<IdentitySearch>,
 }
 
 impl Verdict {
@@ -427,4 +428,72 @@ impl Verdict {
         !self.codes.iter().any(|r| r.severity == Severity::Error)
             && self.liveness.as_ref().is_some_and(|l| l.is_live)
     }
+}
+
+/// The best frame's face embedding and the embedder that made it (templates of two embedders
+/// are not comparable). `Debug` shows the size, not the values.
+#[derive(Clone, PartialEq)]
+pub struct FaceTemplate {
+    /// [`faceproof_vision::EmbedderKind::name`] of the model (`sface`, `mobilefacenet`).
+    pub embedder: &'static str,
+    /// Unit-length embedding.
+    pub embedding: Embedding,
+}
+
+impl std::fmt::Debug for FaceTemplate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FaceTemplate")
+            .field("embedder", &self.embedder)
+            .field("dims", &self.embedding.0.len())
+            .finish()
+    }
+}
+
+/// Which list a hit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityList {
+    /// An identity enrolled under another external reference.
+    Enrolled,
+    /// The tenant's blocklist.
+    Blocklist,
+}
+
+/// One entry the search matched at or above the threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentityHit {
+    pub list: IdentityList,
+    /// The tenant's reference of the matched entry (`None` for a blocklist entry without one).
+    pub external_ref: Option<String>,
+    /// The matched gallery entry's id (for the console and the DELETE routes).
+    pub entry_id: String,
+    /// Cosine of the two templates (int8 index approximation).
+    pub cosine: f64,
+    /// 0-100 (`100 * clamp(cosine, 0, 1)`), the scale of the 1:1 match.
+    pub similarity: f64,
+    /// FAR of one comparison at this cosine (the engine's FAR model of the embedder).
+    pub far_per_comparison: f64,
+    /// FAR of the whole search at this cosine: `1 - (1 - far_per_comparison)^gallery_size`.
+    pub far_at_gallery: f64,
+    /// Entries of that list searched.
+    pub gallery_size: usize,
+    /// Cosine threshold of that list at that size (see `docs/gallery.md`).
+    pub threshold: f64,
+}
+
+/// The 1:N search of one request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IdentitySearch {
+    /// Target FAR of one whole search, from which each list's threshold follows.
+    pub target_far: f64,
+    /// Enrolled identities and blocklist entries searched.
+    pub enrolled_searched: usize,
+    pub blocklist_searched: usize,
+    /// Matches at or above the threshold (at most one per list: the best).
+    pub hits: Vec<IdentityHit>,
+    /// Id under which this request's template was stored (for enrolment after a review and for
+    /// the blocklist button); `None` when it was not stored.
+    pub template_id: Option<String>,
+    /// Whether the template was enrolled in the gallery (a passed check with an external reference).
+    pub enrolled: bool,
 }
