@@ -96,7 +96,7 @@ pub struct ServerConfig {
     /// see `ratelimit.rs`).
     pub rate_limit: RateLimitConfig,
     /// The operator console (`[server.console]`, docs/console.md).
-    pub console: crate::console::ConsoleConfig,
+    pub console: crate::console::config::ConsoleConfig,
 }
 
 /// Longest lifetime a challenge or a capture token may be given, seconds.
@@ -131,7 +131,7 @@ impl Default for ServerConfig {
             capture_token_ttl_secs: 600,
             sdk_dir: PathBuf::from("sdk/web"),
             rate_limit: RateLimitConfig::default(),
-            console: crate::console::ConsoleConfig::default(),
+            console: crate::console::config::ConsoleConfig::default(),
         }
     }
 }

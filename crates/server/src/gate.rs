@@ -21,7 +21,6 @@
 //! the gate only guarantees that no unauthenticated body reaches them.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, HttpBody};
@@ -30,7 +29,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use faceproof_store::Api;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::advance::AdvanceRefusal;
 use crate::auth::{AuthFailure, tenant_by_key_or_access_token, uploader_by_api_key};
@@ -51,9 +49,6 @@ pub const SMALL_JSON_LIMIT: usize = 2 * 1024 * 1024;
 /// Body limit of faceproof's own capture-token and challenge routes.
 pub const CAPTURE_JSON_LIMIT: usize = 64 * 1024;
 
-/// Budget unit: reservations are counted in KiB so the semaphore's permit count stays small.
-const UNIT: u64 = 1024;
-
 /// Which credential a route takes and whose error shapes it answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
@@ -69,37 +64,6 @@ pub enum Gate {
     AdvanceOpen,
     /// `POST /v1/capture-tokens`, `POST /v1/challenges`: API key or `X-ACCESS-TOKEN`.
     Tenant,
-}
-
-/// The service-wide budget of request body bytes held at once.
-#[derive(Debug, Clone)]
-pub struct BodyBudget {
-    units: Arc<Semaphore>,
-    total_units: u64,
-}
-
-impl BodyBudget {
-    pub fn new(max_bytes: u64) -> Self {
-        let total_units = max_bytes
-            .div_ceil(UNIT)
-            .clamp(1, Semaphore::MAX_PERMITS as u64);
-        BodyBudget {
-            units: Arc::new(Semaphore::new(total_units as usize)),
-            total_units,
-        }
-    }
-
-    /// Reserves `bytes` without waiting; `None` when the budget cannot cover them now.
-    pub fn try_reserve(&self, bytes: u64) -> Option<OwnedSemaphorePermit> {
-        let units = bytes.div_ceil(UNIT).clamp(1, self.total_units);
-        let units = u32::try_from(units).ok()?;
-        self.units.clone().try_acquire_many_owned(units).ok()
-    }
-
-    /// Bytes reserved now.
-    pub fn reserved_bytes(&self) -> u64 {
-        (self.total_units - self.units.available_permits() as u64) * UNIT
-    }
 }
 
 impl Gate {
@@ -273,7 +237,7 @@ fn strike(state: &Shared, client: Option<ClientKey>) {
         state.limiter.strike(c, Instant::now());
         // Counted with the other replicas' strikes too (off the request's path).
         let shared = state.clone();
-        tokio::spawn(async move { crate::ratelimit::share_strike(&shared, c).await });
+        tokio::spawn(async move { crate::lockouts::share_strike(&shared, c).await });
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod advance;
 pub mod analysis;
 pub mod auth;
+pub mod body_budget;
 pub mod capture;
 pub mod committed;
 pub mod config;
@@ -27,8 +28,10 @@ pub mod gallery;
 pub mod gate;
 mod health;
 mod listen;
+pub mod lockouts;
 pub mod log;
 pub mod metrics;
+mod metrics_route;
 pub mod openapi;
 pub mod pool;
 pub mod ratelimit;
@@ -195,7 +198,7 @@ pub fn routes(state: &Shared) -> Vec<Route> {
         // Operations
         route(Method::GET, "/healthz", get(health::healthz)),
         route(Method::GET, "/readyz", get(health::readyz)),
-        route(Method::GET, "/metrics", get(metrics::handler)),
+        route(Method::GET, "/metrics", get(metrics_route::handler)),
         route(Method::GET, "/openapi.json", get(openapi::document)),
         route(Method::GET, "/docs", get(openapi::page)),
     ]
@@ -217,7 +220,7 @@ pub fn router(state: Shared) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            metrics::middleware,
+            metrics_route::middleware,
         ))
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)

@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use faceproof_engine::check::Engine;
 use faceproof_store::Store;
 
+use crate::body_budget::BodyBudget;
 use crate::config::{ServerConfig, UploadLimits};
 use crate::gallery::{GalleryConfig, Replica};
-use crate::gate::BodyBudget;
 use crate::metrics::Metrics;
 use crate::pool::CheckPool;
 use crate::ratelimit::Limiter;

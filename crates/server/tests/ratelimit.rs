@@ -332,8 +332,8 @@ async fn strikes_on_two_replicas_count_together_and_the_lockout_holds_on_both() 
         with_limits(limits),
     );
     let sync = [
-        faceproof_server::ratelimit::spawn_lockout_sync(h.state.clone()).unwrap(),
-        faceproof_server::ratelimit::spawn_lockout_sync(second.clone()).unwrap(),
+        faceproof_server::lockouts::spawn_lockout_sync(h.state.clone()).unwrap(),
+        faceproof_server::lockouts::spawn_lockout_sync(second.clone()).unwrap(),
     ];
     let a = start(&h).await;
     let b = {

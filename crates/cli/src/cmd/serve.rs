@@ -92,7 +92,7 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
     }
     let gallery_refresh = state.gallery.spawn_refresh(store.clone());
     // Lockouts other replicas recorded (`[server.rate_limit] shared_lockouts`).
-    let lockout_sync = faceproof_server::ratelimit::spawn_lockout_sync(state.clone());
+    let lockout_sync = faceproof_server::lockouts::spawn_lockout_sync(state.clone());
     let retention = store.spawn_retention(store.config().purge_interval());
     let webhooks = match faceproof_server::webhooks::spawn(&state, cfg.webhooks) {
         Ok(w) => w,

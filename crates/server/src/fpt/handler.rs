@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 
-use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,28 +13,15 @@ use serde_json::json;
 
 use super::refusal::FptRefusal;
 use super::response::FptResponse;
-use super::v2::FptV2Response;
 use crate::analysis::{VideoJob, check_video};
 use crate::auth::uploader_by_api_key;
 use crate::capture::upload::{MAX_TELEMETRY_BYTES, telemetry_from_text};
 use crate::capture::{UploadChallenge, prepare};
 use crate::form::{FormError, SHORT_TEXT, read_form};
-use crate::metrics::Outcome;
 use crate::refused::{Input, Refused};
 use crate::state::Shared;
 
-const API: &str = "fpt";
-
-pub(crate) fn reply(status: StatusCode, body: &FptResponse, v2: bool) -> Response {
-    let mut resp = if v2 {
-        (status, Json(FptV2Response::from(body))).into_response()
-    } else {
-        (status, Json(body)).into_response()
-    };
-    resp.extensions_mut()
-        .insert(Outcome::new(API, body.code.clone()));
-    resp
-}
+use super::reply::{API, reply};
 
 /// `?v2_format=1` (or `true`) asks for the flat v2 layout.
 pub(crate) fn wants_v2(query: &HashMap<String, String>) -> bool {

@@ -3,6 +3,7 @@
 pub mod codes;
 mod handler;
 pub mod refusal;
+mod reply;
 pub mod response;
 pub mod v2;
 

@@ -9,7 +9,7 @@ use super::codes::{
     BUSY, INTERNAL, INVALID_CHALLENGE, INVALID_IMAGE, INVALID_TELEMETRY, INVALID_VIDEO, NO_VIDEO,
     UNAUTHORIZED, UNAVAILABLE,
 };
-use super::handler::reply;
+use super::reply::reply;
 use super::response::FptResponse;
 use crate::pool::RunError;
 use crate::refused::{Input, Refused};

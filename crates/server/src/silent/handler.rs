@@ -16,11 +16,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::json;
 
-use super::codes::SilentCode;
 use super::envelope;
 use super::media;
 use super::refusal::SilentRefusal;
-use super::response::{SilentResponse, Switches, from_verdict};
+use super::reply::{error, success};
+use super::response::{Switches, from_verdict};
 use crate::analysis::{VideoJob, check_video};
 use crate::auth::{tenant_by_api_key, uploader_by_api_key};
 use crate::capture::upload::telemetry_from_value;
@@ -30,7 +30,7 @@ use crate::refused::Refused;
 use crate::request_id::RequestId;
 use crate::state::Shared;
 
-const API: &str = "silent";
+use super::reply::API;
 
 /// The silent compare request: the seed's fields, and our extensions.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -56,40 +56,6 @@ pub(crate) struct CompareRequest {
     /// Extension: the capture SDK's telemetry (an object).
     #[schema(value_type = Option<Object>)]
     client_telemetry: Option<Value>,
-}
-
-/// The silent API's error body (the seed's three fields).
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-pub(crate) struct SilentError {
-    /// The seed's error code (1200, 2003, 2004, 2005, 4000, 4004, 4007) or ours (1401, 1429, 1500, 1503).
-    code: u32,
-    /// The code's message, then what was wrong.
-    message: String,
-    request_id: String,
-}
-
-/// An error answer: `code`, `message` (with what was wrong), `request_id`.
-pub(crate) fn error(c: SilentCode, detail: Option<&str>, request_id: &str) -> Response {
-    let message = match detail {
-        Some(d) => format!("{}: {d}", c.message),
-        None => c.message.to_owned(),
-    };
-    let body = SilentError {
-        code: c.code,
-        message,
-        request_id: request_id.to_owned(),
-    };
-    let mut resp = (c.status, Json(body)).into_response();
-    resp.extensions_mut()
-        .insert(Outcome::new(API, c.code.to_string()));
-    resp
-}
-
-fn success(body: &SilentResponse) -> Response {
-    let mut resp = (StatusCode::OK, Json(body)).into_response();
-    resp.extensions_mut()
-        .insert(Outcome::new(API, body.code.to_string()));
-    resp
 }
 
 pub async fn video_compare(

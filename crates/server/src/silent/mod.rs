@@ -6,12 +6,14 @@ pub mod envelope;
 mod handler;
 pub mod media;
 pub mod refusal;
+mod reply;
 pub mod response;
 mod thresholds;
 
-pub(crate) use handler::{CompareRequest, SilentError};
+pub(crate) use handler::CompareRequest;
 pub use handler::{public_key, video_compare};
 pub use refusal::SilentRefusal;
+pub(crate) use reply::SilentError;
 pub use thresholds::thresholds;
 
 #[cfg(test)]

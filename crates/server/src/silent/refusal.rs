@@ -8,7 +8,7 @@ use super::codes::{
     UNAVAILABLE, media_code,
 };
 use super::envelope::EnvelopeError;
-use super::handler::error;
+use super::reply::error;
 use crate::pool::RunError;
 use crate::refused::Refused;
 
