@@ -114,7 +114,8 @@ pub fn decode_video(
     let mut full = Vec::new();
     let mut used: u64 = 0;
     let limit = limits.max_output_bytes;
-    let summary = decode_impl(bytes, plan, limits, Some(limit), |role, frame| {
+    let demuxed = demux_video(bytes, limits)?;
+    let summary = decode_demuxed(demuxed, plan, limits, Some(limit), |role, frame| {
         used += frame.image.as_raw().len() as u64;
         if used > limit {
             return Err(MediaError::OutputTooLarge { bytes: used, limit });
@@ -147,7 +148,7 @@ pub fn decode_video_with<F>(
 where
     F: FnMut(FrameRole, Frame) -> Result<(), MediaError>,
 {
-    decode_impl(bytes, plan, limits, None, sink)
+    demux_video(bytes, limits)?.decode_with(plan, limits, sink)
 }
 
 fn deadline(limits: &Limits) -> Instant {
@@ -778,25 +779,6 @@ impl Selection {
         }
         false
     }
-}
-
-fn decode_impl<F>(
-    bytes: &[u8],
-    plan: &SamplingPlan,
-    limits: &Limits,
-    output_limit: Option<u64>,
-    sink: F,
-) -> Result<VideoSummary, MediaError>
-where
-    F: FnMut(FrameRole, Frame) -> Result<(), MediaError>,
-{
-    decode_demuxed(
-        demux_video(bytes, limits)?,
-        plan,
-        limits,
-        output_limit,
-        sink,
-    )
 }
 
 fn decode_demuxed<F>(
