@@ -10,7 +10,7 @@ use super::frames::Track;
 use super::observation::openness;
 use super::verdict::BestFrame;
 use crate::math::stats;
-use crate::signals::screen::measure_screen_cues;
+use crate::signals::screen::measure_moire_and_glare;
 use faceproof_vision::{AnalyzeOptions, Face, Range, Vision, VisionError, largest};
 use image::RgbImage;
 use std::time::Instant;
@@ -152,13 +152,8 @@ fn measure(
         return Ok(None);
     };
     let screen = face_crop(img, &face)
-        .and_then(|crop| measure_screen_cues(&crop, &signals.screen).ok())
-        .map(|cues| {
-            (
-                cues.spectrum.peak_to_ring_median,
-                cues.specular.highlight_fraction,
-            )
-        });
+        .and_then(|crop| measure_moire_and_glare(&crop, &signals.screen).ok())
+        .map(|(spectrum, specular)| (spectrum.peak_to_ring_median, specular.highlight_fraction));
     Ok(Some(Measured {
         analysed: Analysed {
             candidate: i,

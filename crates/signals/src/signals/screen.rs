@@ -141,20 +141,34 @@ pub fn measure_screen_cues(
     crop: &RgbImage,
     config: &ScreenConfig,
 ) -> Result<ScreenReport, SignalError> {
+    check_crop(crop, config)?;
+    Ok(ScreenReport {
+        spectrum: spectrum_cues(crop, config),
+        colour: colour_cues(crop, config),
+        specular: specular_cues(crop, config),
+    })
+}
+
+/// The moire and glare cues alone, the two the liveness fusion reads: the same values as
+/// [`measure_screen_cues`] gives, without the colour statistics (a third of its cost).
+pub fn measure_moire_and_glare(
+    crop: &RgbImage,
+    config: &ScreenConfig,
+) -> Result<(SpectrumCues, SpecularCues), SignalError> {
+    check_crop(crop, config)?;
+    Ok((spectrum_cues(crop, config), specular_cues(crop, config)))
+}
+
+fn check_crop(crop: &RgbImage, config: &ScreenConfig) -> Result<(), SignalError> {
     let (w, h) = crop.dimensions();
-    let side = w.min(h);
-    if side < config.min_fft_size.max(2) {
+    if w.min(h) < config.min_fft_size.max(2) {
         return Err(SignalError::CropTooSmall {
             width: w,
             height: h,
             need: config.min_fft_size,
         });
     }
-    Ok(ScreenReport {
-        spectrum: spectrum_cues(crop, config),
-        colour: colour_cues(crop, config),
-        specular: specular_cues(crop, config),
-    })
+    Ok(())
 }
 
 fn spectrum_cues(crop: &RgbImage, config: &ScreenConfig) -> SpectrumCues {
@@ -421,6 +435,12 @@ mod tests {
         );
         assert!(screen.peak_energy_fraction > 0.5);
         assert!(screen.high_frequency_energy_ratio > 2.0 * live.high_frequency_energy_ratio);
+        // The engine's cheaper call gives the same moire and glare cues as the full report.
+        let gridded = to_image(w, h, &with_grid(w, &face, 6.0));
+        let full = measure_screen_cues(&gridded, &config).unwrap();
+        let (spectrum, specular) = measure_moire_and_glare(&gridded, &config).unwrap();
+        assert_eq!((spectrum, specular), (full.spectrum, full.specular));
+        assert!(measure_moire_and_glare(&RgbImage::new(40, 300), &config).is_err());
     }
 
     #[test]
