@@ -255,9 +255,10 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
             .analyze(&frame.image, &per_frame)
             .map_err(|e| e.to_string())?;
     }
+    // As the check's candidates (`engine/src/check/best.rs`): MiniFASNet, no DTN.
     let candidate = AnalyzeOptions {
         iris: false,
-        antispoof: true,
+        antispoof: false,
         minifas: true,
         refine_mesh: true,
         ..per_frame

@@ -29,8 +29,11 @@ pub struct Args {
     pub vision: VisionArgs,
 }
 
-/// Loads the engine from an optional `faceproof.toml` (`[engine]`, `[vision]`, `[limits]`), the
-/// command line's vision flags overriding the file's `[vision]`: the service's own construction.
+/// Loads the engine of the video commands (check, eval, calibrate, bench check) from an optional
+/// `faceproof.toml` (`[engine]`, `[vision]`, `[limits]`), the command line's vision flags
+/// overriding the file's `[vision]`: the service's own construction, less the DTN anti-spoofing
+/// model, which only the ADVANCE far / near stills run (a video check never does: it would cost
+/// every start-up its session).
 pub fn load_engine(
     vision: &VisionArgs,
     config: Option<&PathBuf>,
@@ -38,7 +41,9 @@ pub fn load_engine(
 ) -> Result<Engine, ExitCode> {
     let cfg = FileConfig::load(config.map(PathBuf::as_path))
         .map_err(|e| out.error("invalid_config", &e))?;
-    Engine::load(cfg.engine, &vision.apply(cfg.vision), cfg.limits)
+    let mut vision_cfg = vision.apply(cfg.vision);
+    vision_cfg.antispoof.enabled = false;
+    Engine::load(cfg.engine, &vision_cfg, cfg.limits)
         .map_err(|e| out.error("model_failure", &e.to_string()))
 }
 
