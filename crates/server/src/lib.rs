@@ -36,6 +36,7 @@ pub mod openapi;
 pub mod pool;
 pub mod ratelimit;
 pub mod refused;
+pub mod replicas;
 pub mod request_id;
 mod shutdown;
 pub mod silent;

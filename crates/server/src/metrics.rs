@@ -102,6 +102,8 @@ pub struct RateLimitCounters {
     pub lockout: AtomicU64,
     /// Strikes (failed authentications, failed checks when counted) toward a cool-down.
     pub strikes: AtomicU64,
+    /// Replicas the rates are split over (`shared_rates`; 1 when off or not yet counted).
+    pub replicas: AtomicU64,
 }
 
 impl RateLimitCounters {
@@ -118,6 +120,13 @@ impl RateLimitCounters {
 }
 
 impl Metrics {
+    /// The replica count the rates were last split over.
+    pub fn set_replicas(&self, n: u32) {
+        self.rate_limited
+            .replicas
+            .store(u64::from(n), Ordering::Relaxed);
+    }
+
     pub fn record_request(&self, api: &'static str, code: &str, secs: f64) {
         let mut m = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         *m.requests.entry((api, code.to_owned())).or_default() += 1;
@@ -284,6 +293,16 @@ impl Metrics {
             out,
             "faceproof_rate_limited_strikes_total {}",
             get(&r.strikes)
+        );
+        out.push_str(
+            "# HELP faceproof_rate_limit_replicas Replicas this one splits the request rates over \
+             (shared_rates; 1 when off).\n",
+        );
+        out.push_str("# TYPE faceproof_rate_limit_replicas gauge\n");
+        let _ = writeln!(
+            out,
+            "faceproof_rate_limit_replicas {}",
+            get(&r.replicas).max(1)
         );
     }
 }

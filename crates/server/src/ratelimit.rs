@@ -12,10 +12,13 @@
 //!   `trusted_proxies`, the right-most address of `X-Forwarded-For` that is not itself a trusted
 //!   proxy. IPv6 clients are counted per /64 (one host gets a whole /64).
 //!
-//! Buckets are in memory, per replica: with N replicas behind a balancer, a client gets up to N
-//! times the rates. Strikes and lockouts are also shared through the store (`shared_lockouts`,
-//! on by default): each strike is recorded there, the strikes of all replicas count together, and
-//! a lockout any replica records is read by every other within `lockout_sync_ms`
+//! Buckets are in memory, per replica, each holding its share of the rates: with `shared_rates`
+//! (on by default), a replica counts the replicas serving through the store's heartbeats
+//! (`crate::replicas`) and takes 1/N of each rate and burst, so N replicas behind a balancer that
+//! spreads requests evenly let a client through at about the configured rate (no write per
+//! request). Strikes and lockouts are shared through the store (`shared_lockouts`, on by
+//! default): each strike is recorded there, the strikes of all replicas count together, and a
+//! lockout any replica records is read by every other within `lockout_sync_ms`
 //! (`crate::lockouts`). The local count stays too, so a replica locks out on its own strikes
 //! even when the store is slow or down.
 
@@ -66,6 +69,15 @@ pub struct RateLimitConfig {
     pub shared_lockouts: bool,
     /// How often a replica reads the lockouts other replicas recorded, milliseconds.
     pub lockout_sync_ms: u64,
+    /// Split the tenant and client rates and bursts evenly over the replicas serving (counted
+    /// through the store's heartbeats), so N replicas behind a balancer that spreads requests
+    /// evenly let a client through at the configured rate, not N times it. Off: each replica
+    /// applies the full rates (the right choice behind a balancer that pins a client to one
+    /// replica).
+    pub shared_rates: bool,
+    /// How often a replica says it is alive and counts the others, milliseconds; a replica
+    /// silent for three of these is no longer counted.
+    pub replica_heartbeat_ms: u64,
 }
 
 impl Default for RateLimitConfig {
@@ -84,6 +96,8 @@ impl Default for RateLimitConfig {
             max_tracked: 100_000,
             shared_lockouts: true,
             lockout_sync_ms: 1000,
+            shared_rates: true,
+            replica_heartbeat_ms: 2000,
         }
     }
 }
@@ -246,6 +260,9 @@ struct Bucket {
 /// Token buckets keyed by `K`.
 struct Buckets<K> {
     map: HashMap<K, Bucket>,
+    /// The configured rate and burst, for the whole service.
+    configured: (f64, f64),
+    /// This replica's share of them: the configured values over the replicas serving.
     rate: f64,
     burst: f64,
     max: usize,
@@ -253,12 +270,24 @@ struct Buckets<K> {
 
 impl<K: Eq + Hash + Clone> Buckets<K> {
     fn new(rate: f64, burst: f64, max: usize) -> Self {
-        Buckets {
+        let mut b = Buckets {
             map: HashMap::new(),
-            rate: rate.max(1e-6),
-            burst: burst.max(1.0),
+            configured: (rate, burst),
+            rate: 0.0,
+            burst: 0.0,
             max: max.max(1),
-        }
+        };
+        b.share(1);
+        b
+    }
+
+    /// Takes `1 / replicas` of the configured rate and burst (at least one request of burst, so
+    /// a client is never refused outright). Buckets fuller than the new burst are clamped on
+    /// their next use.
+    fn share(&mut self, replicas: u32) {
+        let n = f64::from(replicas.max(1));
+        self.rate = (self.configured.0 / n).max(1e-6);
+        self.burst = (self.configured.1 / n).max(1.0);
     }
 
     /// Takes a token for `key`, or says how long until one is back.
@@ -336,6 +365,14 @@ impl Limiter {
 
     pub fn config(&self) -> &RateLimitConfig {
         &self.cfg
+    }
+
+    /// Splits the tenant and client rates and bursts over `replicas` replicas serving behind one
+    /// balancer (`shared_rates`, kept by `crate::replicas`): with the balancer spreading a
+    /// client's requests over them, all replicas together let it through at the configured rate.
+    pub fn share_among(&self, replicas: u32) {
+        lock(&self.tenants).share(replicas);
+        lock(&self.clients).share(replicas);
     }
 
     /// Before anything else: is the client locked out, is its bucket empty?

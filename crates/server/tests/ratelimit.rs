@@ -380,3 +380,85 @@ async fn strikes_on_two_replicas_count_together_and_the_lockout_holds_on_both() 
         s.abort();
     }
 }
+
+/// Two replicas on one store with `shared_rates`: each counts the other through its heartbeats
+/// and takes half of the client's burst, so a client alternating between them gets the
+/// configured burst in all, not twice it. When one stops, the other takes the whole rate again.
+#[tokio::test]
+async fn two_replicas_split_a_clients_burst_and_one_takes_it_back_when_the_other_stops() {
+    let limits = RateLimitConfig {
+        client_burst: 4.0,
+        client_per_second: 0.01,
+        // Strikes would lock the client out first: this test is about the buckets.
+        lockout_after_failures: 0,
+        replica_heartbeat_ms: 100,
+        ..RateLimitConfig::default()
+    };
+    let h = Harness::with(with_limits(limits.clone())).await;
+    let second = faceproof_server::AppState::new(
+        h.state.engine.clone(),
+        h.store.clone(),
+        with_limits(limits),
+    );
+    let share_a = faceproof_server::replicas::spawn_rate_share(h.state.clone())
+        .await
+        .unwrap();
+    let share_b = faceproof_server::replicas::spawn_rate_share(second.clone())
+        .await
+        .unwrap();
+    let a = start(&h).await;
+    let b = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(faceproof_server::serve(second.clone(), listener, async {
+            let _ = rx.await;
+        }));
+        Server {
+            addr,
+            stop: Some(stop),
+        }
+    };
+    // Both replicas count two within a few heartbeats.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for s in [&a, &b] {
+        while !metrics(s.addr)
+            .await
+            .contains("faceproof_rate_limit_replicas 2")
+        {
+            assert!(Instant::now() < deadline, "{} never counted 2", s.addr);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let url = |s: &Server| format!("http://{}/vision/ekyc/liveness", s.addr);
+    let c = client("127.0.0.6");
+    // Half the burst each: two requests on each replica reach the gate's credential check (401),
+    // the fifth in all is refused by the client's bucket (429), on either replica.
+    for (i, s) in [&a, &b, &a, &b].into_iter().enumerate() {
+        let r = post(&c, url(s), &[("api-key", "fpk_wrong")], "{}").await;
+        assert_eq!(r.status, 401, "request {i}: {}", r.body);
+    }
+    for s in [&a, &b] {
+        let r = post(&c, url(s), &[("api-key", "fpk_wrong")], "{}").await;
+        assert_eq!(r.status, 429, "{}", r.body);
+        assert!(r.retry_after.is_some());
+    }
+    // Replica b leaves: a counts one again and a new client gets the whole burst there.
+    share_b.stop().await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !metrics(a.addr)
+        .await
+        .contains("faceproof_rate_limit_replicas 1")
+    {
+        assert!(Instant::now() < deadline, "a never went back to 1");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fresh = client("127.0.0.7");
+    for i in 0..4 {
+        let r = post(&fresh, url(&a), &[("api-key", "fpk_wrong")], "{}").await;
+        assert_eq!(r.status, 401, "request {i}: {}", r.body);
+    }
+    let r = post(&fresh, url(&a), &[("api-key", "fpk_wrong")], "{}").await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    share_a.stop().await;
+}

@@ -58,6 +58,11 @@ fn migrations() -> Vec<Migration> {
             "lockouts",
             include_str!("../migrations/0007_lockouts.sql"),
         ),
+        m(
+            8,
+            "replicas",
+            include_str!("../migrations/0008_replicas.sql"),
+        ),
     ]
 }
 

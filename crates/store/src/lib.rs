@@ -33,6 +33,7 @@ mod metadata;
 mod objects;
 mod operators;
 mod replay;
+mod replicas;
 mod retention;
 mod sessions;
 mod signed;

@@ -93,6 +93,8 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
     let gallery_refresh = state.gallery.spawn_refresh(store.clone());
     // Lockouts other replicas recorded (`[server.rate_limit] shared_lockouts`).
     let lockout_sync = faceproof_server::lockouts::spawn_lockout_sync(state.clone());
+    // This replica's share of the request rates (`[server.rate_limit] shared_rates`).
+    let rate_share = faceproof_server::replicas::spawn_rate_share(state.clone()).await;
     let retention = store.spawn_retention(store.config().purge_interval());
     let webhooks = match faceproof_server::webhooks::spawn(&state, cfg.webhooks) {
         Ok(w) => w,
@@ -111,6 +113,9 @@ async fn serve(cfg: FileConfig, demo: bool, out: &Output) -> ExitCode {
     gallery_refresh.abort();
     if let Some(l) = lockout_sync {
         l.abort();
+    }
+    if let Some(r) = rate_share {
+        r.stop().await;
     }
     store.close().await;
     match served {

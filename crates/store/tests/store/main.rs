@@ -7,6 +7,7 @@ mod common;
 mod console;
 mod grants;
 mod replay;
+mod replicas;
 mod retention;
 mod sessions;
 mod signed;

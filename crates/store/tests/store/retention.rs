@@ -189,7 +189,7 @@ async fn migrations_are_idempotent() {
             .await
             .unwrap();
     assert_eq!(applied, migration_count() as i64);
-    assert_eq!(migration_count(), 7);
+    assert_eq!(migration_count(), 8);
 }
 
 #[test]
