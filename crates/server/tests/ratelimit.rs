@@ -27,10 +27,15 @@ impl Drop for Server {
 }
 
 async fn start(h: &Harness) -> Server {
+    serve(h.state.clone()).await
+}
+
+/// One replica's state served on a loopback port until the `Server` is dropped.
+async fn serve(state: faceproof_server::Shared) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(faceproof_server::serve(h.state.clone(), listener, async {
+    tokio::spawn(faceproof_server::serve(state, listener, async {
         let _ = rx.await;
     }));
     Server {
@@ -336,18 +341,7 @@ async fn strikes_on_two_replicas_count_together_and_the_lockout_holds_on_both() 
         faceproof_server::lockouts::spawn_lockout_sync(second.clone()).unwrap(),
     ];
     let a = start(&h).await;
-    let b = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(faceproof_server::serve(second.clone(), listener, async {
-            let _ = rx.await;
-        }));
-        Server {
-            addr,
-            stop: Some(stop),
-        }
-    };
+    let b = serve(second.clone()).await;
     let url = |s: &Server| format!("http://{}/vision/ekyc/liveness", s.addr);
     let attacker = client("127.0.0.4");
     for (i, s) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
@@ -407,18 +401,7 @@ async fn two_replicas_split_a_clients_burst_and_one_takes_it_back_when_the_other
         .await
         .unwrap();
     let a = start(&h).await;
-    let b = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(faceproof_server::serve(second.clone(), listener, async {
-            let _ = rx.await;
-        }));
-        Server {
-            addr,
-            stop: Some(stop),
-        }
-    };
+    let b = serve(second.clone()).await;
     // Both replicas count two within a few heartbeats.
     let deadline = Instant::now() + Duration::from_secs(5);
     for s in [&a, &b] {
