@@ -17,11 +17,13 @@ models: setup
 
 # The service, the web capture SDK it serves at /sdk/ and /demo/ (sdk/web/dist, built from the
 # lockfile by scripts/sdk.sh, which also installs Debian's chromium for the browser tests) and the
-# operator console at /console/ (console/dist, scripts/console.sh).
+# operator console at /console/ (console/dist, scripts/console.sh) and the interactive API reference
+# at /docs (Swagger UI's files from the lockfile, apidocs/dist, scripts/apidocs.sh).
 build: setup
 	cargo build $(CARGO_FLAGS) --bin faceproof
 	bash scripts/sdk.sh
 	bash scripts/console.sh
+	bash scripts/apidocs.sh
 
 # `run` starts the HTTP service on the embedded default (SQLite + artefacts under $FACEPROOF_HOME) on
 # 127.0.0.1:8080; the first start creates the demo tenant and prints its credentials.

@@ -195,3 +195,20 @@ test("Vietnamese: the language switch relabels the app", async () => {
   await noSeriousViolations("list vi");
   await shot(page, "sessions-vi");
 });
+
+test("the API reference at /docs is Swagger UI over /openapi.json, from the service itself", async () => {
+  const { page } = b;
+  const elsewhere = [];
+  page.on("request", (r) => {
+    if (!r.url().startsWith(server.base)) elsewhere.push(r.url());
+  });
+  await page.goto(`${server.base}/docs`);
+  // Every route of the document, with the seeds' samples: the FPT liveness operation is one.
+  await page.locator(".opblock-summary-path", { hasText: "/vision/ekyc/liveness" }).first().waitFor();
+  const operations = await page.locator(".opblock").count();
+  const doc = await (await fetch(`${server.base}/openapi.json`)).json();
+  const documented = Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0);
+  assert.equal(operations, documented);
+  assert.deepEqual(elsewhere, [], "nothing loaded from another origin");
+  await shot(page, "apidocs");
+});

@@ -92,6 +92,10 @@ pub struct ServerConfig {
     /// The web SDK's folder: `/sdk/` serves `<sdk_dir>/dist/`, `/demo/` serves
     /// `<sdk_dir>/dist/demo/`. Relative to the working directory. A missing folder answers 404.
     pub sdk_dir: PathBuf,
+    /// The interactive API reference's folder: `/docs` serves `<apidocs_dir>/dist/index.html`
+    /// (Swagger UI over `/openapi.json`, built by `scripts/apidocs.sh`) and `/docs/` its files.
+    /// Relative to the working directory. Not built: `/docs` is the small page inside the binary.
+    pub apidocs_dir: PathBuf,
     /// Per-tenant and per-client request rates and the failure lockout (`[server.rate_limit]`,
     /// see `ratelimit.rs`).
     pub rate_limit: RateLimitConfig,
@@ -130,6 +134,7 @@ impl Default for ServerConfig {
             challenge_ttl_secs: 180,
             capture_token_ttl_secs: 600,
             sdk_dir: PathBuf::from("sdk/web"),
+            apidocs_dir: PathBuf::from("apidocs"),
             rate_limit: RateLimitConfig::default(),
             console: crate::console::config::ConsoleConfig::default(),
         }

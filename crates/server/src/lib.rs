@@ -201,7 +201,8 @@ pub fn routes(state: &Shared) -> Vec<Route> {
         route(Method::GET, "/readyz", get(health::readyz)),
         route(Method::GET, "/metrics", get(metrics_route::handler)),
         route(Method::GET, "/openapi.json", get(openapi::document)),
-        route(Method::GET, "/docs", get(openapi::page)),
+        route(Method::GET, "/docs", get(static_files::docs)),
+        route(Method::GET, "/docs/{*path}", get(static_files::docs_file)),
     ]
 }
 

@@ -3,7 +3,9 @@
 //! - `GET /sdk/{*path}` from `<sdk_dir>/dist/`;
 //! - `GET /demo/` (its `index.html`) and `GET /demo/{*path}` from `<sdk_dir>/dist/demo/`;
 //! - `GET /sdk/models/blazeface_short.onnx`: the model pack's own detector file, the one the
-//!   engine loaded, so the browser's guidance and the server run the same model.
+//!   engine loaded, so the browser's guidance and the server run the same model;
+//! - `GET /docs` and `GET /docs/{*path}`: the API reference (Swagger UI's files) from
+//!   `<apidocs_dir>/dist/`, or the page inside the binary when that is not built.
 //!
 //! Paths are checked segment by segment (no `..`, `.`, dot-files, backslashes or NULs) and the
 //! resolved file must lie inside its root, symlinks included. A missing folder or file is a 404
@@ -191,6 +193,33 @@ pub async fn demo_index(State(state): State<Shared>, headers: HeaderMap) -> Resp
 /// `GET /demo`: to `/demo/`, so the page's relative links resolve inside it.
 pub async fn demo_redirect() -> Redirect {
     Redirect::permanent("/demo/")
+}
+
+fn apidocs_root(state: &Shared) -> PathBuf {
+    state.cfg.apidocs_dir.join("dist")
+}
+
+/// `GET /docs`: Swagger UI's page over `/openapi.json` when `scripts/apidocs.sh` built it, else
+/// the small reference page inside the binary (a service started without Node still has one).
+pub async fn docs(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let root = apidocs_root(&state);
+    if tokio::fs::metadata(root.join("index.html"))
+        .await
+        .is_ok_and(|m| m.is_file())
+    {
+        serve_file(&root, "index.html", &headers).await
+    } else {
+        crate::openapi::page().await.into_response()
+    }
+}
+
+/// `GET /docs/{*path}`: the API reference's files (Swagger UI's script and style, our start-up).
+pub async fn docs_file(
+    State(state): State<Shared>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve_file(&apidocs_root(&state), &path, &headers).await
 }
 
 #[cfg(test)]

@@ -203,3 +203,45 @@ fn examples_are_real_answers() {
     );
     assert_eq!(schemas["SilentResponse"]["example"]["code"], 1000);
 }
+
+/// With the API reference built (`scripts/apidocs.sh`), `/docs` is its page and `/docs/` its
+/// files, inside the folder only; without it, the page inside the binary (above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docs_serves_the_built_reference_and_only_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>built reference</title>",
+    )
+    .unwrap();
+    std::fs::write(dist.join("swagger-ui.css"), "body{}").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside dist").unwrap();
+    let h = Harness::with(faceproof_server::ServerConfig {
+        apidocs_dir: dir.path().to_path_buf(),
+        ..faceproof_server::ServerConfig::default()
+    })
+    .await;
+    let get = |path: &str| Request::get(path).body(Body::empty()).unwrap();
+    let (s, html, headers) = h.send_raw(get("/docs")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(String::from_utf8(html).unwrap().contains("built reference"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let (s, css, headers) = h.send_raw(get("/docs/swagger-ui.css")).await;
+    assert_eq!((s, css.as_slice()), (StatusCode::OK, b"body{}".as_slice()));
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    for path in [
+        "/docs/../secret.txt",
+        "/docs/%2e%2e/secret.txt",
+        "/docs/missing.js",
+    ] {
+        let (s, _, _) = h.send_raw(get(path)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+    }
+}

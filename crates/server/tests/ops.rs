@@ -158,6 +158,7 @@ async fn openapi_document_matches_the_router() {
         "GET /metrics",
         "GET /openapi.json",
         "GET /docs",
+        "GET /docs/{path}",
         "POST /v1/capture-tokens",
         "POST /v1/challenges",
         "GET /v1/capture/context",

@@ -1,8 +1,9 @@
 //! `GET /openapi.json`, generated from the code (utoipa): the request and answer schemas are
 //! derived from the very types the handlers parse and serialise, so the document cannot drift
 //! from the wire; the operations are declared in `paths.rs`, one per entry of
-//! [`crate::routes`] (a test checks both lists are the same). `GET /docs` is a small
-//! interactive page (`docs.html`, served from the binary: no CDN) that reads the document.
+//! [`crate::routes`] (a test checks both lists are the same). `GET /docs` is Swagger UI over the
+//! document (`apidocs/`, served by `static_files`); [`page`] (`docs.html`, inside the binary) is
+//! its stand-in when that folder is not built.
 
 pub(crate) mod examples;
 mod paths;
@@ -65,6 +66,7 @@ impl utoipa::Modify for Credentials {
         paths::metrics,
         paths::openapi_json,
         paths::docs,
+        paths::docs_file,
     ),
     components(schemas(
         crate::fpt::response::FptResponse,

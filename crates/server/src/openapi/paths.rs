@@ -230,5 +230,11 @@ pub fn metrics() {}
 pub fn openapi_json() {}
 
 #[utoipa::path(get, path = "/docs", tag = "ops", summary = "Interactive reference of this document",
+    description = "Swagger UI over this document when the service's apidocs folder is built (scripts/apidocs.sh), else a small page inside the binary.",
     responses((status = 200, description = "HTML")))]
 pub fn docs() {}
+
+#[utoipa::path(get, path = "/docs/{path}", tag = "ops", summary = "The interactive reference's files",
+    params(("path" = String, Path, description = "A file under the apidocs folder's dist/")),
+    responses((status = 200, description = "The file"), (status = 404, description = "FILE_NOT_FOUND")))]
+pub fn docs_file() {}
