@@ -8,14 +8,6 @@ use std::time::Duration;
 
 use crate::state::Shared;
 
-/// A replica's id in the count: random per process start, so a restarted replica is new and its
-/// old entry falls out once silent.
-fn replica_id() -> String {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).expect("the operating system's random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// What a replica's heartbeat task leaves behind: stop it with [`RateShare::stop`], which also
 /// takes the replica out of the count at once.
 pub struct RateShare {
@@ -42,7 +34,8 @@ pub async fn spawn_rate_share(state: Shared) -> Option<RateShare> {
     if !(cfg.enabled && cfg.shared_rates) {
         return None;
     }
-    let id = replica_id();
+    // Random per process start: a restarted replica is new, its old entry falls out once silent.
+    let id = crate::request_id::new_id();
     let every = Duration::from_millis(cfg.replica_heartbeat_ms.max(10));
     let stale_ms = i64::try_from(every.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
     beat(&state, &id, stale_ms).await;

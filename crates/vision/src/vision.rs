@@ -183,18 +183,12 @@ impl Vision {
         let mesh = Mesh::new(loaded(mesh)?)?;
         let iris = Iris::new(loaded(iris)?, cfg.iris.roi_scale)?;
         let embedder = Embedder::new(loaded(embedder)?, cfg.embedder)?;
-        let antispoof = match antispoof {
-            Some(m) => Some(AntiSpoof::new(m?, cfg.antispoof.crop_scale)?),
-            None => None,
-        };
-        let minifas = match minifas {
-            Some(m) => Some(MiniFas::new(
-                m?,
-                cfg.minifas.crop_scale,
-                cfg.minifas.channels,
-            )?),
-            None => None,
-        };
+        let antispoof = antispoof
+            .map(|m| AntiSpoof::new(m?, cfg.antispoof.crop_scale))
+            .transpose()?;
+        let minifas = minifas
+            .map(|m| MiniFas::new(m?, cfg.minifas.crop_scale, cfg.minifas.channels))
+            .transpose()?;
         Ok(Vision {
             cfg: cfg.clone(),
             short,

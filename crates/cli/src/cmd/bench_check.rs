@@ -242,18 +242,19 @@ fn floor(engine: &Engine, video: &[u8], id: &[u8]) -> Result<Floor, String> {
 
     let vision = engine.vision();
     let t1 = Instant::now();
-    let per_frame = AnalyzeOptions {
-        range: Range::Short,
-        iris: true,
-        antispoof: false,
-        minifas: false,
-        embedding: false,
-        refine_mesh: false,
-    };
+    // As the check's frames (`engine/src/check/frames.rs`): detector and mesh on every face, the
+    // iris on the larger eye of the largest one.
+    let per_frame = AnalyzeOptions::MESH_ONLY;
     for frame in &decoded.analysis {
-        vision
+        let faces = vision
             .analyze(&frame.image, &per_frame)
             .map_err(|e| e.to_string())?;
+        if let Some(face) = largest(&faces) {
+            vision
+                .iris_model()
+                .run_larger(&frame.image, &face.mesh)
+                .map_err(|e| e.to_string())?;
+        }
     }
     // As the check's candidates (`engine/src/check/best.rs`): MiniFASNet, no DTN.
     let candidate = AnalyzeOptions {

@@ -104,10 +104,13 @@ pub(super) fn check(engine: &Engine, req: &FarNearRequest<'_>) -> Result<Verdict
             .map_err(|error| CheckError::CaptureImage { which, error })
     };
     let (far_img, near_img) = (decode(Shot::Far, req.far)?, decode(Shot::Near, req.near)?);
-    // A clip is refused up front even when the stills leave nothing for it to add.
-    if let Some(clip) = req.clip {
-        faceproof_media::probe_video(clip, engine.limits()).map_err(CheckError::Video)?;
-    }
+    // A clip is refused up front even when the stills leave nothing for it to add; its demuxing
+    // pass is kept for the clip's own check below.
+    let clip_video = req
+        .clip
+        .map(|clip| faceproof_media::demux_video(clip, engine.limits()))
+        .transpose()
+        .map_err(CheckError::Video)?;
     times.decode_ms = ms_since(start);
 
     let t = Instant::now();
@@ -178,12 +181,16 @@ pub(super) fn check(engine: &Engine, req: &FarNearRequest<'_>) -> Result<Verdict
     }
     times.signals_ms = ms_since(t);
 
-    let clip = match (req.clip, cfg.use_clip) {
-        (Some(bytes), true) if both.is_some() => Some(engine.check(&CheckRequest {
-            encode_best_frame: false,
-            challenge: req.challenge,
-            ..CheckRequest::video(bytes)
-        })?),
+    let clip = match (req.clip.zip(clip_video), cfg.use_clip) {
+        (Some((bytes, video)), true) if both.is_some() => Some(super::selfie::check_demuxed(
+            engine,
+            &CheckRequest {
+                encode_best_frame: false,
+                challenge: req.challenge,
+                ..CheckRequest::video(bytes)
+            },
+            Ok(video),
+        )?),
         _ => None,
     };
 

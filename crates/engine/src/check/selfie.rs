@@ -8,9 +8,9 @@ use super::frames::{self, Track, TrackError};
 use super::fusion::{self, Fused};
 use super::matching;
 use super::rules::{self, reason};
-use super::verdict::FaceTemplate;
 use super::verdict::{
-    AttackType, Deepfake, Liveness, MediaFacts, Reason, ReasonCode, Severity, StageTimes, Verdict,
+    AttackType, Deepfake, FaceTemplate, Liveness, MediaFacts, Reason, ReasonCode, Severity,
+    StageTimes, Verdict,
 };
 use super::{CheckError, CheckRequest, Engine, ms_since};
 use crate::math::stats;
@@ -18,17 +18,32 @@ use faceproof_media::{MediaError, Warning};
 use std::time::Instant;
 
 pub(super) fn check(engine: &Engine, req: &CheckRequest<'_>) -> Result<Verdict, CheckError> {
+    // Validation first, in the order a refusal is reported: the video's container (its one
+    // demuxing pass, kept for the decode), then the ID photo's header (a refused photo costs
+    // milliseconds, not the video's analysis).
+    check_demuxed(
+        engine,
+        req,
+        faceproof_media::demux_video(req.video, &engine.limits),
+    )
+}
+
+/// [`check`] of `req.video` already demuxed (or refused) by the caller: the far / near path
+/// validates its clip before the stills and hands the same demux here.
+pub(super) fn check_demuxed(
+    engine: &Engine,
+    req: &CheckRequest<'_>,
+    demuxed: Result<faceproof_media::DemuxedVideo, MediaError>,
+) -> Result<Verdict, CheckError> {
     let started = Instant::now();
     let cfg = &engine.cfg;
     // A challenge's steps must all fall inside the analysed window.
     let sampling = challenge::sampling(&cfg.sampling, req.challenge);
-    // Validation first, in the order a refusal is reported: the video's container, then the ID
-    // photo's header (a refused photo costs milliseconds, not the video's analysis).
-    let probed = faceproof_media::demux_video(req.video, &engine.limits).map_err(TrackError::Media);
-    if let (Ok(_), Some(photo)) = (&probed, req.id_photo) {
+    let demuxed = demuxed.map_err(TrackError::Media);
+    if let (Ok(_), Some(photo)) = (&demuxed, req.id_photo) {
         faceproof_media::probe_image(photo, &engine.limits).map_err(CheckError::IdPhoto)?;
     }
-    let (track, mut doc) = track_and_document(engine, req, &sampling, probed);
+    let (track, mut doc) = track_and_document(engine, req, &sampling, demuxed);
     let track = match track {
         Ok(t) => t,
         Err(TrackError::Media(MediaError::TooShort { seconds, min })) => {
@@ -173,14 +188,14 @@ fn track_and_document(
     engine: &Engine,
     req: &CheckRequest<'_>,
     sampling: &super::config::SamplingConfig,
-    probed: Result<faceproof_media::DemuxedVideo, TrackError>,
+    demuxed: Result<faceproof_media::DemuxedVideo, TrackError>,
 ) -> (
     Result<Track, TrackError>,
     Option<Result<document::Document, CheckError>>,
 ) {
     let cfg = &engine.cfg;
     std::thread::scope(|scope| {
-        let photo = req.id_photo.filter(|_| probed.is_ok());
+        let photo = req.id_photo.filter(|_| demuxed.is_ok());
         let doc = photo.map(|photo| {
             scope.spawn(move || {
                 document::analyse(
@@ -192,7 +207,7 @@ fn track_and_document(
                 )
             })
         });
-        let track = probed.and_then(|video| {
+        let track = demuxed.and_then(|video| {
             frames::track_demuxed(
                 &engine.vision,
                 video,

@@ -834,7 +834,9 @@ where
         })?;
 
     let mut state = DecodeState {
-        ranks: (limits.skip_unused_frames && scan.pts_exact).then(|| scan.sorted_ts.clone()),
+        // The selection above was the last reader of the demux's timestamps: moved, not copied.
+        ranks: (limits.skip_unused_frames && scan.pts_exact)
+            .then(|| std::mem::take(&mut scan.sorted_ts)),
         limits,
         deadline,
         rotation: scan.rotation,
