@@ -817,11 +817,19 @@ fn a_window_delivers_its_frames_and_stops_decoding_after_it() {
     );
 }
 
-/// Decodes `bytes` with `plan`, skipping unused non-reference frames or not: (analysis frames,
-/// full frames, frames decoded).
 /// Frames as (presentation time, RGB bytes).
 type Frames = Vec<(f64, Vec<u8>)>;
 
+/// Each frame's presentation time and RGB bytes.
+fn raw_frames(frames: &[faceproof_media::Frame]) -> Frames {
+    frames
+        .iter()
+        .map(|f| (f.pts_seconds, f.image.as_raw().clone()))
+        .collect()
+}
+
+/// Decodes `bytes` with `plan`, skipping unused non-reference frames or not: (analysis frames,
+/// full frames, frames decoded).
 fn decode_both_ways(bytes: &[u8], plan: &SamplingPlan) -> [(Frames, Frames, u64); 2] {
     [true, false].map(|skip| {
         let limits = Limits {
@@ -829,12 +837,11 @@ fn decode_both_ways(bytes: &[u8], plan: &SamplingPlan) -> [(Frames, Frames, u64)
             ..Limits::default()
         };
         let v = decode_video(bytes, plan, &limits).unwrap();
-        let frames = |f: &[faceproof_media::Frame]| {
-            f.iter()
-                .map(|f| (f.pts_seconds, f.image.as_raw().clone()))
-                .collect::<Vec<_>>()
-        };
-        (frames(&v.analysis), frames(&v.full), v.frames_decoded)
+        (
+            raw_frames(&v.analysis),
+            raw_frames(&v.full),
+            v.frames_decoded,
+        )
     })
 }
 
@@ -912,14 +919,12 @@ fn a_demuxed_video_decodes_to_the_frames_of_a_fresh_decode() {
         })
         .unwrap();
     let fresh = decode_video(&bytes, &plan, &limits).unwrap();
-    let raw = |f: &[faceproof_media::Frame]| {
-        f.iter()
-            .map(|f| (f.pts_seconds, f.image.as_raw().clone()))
-            .collect::<Vec<_>>()
-    };
     assert!(!frames.0.is_empty() && frames.1.len() == 4);
-    assert!(frames.0 == raw(&fresh.analysis), "analysis frames differ");
-    assert!(frames.1 == raw(&fresh.full), "full frames differ");
+    assert!(
+        frames.0 == raw_frames(&fresh.analysis),
+        "analysis frames differ"
+    );
+    assert!(frames.1 == raw_frames(&fresh.full), "full frames differ");
     assert_eq!(summary.frames_decoded, fresh.frames_decoded);
     assert_eq!(summary.info, fresh.info);
 }
