@@ -2,9 +2,10 @@
 //! endpoints, the SDK files), so the SDK works on an integrator's own pages.
 //!
 //! Any origin is allowed and no cookie is ever read: the only credential a browser may send
-//! cross-origin is a capture token in `x-capture-token`, the one non-simple header the preflight
-//! allows (a tenant key in `api-key` / `Authorization` is not allowed cross-origin, so a page cannot
-//! be made to send one).
+//! cross-origin is a capture token in `x-capture-token`. The preflight allows it and
+//! `x-faceproof-device` (the SDK's device id, no credential: `ratelimit.rs`) as non-simple
+//! headers; a tenant key in `api-key` / `Authorization` is not allowed cross-origin, so a page
+//! cannot be made to send one.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -28,7 +29,9 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("content-type, x-capture-token, x-request-id"),
+            HeaderValue::from_static(
+                "content-type, x-capture-token, x-faceproof-device, x-request-id",
+            ),
         );
         h.insert(
             header::ACCESS_CONTROL_MAX_AGE,

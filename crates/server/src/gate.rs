@@ -14,8 +14,9 @@
 //!
 //! Before the credential is looked at, the client's lockout and request bucket are checked, and
 //! once it is known the tenant's bucket (`ratelimit.rs`, `[server.rate_limit]`): a refused request
-//! is answered 429 with `Retry-After` in the API's shape, its body unread. A 401 (here or from
-//! the handler) is a strike against the client.
+//! is answered 429 with `Retry-After` in the API's shape, its body unread; so is a request naming a
+//! locked-out device (`X-Faceproof-Device`). A 401 (here or from the handler) is a strike against
+//! the client; a judged check that did not pass, one against the device the request named.
 //!
 //! Handlers still look the credential up themselves (they need the tenant and the capture grant);
 //! the gate only guarantees that no unauthenticated body reaches them.
@@ -260,9 +261,12 @@ pub async fn guard(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let client = client_of(peer, req.headers(), limiter.config());
-    if let Some(c) = client
-        && let Err(why) = limiter.admit_client(c, Instant::now())
-    {
+    let device = ClientKey::device_of(req.headers())
+        .filter(|_| limiter.config().count_failed_checks_per_device);
+    let admitted = client
+        .map_or(Ok(()), |c| limiter.admit_client(c, Instant::now()))
+        .and_then(|()| device.map_or(Ok(()), |d| limiter.admit_device(d, Instant::now())));
+    if let Err(why) = admitted {
         state.metrics.rate_limited.count(why);
         return refuse_unread(req, gate.limited(&rid, v2, why)).await;
     }
@@ -294,11 +298,15 @@ pub async fn guard(
     let (mut resp, check_failed) = watch_checks(next.run(req)).await;
     drop(permit);
     // A credential refused by the handler itself (ADVANCE generate-token's signature), or a
-    // judged check that did not pass when those count, is a strike against the client.
+    // judged check that did not pass when those count, is a strike against the client; a failed
+    // check is one against the device the request named too.
     if resp.status() == StatusCode::UNAUTHORIZED
         || (check_failed && limiter.config().count_failed_checks)
     {
         strike(&state, client);
+    }
+    if check_failed {
+        strike(&state, device);
     }
     // A check refused for load (429/503) says when to come back: the queue's expected wait.
     let status = resp.status();

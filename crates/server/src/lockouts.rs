@@ -5,7 +5,6 @@
 //!
 //! [`Limiter`]: crate::ratelimit::Limiter
 
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use crate::ratelimit::{ClientKey, client_text};
@@ -61,14 +60,13 @@ pub fn spawn_lockout_sync(state: Shared) -> Option<tokio::task::JoinHandle<()>> 
             match state.store.lockouts_since(since).await {
                 Ok(rows) => {
                     for l in rows {
-                        let Ok(ip) = l.client.parse::<IpAddr>() else {
+                        let Some(client) = ClientKey::parse(&l.client) else {
                             continue;
                         };
                         let left = l.until_ms.saturating_sub(now_ms).max(0) as u64;
-                        state.limiter.lock_until(
-                            ClientKey::of(ip),
-                            Instant::now() + Duration::from_millis(left),
-                        );
+                        state
+                            .limiter
+                            .lock_until(client, Instant::now() + Duration::from_millis(left));
                     }
                     since = now_ms.saturating_sub(overlap);
                 }

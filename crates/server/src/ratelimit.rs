@@ -11,6 +11,13 @@
 //! - The client is the connection's peer address, or, when that peer is one of
 //!   `trusted_proxies`, the right-most address of `X-Forwarded-For` that is not itself a trusted
 //!   proxy. IPv6 clients are counted per /64 (one host gets a whole /64).
+//! - A request may also name its device (`X-Faceproof-Device`, which the capture SDK sends: a
+//!   random id kept in the browser). With `count_failed_checks_per_device` (on by default) a
+//!   judged check that did not pass is a strike against that device, wherever it connects from,
+//!   and a locked-out device is refused like a locked-out address. Users behind one address (a
+//!   carrier's NAT, an office) thus do not lock each other out, which is why counting failed
+//!   checks per address stays off by default. Buckets stay per address: a device id is chosen by
+//!   the client, so a limit on it is one an attacker leaves by changing it.
 //!
 //! Buckets are in memory, per replica, each holding its share of the rates: with `shared_rates`
 //! (on by default), a replica counts the replicas serving through the store's heartbeats
@@ -57,6 +64,10 @@ pub struct RateLimitConfig {
     /// attempts). Off by default: it needs real client addresses (set `trusted_proxies` behind a
     /// balancer), or genuine users behind one address would lock each other out.
     pub count_failed_checks: bool,
+    /// Count a judged liveness check that did not pass as a strike against the device the request
+    /// names (`X-Faceproof-Device`), whatever its address. Requests without the header are not
+    /// counted by this (see `count_failed_checks`).
+    pub count_failed_checks_per_device: bool,
     /// Peers whose `X-Forwarded-For` is believed: the load balancer's addresses or networks
     /// (`"10.0.0.7"`, `"10.0.0.0/8"`, `"fd00::/8"`). Empty: the peer address is the client.
     pub trusted_proxies: Vec<Network>,
@@ -92,6 +103,7 @@ impl Default for RateLimitConfig {
             lockout_window_secs: 180,
             lockout_secs: 180,
             count_failed_checks: false,
+            count_failed_checks_per_device: true,
             trusted_proxies: Vec::new(),
             max_tracked: 100_000,
             shared_lockouts: true,
@@ -199,23 +211,66 @@ impl Limited {
     }
 }
 
-/// Who a client is for the limits: an IPv4 address, or an IPv6 /64.
+/// Who a client is for the limits: an IPv4 address, an IPv6 /64, or a device the request named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientKey(IpAddr);
+pub enum ClientKey {
+    Addr(IpAddr),
+    /// The first 16 bytes of the SHA-256 of the device id: a fixed size whatever the client sent,
+    /// and no id of the client's in logs or in the store.
+    Device([u8; 16]),
+}
+
+/// The header a request names its device in.
+pub const DEVICE_HEADER: &str = "x-faceproof-device";
+
+/// Shortest and longest device id accepted (the SDK sends 32 hex digits).
+const DEVICE_ID_LEN: std::ops::RangeInclusive<usize> = 16..=128;
 
 impl ClientKey {
     pub fn of(ip: IpAddr) -> Self {
         match ip {
-            IpAddr::V4(_) => ClientKey(ip),
+            IpAddr::V4(_) => ClientKey::Addr(ip),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => ClientKey(IpAddr::V4(v4)),
+                Some(v4) => ClientKey::Addr(IpAddr::V4(v4)),
                 None => {
                     let s = v6.segments();
-                    ClientKey(IpAddr::V6(std::net::Ipv6Addr::new(
+                    ClientKey::Addr(IpAddr::V6(std::net::Ipv6Addr::new(
                         s[0], s[1], s[2], s[3], 0, 0, 0, 0,
                     )))
                 }
             },
+        }
+    }
+
+    /// The device a request names, if its header holds 16-128 characters of `A-Z a-z 0-9 - _`;
+    /// anything else names no device (and is not an error: the header is advisory).
+    pub fn device_of(headers: &HeaderMap) -> Option<ClientKey> {
+        let id = headers.get(DEVICE_HEADER)?.as_bytes();
+        let valid = DEVICE_ID_LEN.contains(&id.len())
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_');
+        if !valid {
+            return None;
+        }
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(id);
+        let mut key = [0u8; 16];
+        key.copy_from_slice(&digest[..16]);
+        Some(ClientKey::Device(key))
+    }
+
+    /// Reads back what [`client_text`] wrote.
+    pub fn parse(text: &str) -> Option<ClientKey> {
+        match text.strip_prefix("device:") {
+            Some(hex) if hex.len() == 32 => {
+                let mut key = [0u8; 16];
+                for (i, b) in key.iter_mut().enumerate() {
+                    *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+                }
+                Some(ClientKey::Device(key))
+            }
+            Some(_) => None,
+            None => text.parse::<IpAddr>().ok().map(ClientKey::of),
         }
     }
 }
@@ -380,17 +435,26 @@ impl Limiter {
         if !self.cfg.enabled {
             return Ok(());
         }
-        if let Some(s) = lock(&self.strikes).get(&client)
-            && let Some(until) = s.locked_until
-            && until > now
-        {
-            return Err(Limited::Lockout {
-                retry_after: until - now,
-            });
-        }
+        self.admit_device(client, now)?;
         lock(&self.clients)
             .take(&client, now)
             .map_err(|retry_after| Limited::Client { retry_after })
+    }
+
+    /// Is this client (here: the device a request names) locked out? Devices have no bucket.
+    pub fn admit_device(&self, client: ClientKey, now: Instant) -> Result<(), Limited> {
+        if !self.cfg.enabled {
+            return Ok(());
+        }
+        match lock(&self.strikes)
+            .get(&client)
+            .and_then(|s| s.locked_until)
+        {
+            Some(until) if until > now => Err(Limited::Lockout {
+                retry_after: until - now,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Once the credential is known: is the tenant's bucket empty?
@@ -446,7 +510,7 @@ impl Limiter {
         if s.recent.len() >= n as usize {
             s.recent.clear();
             s.locked_until = Some(now + Duration::from_secs(self.cfg.lockout_secs));
-            tracing::warn!(client = ?client.0, lockout_secs = self.cfg.lockout_secs,
+            tracing::warn!(client = %client_text(client), lockout_secs = self.cfg.lockout_secs,
                 "client locked out after repeated failures");
             return true;
         }
@@ -454,9 +518,16 @@ impl Limiter {
     }
 }
 
-/// The text a client key is stored under (an IPv4 address, or the IPv6 /64's address).
+/// The text a client key is stored and logged under: an IPv4 address, the IPv6 /64's address, or
+/// `device:` and the device key in hex.
 pub fn client_text(client: ClientKey) -> String {
-    client.0.to_string()
+    match client {
+        ClientKey::Addr(ip) => ip.to_string(),
+        ClientKey::Device(key) => {
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            format!("device:{hex}")
+        }
+    }
 }
 
 tokio::task_local! {
@@ -543,6 +614,63 @@ mod tests {
         // Another client is not affected; the cool-down ends.
         assert!(l.admit_client(ClientKey::of(ip("203.0.113.8")), t1).is_ok());
         assert!(l.admit_client(c, t1 + Duration::from_secs(191)).is_ok());
+    }
+
+    #[test]
+    fn device_ids_are_keyed_by_hash_and_round_trip_through_the_store_text() {
+        let named = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(DEVICE_HEADER, v.parse().unwrap());
+            ClientKey::device_of(&h)
+        };
+        let a = named("0123456789abcdef0123456789abcdef").unwrap();
+        let b = named("0123456789abcdef0123456789abcdee").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(named("0123456789abcdef0123456789abcdef"), Some(a));
+        // Too short, too long, or characters outside the id alphabet: no device.
+        for bad in [
+            "short",
+            &"a".repeat(129),
+            "0123456789abcdef 0123",
+            "0123456789abcdef/x",
+        ] {
+            assert_eq!(named(bad), None, "{bad}");
+        }
+        assert_eq!(ClientKey::device_of(&HeaderMap::new()), None);
+        // The store's text reads back as the same key, and holds no part of the id itself.
+        let text = client_text(a);
+        assert!(text.starts_with("device:") && !text.contains("0123456789abcdef"));
+        assert_eq!(ClientKey::parse(&text), Some(a));
+        for addr in ["203.0.113.7", "2001:db8:1:2::"] {
+            let k = ClientKey::of(ip(addr));
+            assert_eq!(ClientKey::parse(&client_text(k)), Some(k));
+        }
+        assert_eq!(ClientKey::parse("device:12"), None);
+        assert_eq!(
+            ClientKey::parse("device:zz23456789abcdef0123456789abcdef"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_locked_out_device_is_refused_without_touching_any_bucket() {
+        let l = Limiter::new(RateLimitConfig {
+            lockout_after_failures: 2,
+            ..RateLimitConfig::default()
+        });
+        let mut h = HeaderMap::new();
+        h.insert(DEVICE_HEADER, "device-one-0123456789".parse().unwrap());
+        let d = ClientKey::device_of(&h).unwrap();
+        let t0 = Instant::now();
+        assert!(l.admit_device(d, t0).is_ok());
+        assert!(!l.strike(d, t0));
+        assert!(l.strike(d, t0 + Duration::from_secs(1)));
+        assert!(matches!(
+            l.admit_device(d, t0 + Duration::from_secs(2)),
+            Err(Limited::Lockout { .. })
+        ));
+        // The address it came from is not locked by the device's strikes.
+        assert!(l.admit_client(ClientKey::of(ip("203.0.113.9")), t0).is_ok());
     }
 
     #[test]

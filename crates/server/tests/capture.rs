@@ -985,6 +985,8 @@ async fn the_sdk_and_demo_are_served_without_traversal() {
         .to_str()
         .unwrap();
     assert!(allowed.contains("x-capture-token") && !allowed.contains("api-key"));
+    // The SDK's device id (failed checks are counted against it) may cross origins too.
+    assert!(allowed.contains("x-faceproof-device"));
     let (_, _, headers) = h.send_raw(get("/sdk/faceproof-capture.js", &[])).await;
     assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
 }

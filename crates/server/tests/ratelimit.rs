@@ -319,6 +319,57 @@ async fn failed_checks_count_as_strikes_when_enabled() {
     assert!(m.contains("faceproof_rate_limited_strikes_total 2"), "{m}");
 }
 
+/// By default a failed check is a strike against the device the request names
+/// (`X-Faceproof-Device`), not its address: two failed checks of one device lock that device out
+/// even from another address, while another device and a request naming none, from the first
+/// device's own address, are still judged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_checks_lock_out_the_device_not_its_address() {
+    let h = Harness::with(with_limits(RateLimitConfig {
+        lockout_after_failures: 2,
+        lockout_secs: 60,
+        ..RateLimitConfig::default()
+    }))
+    .await;
+    let key = h.tenant("acme").await.fpt_api_key.to_string();
+    let s = start(&h).await;
+    let url = format!("http://{}/vision/ekyc/liveness", s.addr);
+    let video = common::shared("videos/live_talking_720x1280.mp4");
+    let photo = common::shared("faces/obama/1.jpg");
+    let (ct, body) = common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
+    let send = |from: &'static str, device: Option<&'static str>| {
+        let (url, key, ct, body) = (url.clone(), key.clone(), ct.clone(), body.clone());
+        async move {
+            let mut req = client(from)
+                .post(url)
+                .header("api-key", key)
+                .header("content-type", ct);
+            if let Some(d) = device {
+                req = req.header("x-faceproof-device", d);
+            }
+            let r = req.body(body).send().await.unwrap();
+            let status = r.status().as_u16();
+            let retry = r.headers().get("retry-after").is_some();
+            let j: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null);
+            (status, j["code"].as_str().map(str::to_owned), retry)
+        }
+    };
+    const PHONE: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    const OTHER: &str = "ffeeddccbbaa99887766554433221100";
+    let judged = (200, Some("303".to_owned()), false);
+    assert_eq!(send("127.0.0.51", Some(PHONE)).await, judged);
+    assert_eq!(send("127.0.0.51", Some(PHONE)).await, judged);
+    // Locked out: from its address and from another one.
+    let locked = (429, Some("429".to_owned()), true);
+    assert_eq!(send("127.0.0.52", Some(PHONE)).await, locked);
+    assert_eq!(send("127.0.0.51", Some(PHONE)).await, locked);
+    // The address itself is not: another device, and a request naming none, are judged.
+    assert_eq!(send("127.0.0.51", Some(OTHER)).await, judged);
+    assert_eq!(send("127.0.0.51", None).await, judged);
+    let m = metrics(s.addr).await;
+    assert!(m.contains("faceproof_rate_limited_strikes_total 3"), "{m}");
+}
+
 /// Two replicas on one store: a client spreading its failed authentications over both (3 on one,
 /// 2 on the other, 5 in all) is locked out on both, though neither saw 5. The replica that saw
 /// the 5th locks out at once; the other within its sync interval.

@@ -2,6 +2,7 @@
  * The two calls the browser makes, both authenticated by the capture token only: the capture
  * context, and the flow's upload. No tenant secret ever reaches the page.
  */
+import { DEVICE_HEADER, deviceId } from "./device.js";
 import { sealPair } from "./hpke.js";
 import type { ClientTelemetry } from "./telemetry.js";
 
@@ -80,9 +81,16 @@ export interface UploadResult {
   body: unknown;
 }
 
-export async function upload(apiBase: string, token: string, ctx: CaptureContext, c: Captured): Promise<UploadResult> {
+export async function upload(
+  apiBase: string,
+  token: string,
+  ctx: CaptureContext,
+  c: Captured,
+  device: boolean,
+): Promise<UploadResult> {
   const url = new URL(ctx.upload_url, apiBase).href;
   const headers: Record<string, string> = { [TOKEN_HEADER]: token };
+  if (device) headers[DEVICE_HEADER] = deviceId();
   let init: RequestInit;
   if (ctx.flow === "advance") {
     const form = new FormData();

@@ -356,7 +356,7 @@ export class FaceproofCapture extends HTMLElement {
     this.setState("uploading");
     this.showHint("state_uploading", "info");
     const t = performance.now();
-    const res: UploadResult = await upload(this.apiBase(), this.token(), ctx, c);
+    const res: UploadResult = await upload(this.apiBase(), this.token(), ctx, c, !this.hasAttribute("no-device-id"));
     return {
       flow: ctx.flow,
       status: res.status,

@@ -144,6 +144,10 @@ test("FPT: guided clip uploaded with a capture token; the file-path camera label
     const [up] = await uploads(b.page);
     assert.equal(up.headers["x-capture-token"], minted.capture_token);
     assert.ok(!JSON.stringify(up.headers).includes(server.apiKey), "no tenant key in the browser");
+    // the device id failed checks are counted against: 32 hex digits, kept in local storage
+    assert.match(up.headers["x-faceproof-device"], /^[0-9a-f]{32}$/);
+    const kept = await b.page.evaluate(() => localStorage.getItem("faceproof.device"));
+    assert.equal(up.headers["x-faceproof-device"], kept);
     assert.match(up.fields.video.type, /^video\/(mp4|webm)/);
     const t = telemetryOf(up.fields);
     assert.match(t.camera.label, /fpt|\.mjpeg$/, "the fake camera's label is its file path");
