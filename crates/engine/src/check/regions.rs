@@ -110,7 +110,8 @@ pub fn colour_distance(a: [f32; 3], b: [f32; 3]) -> f64 {
 }
 
 /// How much redder the lips are than the skin: `(r - g)` chromaticity of the lips minus that of
-/// the skin. Lips are redder than any skin tone; a mask or a hand over the mouth is not.
+/// the skin (the engine passes the forehead). Lips are redder than any skin tone; a mask or a hand
+/// over the mouth is not.
 pub fn lip_redness(lips: [f32; 3], skin: [f32; 3]) -> f64 {
     let rg = |c: [f32; 3]| {
         let s = f64::from(c[0] + c[1] + c[2]).max(1e-6);

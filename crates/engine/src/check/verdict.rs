@@ -352,7 +352,7 @@ pub struct CaptureMeasures {
     pub abs_pitch_degrees: Option<f64>,
     pub head_turn_ratio: Option<f64>,
     pub lower_face_colour_distance: Option<f64>,
-    /// Lips' (r - g) chromaticity minus the skin's: > 0 when the mouth is visible.
+    /// Lips' (r - g) chromaticity minus the forehead's: > 0 when the mouth is visible.
     pub lip_redness: Option<f64>,
     /// Spread (95th minus 5th percentile) of the eye openness: eyelids moving at all.
     pub eye_openness_spread: Option<f64>,
