@@ -36,6 +36,7 @@ pub fn live() -> Verdict {
             is_deepfake: false,
             threshold: 0.5,
             signals: vec![],
+            model_prob: None,
         }),
         best_frame: Some(BestFrame {
             timestamp: 1.5,

@@ -7,12 +7,14 @@
 //!   re-encoded as video, a photo moved by hand as a rigid plane, the same shown on a screen; and
 //!   captures that are too small, blurred, dark, or whose face leaves the frame.
 //! - [`light`] relights real frames with a screen's colour sequence (the colour challenge's cases).
+//! - [`onnx`] writes tiny synthetic ONNX graphs with known outputs (the operator model slots' cases).
 //!
 //! Everything is generated at test time into temporary directories; nothing is committed.
 
 pub mod attacks;
 pub mod degrade;
 pub mod light;
+pub mod onnx;
 pub mod shared;
 pub mod video;
 mod warp;

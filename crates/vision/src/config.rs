@@ -45,6 +45,9 @@ pub struct VisionConfig {
     pub antispoof: AntiSpoofConfig,
     /// The second passive anti-spoofing model (MiniFASNet-style, P(real)).
     pub minifas: MiniFasConfig,
+    /// An operator's deepfake detector's input and output (used only when
+    /// `models.deepfake` is set).
+    pub deepfake: DeepfakeNetConfig,
     /// Per-face quality measurements.
     pub quality: QualityConfig,
 }
@@ -65,6 +68,7 @@ impl Default for VisionConfig {
             embedder: EmbedderKind::default(),
             antispoof: AntiSpoofConfig::default(),
             minifas: MiniFasConfig::default(),
+            deepfake: DeepfakeNetConfig::default(),
             quality: QualityConfig::default(),
         }
     }
@@ -134,6 +138,13 @@ impl VisionConfig {
                 self.minifas.crop_scale
             ));
         }
+        let d = &self.deepfake;
+        if d.crop_scale.is_nan() || d.crop_scale < 1.0 {
+            return bad(format!("deepfake.crop_scale {} must be >= 1", d.crop_scale));
+        }
+        if d.std.iter().any(|s| s.is_nan() || *s <= 0.0) || d.mean.iter().any(|m| !m.is_finite()) {
+            return bad("deepfake.std must be > 0 and deepfake.mean finite".into());
+        }
         if self.quality.sharpness_size < 16 {
             return bad("quality.sharpness_size must be >= 16".into());
         }
@@ -182,6 +193,9 @@ pub struct ModelOverrides {
     pub antispoof: Option<ModelSpec>,
     /// MiniFASNet-style anti-spoofing (128x128 crop, raw 0-255 -> 3 logits, index 0 = real).
     pub minifasnet: Option<ModelSpec>,
+    /// An operator's deepfake detector (not in the pack; off unless set): square NCHW face crop
+    /// normalised as `[vision.deepfake]` says -> `[1, C]` logits or one logit of "fake".
+    pub deepfake: Option<ModelSpec>,
 }
 
 /// Which face embedder the service runs.
@@ -352,6 +366,16 @@ pub enum ChannelOrder {
     Bgr,
 }
 
+impl ChannelOrder {
+    /// The source channel (0 = red) of each input channel.
+    pub fn indices(self) -> [usize; 3] {
+        match self {
+            ChannelOrder::Rgb => [0, 1, 2],
+            ChannelOrder::Bgr => [2, 1, 0],
+        }
+    }
+}
+
 /// MiniFASNet-style anti-spoofing settings.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -374,6 +398,39 @@ impl Default for MiniFasConfig {
             enabled: true,
             crop_scale: 2.7,
             channels: ChannelOrder::Bgr,
+        }
+    }
+}
+
+/// How the input of an operator's own deepfake detector (`[vision.models] deepfake`) is made and
+/// its output read. No registry package ships such a model (docs/vision.md, "An operator's
+/// deepfake detector"); the defaults are those of ImageNet-pretrained classifiers, the usual base
+/// of published ones.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeepfakeNetConfig {
+    /// The crop is the detector box enlarged by this factor around its centre (cut to the image,
+    /// shifted to stay inside it), resized to the model's square input.
+    pub crop_scale: f32,
+    /// Channel order fed to the model.
+    pub channels: ChannelOrder,
+    /// Per input channel: value = (pixel / 255 - mean) / std.
+    pub mean: [f32; 3],
+    /// Per input channel, > 0.
+    pub std: [f32; 3],
+    /// Index of the "fake" class in a `[1, C]` output of logits (softmax); a `[1, 1]` output is
+    /// one logit of "fake" (sigmoid) and ignores it.
+    pub fake_index: usize,
+}
+
+impl Default for DeepfakeNetConfig {
+    fn default() -> Self {
+        Self {
+            crop_scale: 1.3,
+            channels: ChannelOrder::Rgb,
+            mean: [0.485, 0.456, 0.406],
+            std: [0.229, 0.224, 0.225],
+            fake_index: 1,
         }
     }
 }

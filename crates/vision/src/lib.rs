@@ -26,6 +26,8 @@ pub mod antispoof;
 #[cfg(feature = "models")]
 pub mod config;
 #[cfg(feature = "models")]
+pub mod deepfake;
+#[cfg(feature = "models")]
 pub mod detector;
 #[cfg(feature = "models")]
 pub mod embed;
@@ -60,7 +62,9 @@ pub use image;
 #[cfg(feature = "models")]
 pub use antispoof::AntiSpoof;
 #[cfg(feature = "models")]
-pub use config::{ChannelOrder, EmbedderKind, ModelSpec, Range, VisionConfig};
+pub use config::{ChannelOrder, DeepfakeNetConfig, EmbedderKind, ModelSpec, Range, VisionConfig};
+#[cfg(feature = "models")]
+pub use deepfake::DeepfakeNet;
 #[cfg(feature = "models")]
 pub use detector::{Detection, Detector};
 #[cfg(feature = "models")]

@@ -58,33 +58,14 @@ impl MiniFas {
     /// The crop of a detection in an image of `w` x `h`: the box enlarged around its centre, no
     /// larger than the image, moved inside it. `None` for an empty image.
     pub fn crop_rect(&self, det: &Detection, w: u32, h: u32) -> Option<Rect> {
-        if w == 0 || h == 0 {
-            return None;
-        }
-        let (iw, ih) = (w as f32, h as f32);
-        let c = det.rect.center();
-        let bw = (det.rect.w * self.crop_scale).clamp(1.0, iw);
-        let bh = (det.rect.h * self.crop_scale).clamp(1.0, ih);
-        let x = (c.x - bw * 0.5).clamp(0.0, iw - bw);
-        let y = (c.y - bh * 0.5).clamp(0.0, ih - bh);
-        Some(Rect { x, y, w: bw, h: bh })
+        enlarged_inside(det, self.crop_scale, w, h)
     }
 
     /// P(real) of one face.
     pub fn score(&self, img: &RgbImage, det: &Detection) -> Result<f32> {
-        let r = self
-            .crop_rect(det, img.width(), img.height())
-            .ok_or_else(|| VisionError::InvalidInput("empty image".into()))?;
-        let (x, y) = (r.x.round() as u32, r.y.round() as u32);
-        let cw = (r.w.round() as u32).clamp(1, img.width() - x);
-        let ch = (r.h.round() as u32).clamp(1, img.height() - y);
         let n = self.size;
-        let crop = imageops::crop_imm(img, x, y, cw, ch).to_image();
-        let resized = imageops::resize(&crop, n as u32, n as u32, FilterType::Triangle);
-        let order = match self.channels {
-            ChannelOrder::Rgb => [0, 1, 2],
-            ChannelOrder::Bgr => [2, 1, 0],
-        };
+        let resized = crop_resized(img, det, self.crop_scale, n)?;
+        let order = self.channels.indices();
         let classes = self.classes;
         self.model.run(
             [1, 3, n, n],
@@ -103,9 +84,51 @@ impl MiniFas {
 
 /// Softmax probability of index 0 (numerically stable).
 fn softmax_first(logits: &[f32]) -> f32 {
+    softmax_at(logits, 0)
+}
+
+/// Softmax probability of index `k` (numerically stable).
+pub(crate) fn softmax_at(logits: &[f32], k: usize) -> f32 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let sum: f32 = logits.iter().map(|z| (z - max).exp()).sum();
-    (logits[0] - max).exp() / sum
+    (logits[k] - max).exp() / sum
+}
+
+/// A detection's box enlarged `scale`x around its centre, no larger than a `w` x `h` image,
+/// moved inside it (the Silent-Face crop; the deepfake slot uses it too). `None` for an empty
+/// image.
+pub(crate) fn enlarged_inside(det: &Detection, scale: f32, w: u32, h: u32) -> Option<Rect> {
+    if w == 0 || h == 0 {
+        return None;
+    }
+    let (iw, ih) = (w as f32, h as f32);
+    let c = det.rect.center();
+    let bw = (det.rect.w * scale).clamp(1.0, iw);
+    let bh = (det.rect.h * scale).clamp(1.0, ih);
+    let x = (c.x - bw * 0.5).clamp(0.0, iw - bw);
+    let y = (c.y - bh * 0.5).clamp(0.0, ih - bh);
+    Some(Rect { x, y, w: bw, h: bh })
+}
+
+/// That crop of `img`, resized bilinear to `n` x `n`.
+pub(crate) fn crop_resized(
+    img: &RgbImage,
+    det: &Detection,
+    scale: f32,
+    n: usize,
+) -> Result<RgbImage> {
+    let r = enlarged_inside(det, scale, img.width(), img.height())
+        .ok_or_else(|| VisionError::InvalidInput("empty image".into()))?;
+    let (x, y) = (r.x.round() as u32, r.y.round() as u32);
+    let cw = (r.w.round() as u32).clamp(1, img.width() - x);
+    let ch = (r.h.round() as u32).clamp(1, img.height() - y);
+    let crop = imageops::crop_imm(img, x, y, cw, ch).to_image();
+    Ok(imageops::resize(
+        &crop,
+        n as u32,
+        n as u32,
+        FilterType::Triangle,
+    ))
 }
 
 #[cfg(test)]

@@ -29,10 +29,13 @@ pub enum Role {
     AntiSpoof,
     /// Anti-spoofing (MiniFASNet-style, P(real)), the second PAD signal.
     MiniFas,
+    /// An operator's deepfake detector: never in the pack, loaded only from
+    /// `[vision.models] deepfake` (so not in [`Role::ALL`]).
+    Deepfake,
 }
 
 impl Role {
-    /// Every role, in pipeline order.
+    /// Every role the pack ships, in pipeline order.
     pub const ALL: [Role; 8] = [
         Role::DetectorShort,
         Role::DetectorFull,
@@ -55,6 +58,7 @@ impl Role {
             Role::SFace => "sface",
             Role::AntiSpoof => "face_antispoofing",
             Role::MiniFas => "minifasnet",
+            Role::Deepfake => "deepfake",
         }
     }
 
@@ -69,6 +73,7 @@ impl Role {
             Role::SFace => "sface.onnx",
             Role::AntiSpoof => "face_antispoofing.onnx",
             Role::MiniFas => "minifasnet.onnx",
+            Role::Deepfake => "deepfake.onnx",
         }
     }
 }
@@ -88,6 +93,7 @@ pub fn model_spec(cfg: &VisionConfig, role: Role) -> Result<ModelSpec> {
         Role::MobileFaceNet | Role::SFace => &none,
         Role::AntiSpoof => &o.antispoof,
         Role::MiniFas => &o.minifasnet,
+        Role::Deepfake => &o.deepfake,
     };
     if let Some(spec) = over {
         return Ok(spec.clone());

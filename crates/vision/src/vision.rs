@@ -3,6 +3,7 @@
 
 use crate::antispoof::AntiSpoof;
 use crate::config::{Range, VisionConfig};
+use crate::deepfake::DeepfakeNet;
 use crate::detector::{self, Detection, Detector};
 use crate::embed::{self, Embedder, Embedding, Landmarks5};
 use crate::error::Result;
@@ -126,6 +127,7 @@ pub struct Vision {
     embedder: Embedder,
     antispoof: Option<AntiSpoof>,
     minifas: Option<MiniFas>,
+    deepfake: Option<DeepfakeNet>,
 }
 
 impl Vision {
@@ -171,8 +173,18 @@ impl Vision {
             Some(cfg.embedder.role()),
             cfg.antispoof.enabled.then_some(Role::AntiSpoof),
             cfg.minifas.enabled.then_some(Role::MiniFas),
+            cfg.models.deepfake.is_some().then_some(Role::Deepfake),
         ];
-        let [short, full, mesh, iris, embedder, antispoof, minifas] = std::thread::scope(|scope| {
+        let [
+            short,
+            full,
+            mesh,
+            iris,
+            embedder,
+            antispoof,
+            minifas,
+            deepfake,
+        ] = std::thread::scope(|scope| {
             let handles = roles.map(|role| role.map(|role| scope.spawn(move || load(role))));
             handles.map(|h| h.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))))
         });
@@ -189,6 +201,9 @@ impl Vision {
         let minifas = minifas
             .map(|m| MiniFas::new(m?, cfg.minifas.crop_scale, cfg.minifas.channels))
             .transpose()?;
+        let deepfake = deepfake
+            .map(|m| DeepfakeNet::new(m?, cfg.deepfake.clone()))
+            .transpose()?;
         Ok(Vision {
             cfg: cfg.clone(),
             short,
@@ -198,6 +213,7 @@ impl Vision {
             embedder,
             antispoof,
             minifas,
+            deepfake,
         })
     }
 
@@ -220,6 +236,9 @@ impl Vision {
         }
         if let Some(a) = &self.minifas {
             m.push(a.model());
+        }
+        if let Some(d) = &self.deepfake {
+            m.push(d.model());
         }
         m
     }
@@ -255,6 +274,11 @@ impl Vision {
     /// The MiniFASNet-style anti-spoofing model, when enabled.
     pub fn minifas(&self) -> Option<&MiniFas> {
         self.minifas.as_ref()
+    }
+
+    /// The operator's deepfake detector, when `[vision.models] deepfake` is set.
+    pub fn deepfake(&self) -> Option<&DeepfakeNet> {
+        self.deepfake.as_ref()
     }
 
     /// Raw detections (before the mesh-presence check), best score first.

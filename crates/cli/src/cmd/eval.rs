@@ -114,7 +114,7 @@ pub fn run(args: Args, out: &Output) -> ExitCode {
         }
     };
     let held_out = if args.held_out {
-        match held_out::apply(&mut outcomes, &config.liveness, config.deepfake.threshold) {
+        match held_out::apply(&mut outcomes, &config.liveness, &config.deepfake) {
             Ok(note) => Some(note),
             Err(e) => return out.error("fit_failed", &e),
         }

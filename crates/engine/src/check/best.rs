@@ -1,5 +1,6 @@
 //! Best-frame candidates at full resolution: which one represents the capture, and what the
-//! frame-based evidence (the MiniFASNet anti-spoofing model, screen cues) says on the best few.
+//! frame-based evidence (the MiniFASNet anti-spoofing model, screen cues, an operator's deepfake
+//! detector when one is plugged in) says on the best few.
 //!
 //! Each candidate is first ranked by the analysis-frame measurements nearest to it in time
 //! (frontal, sharp, eyes open: each scored 0-1 and summed), so the full-resolution models run
@@ -38,6 +39,8 @@ pub(super) struct CandidateEvidence {
     pub pad_scores: Vec<f64>,
     /// MiniFASNet P(real) per analysed candidate (empty when that model is disabled).
     pub pad_real: Vec<f64>,
+    /// The operator's deepfake detector's P(fake) per analysed candidate (empty without one).
+    pub fake: Vec<f64>,
     pub screen_peak: Option<f64>,
     pub glare: Option<f64>,
     pub models_ms: f64,
@@ -111,6 +114,9 @@ pub(super) fn analyse(
         if let Some(p) = m.analysed.face.pad_real {
             out.pad_real.push(f64::from(p));
         }
+        if let Some(p) = m.fake {
+            out.fake.push(p);
+        }
         if let Some((peak, g)) = m.screen {
             screen_peaks.push(peak);
             glare.push(g);
@@ -128,6 +134,8 @@ struct Measured {
     analysed: Analysed,
     /// Screen peak and glare of the face crop.
     screen: Option<(f64, f64)>,
+    /// The operator's deepfake detector's P(fake), when one is plugged in.
+    fake: Option<f64>,
 }
 
 /// The full-resolution measures of one candidate: `None` when no face is found on it.
@@ -154,6 +162,11 @@ fn measure(
     let screen = face_crop(img, &face)
         .and_then(|crop| measure_moire_and_glare(&crop, &signals.screen).ok())
         .map(|(spectrum, specular)| (spectrum.peak_to_ring_median, specular.highlight_fraction));
+    let fake = vision
+        .deepfake()
+        .map(|d| d.score(img, &face.detection))
+        .transpose()?
+        .map(f64::from);
     Ok(Some(Measured {
         analysed: Analysed {
             candidate: i,
@@ -162,6 +175,7 @@ fn measure(
             openness: open,
         },
         screen,
+        fake,
     }))
 }
 

@@ -277,6 +277,20 @@ impl Default for DeepfakeConfig {
     }
 }
 
+impl DeepfakeConfig {
+    /// The deepfake decision's probability from the fused one and, when an operator's deepfake
+    /// detector is plugged in (`[vision.models] deepfake`), its median P(fake) over the analysed
+    /// best frames: the larger of the two, so the model can raise the probability but not lower
+    /// what the cues say (it is trusted as a detector, not as an alibi). Returns it and whether the
+    /// model set it. `faceproof eval --held-out` re-decides with this too.
+    pub fn prob(&self, fused: f64, model: Option<f64>) -> (f64, bool) {
+        match model {
+            Some(p) if p > fused => (p, true),
+            _ => (fused, false),
+        }
+    }
+}
+
 /// Face match: the one owner of the match threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -257,13 +257,19 @@ fn judge(
             None,
         ));
     }
-    let is_deepfake = df.prob >= cfg.deepfake.threshold;
+    let model_fake = (!candidates.fake.is_empty()).then(|| stats::median(&candidates.fake));
+    let (deepfake_prob, by_model) = cfg.deepfake.prob(df.prob, model_fake);
+    let is_deepfake = deepfake_prob >= cfg.deepfake.threshold;
     if is_deepfake {
         codes.push(reason(
             ReasonCode::Deepfake,
             Severity::Error,
-            "deepfake_prob",
-            df.prob,
+            if by_model {
+                "deepfake_model_median"
+            } else {
+                "deepfake_prob"
+            },
+            deepfake_prob,
             cfg.deepfake.threshold,
             None,
         ));
@@ -307,10 +313,11 @@ fn judge(
         signals: fused.signals,
     });
     verdict.deepfake = Some(Deepfake {
-        prob: df.prob,
+        prob: deepfake_prob,
         is_deepfake,
         threshold: cfg.deepfake.threshold,
         signals: df.signals,
+        model_prob: model_fake,
     });
 }
 

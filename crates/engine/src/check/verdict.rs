@@ -271,6 +271,10 @@ pub struct Deepfake {
     pub is_deepfake: bool,
     pub threshold: f64,
     pub signals: Vec<SignalValue>,
+    /// The operator's deepfake detector's median P(fake) over the analysed best frames, when one
+    /// is plugged in (`[vision.models] deepfake`); `prob` is the larger of it and the fused cues'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_prob: Option<f64>,
 }
 
 /// The frame chosen to represent the capture (and matched against the ID photo).

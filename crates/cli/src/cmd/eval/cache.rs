@@ -31,6 +31,8 @@ pub fn parse(text: &str, rows: &[Row]) -> Result<Vec<Outcome>, String> {
         col("codes")?,
     );
     let (short, fps) = (col("short_side").ok(), col("fps").ok());
+    // Absent from scores written before the deepfake detector slot existed.
+    let model_fake = col("deepfake_model_prob").ok();
     let mut by_video: HashMap<String, Vec<String>> = HashMap::new();
     for line in lines {
         let cells = split_csv_line(line);
@@ -63,6 +65,7 @@ pub fn parse(text: &str, rows: &[Row]) -> Result<Vec<Outcome>, String> {
                 error: (!cells[error].is_empty()).then(|| cells[error].clone()),
                 spoof_prob: num(&cells[spoof]),
                 deepfake_prob: num(&cells[fake]),
+                deepfake_model_prob: model_fake.and_then(|c| num(&cells[c])),
                 similarity: num(&cells[sim]),
                 codes: cells[codes]
                     .split(';')

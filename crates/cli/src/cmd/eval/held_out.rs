@@ -12,8 +12,8 @@ use super::manifest::Label;
 use super::report::Outcome;
 use faceproof_engine::calibrate::fit::{self, Sample};
 use faceproof_engine::calibrate::logistic::LogisticConfig;
-use faceproof_engine::check::LivenessConfig;
 use faceproof_engine::check::feature_names::PAD_MINIFAS;
+use faceproof_engine::check::{DeepfakeConfig, LivenessConfig};
 use serde::Serialize;
 
 /// What the held-out refit did.
@@ -53,11 +53,12 @@ pub fn samples(outcomes: &[Outcome]) -> Vec<Sample> {
 }
 
 /// Replaces the fused probabilities by held-out ones and re-decides `spoof` / `deepfake` (with the
-/// engine's own MiniFASNet veto, [`LivenessConfig::spoof_prob`]).
+/// engine's own MiniFASNet veto, [`LivenessConfig::spoof_prob`], and its use of an operator's
+/// deepfake detector, [`DeepfakeConfig::prob`]).
 pub fn apply(
     outcomes: &mut [Outcome],
     liveness: &LivenessConfig,
-    deepfake_threshold: f64,
+    deepfake: &DeepfakeConfig,
 ) -> Result<HeldOutNote, String> {
     let all = samples(outcomes);
     let cfg = LogisticConfig::default();
@@ -103,13 +104,14 @@ pub fn apply(
             .and_then(|f| f.1);
         let (spoof_prob, _) = liveness.spoof_prob(l.prob, minifas);
         o.spoof_prob = Some(spoof_prob);
-        o.deepfake_prob = Some(d.prob);
+        let (deepfake_prob, _) = deepfake.prob(d.prob, o.deepfake_model_prob);
+        o.deepfake_prob = Some(deepfake_prob);
         let still = o.codes.iter().any(|c| c == "still_image");
         o.codes.retain(|c| c != "spoof" && c != "deepfake");
         if spoof_prob >= liveness.threshold && !still {
             o.codes.push("spoof".into());
         }
-        if d.prob >= deepfake_threshold {
+        if deepfake_prob >= deepfake.threshold {
             o.codes.push("deepfake".into());
         }
     }
@@ -159,7 +161,12 @@ mod tests {
                 o.deepfake_signals = vec![(fit::DEEPFAKE_FEATURES[0].into(), Some(0.1 * i as f64))];
             }
         }
-        let note = apply(&mut rows, &LivenessConfig::default(), 0.5).unwrap();
+        let note = apply(
+            &mut rows,
+            &LivenessConfig::default(),
+            &DeepfakeConfig::default(),
+        )
+        .unwrap();
         assert_eq!(note.sources, 9);
         // The only deepfake's source holds the whole class: nothing can predict it.
         assert_eq!(note.unpredicted, ["deepfake.mp4"]);

@@ -24,6 +24,8 @@ pub struct Outcome {
     /// `liveness.spoof_prob`, when there was a liveness judgement.
     pub spoof_prob: Option<f64>,
     pub deepfake_prob: Option<f64>,
+    /// `deepfake.model_prob`: an operator's deepfake detector's median P(fake), when plugged in.
+    pub deepfake_model_prob: Option<f64>,
     /// Face-match similarity 0-100, when matched.
     pub similarity: Option<f64>,
     pub codes: Vec<String>,
@@ -42,6 +44,7 @@ impl Outcome {
             error: None,
             spoof_prob: None,
             deepfake_prob: None,
+            deepfake_model_prob: None,
             similarity: None,
             codes: Vec::new(),
             liveness_signals: Vec::new(),
@@ -61,6 +64,7 @@ impl Outcome {
                     .as_ref()
                     .map_or(Vec::new(), |l| values(&l.signals));
                 o.deepfake_prob = v.deepfake.as_ref().map(|d| d.prob);
+                o.deepfake_model_prob = v.deepfake.as_ref().and_then(|d| d.model_prob);
                 o.deepfake_signals = v
                     .deepfake
                     .as_ref()
@@ -390,6 +394,7 @@ pub fn scores_csv(outcomes: &[Outcome]) -> String {
         "attack_score",
         "spoof_prob",
         "deepfake_prob",
+        "deepfake_model_prob",
         "similarity",
         "expected_codes",
         "codes",
@@ -419,6 +424,7 @@ pub fn scores_csv(outcomes: &[Outcome]) -> String {
             num(o.attack_score()),
             num(o.spoof_prob),
             num(o.deepfake_prob),
+            num(o.deepfake_model_prob),
             num(o.similarity),
             o.row.codes.join(";"),
             o.codes.join(";"),
@@ -489,6 +495,7 @@ pub(crate) mod tests {
             error: None,
             spoof_prob: spoof,
             deepfake_prob: None,
+            deepfake_model_prob: None,
             similarity: None,
             codes: codes.iter().map(|c| c.to_string()).collect(),
             liveness_signals: vec![("pad_model".into(), spoof), ("nonrigid".into(), Some(0.1))],
@@ -610,9 +617,9 @@ pub(crate) mod tests {
         );
         assert!(
             lines[1]
-                .starts_with("live.mp4,,live,live,live,,,0.25,0.25,,,,low_resolution,,0.25,0.1,")
+                .starts_with("live.mp4,,live,live,live,,,0.25,0.25,,,,,low_resolution,,0.25,0.1,")
         );
-        assert_eq!(split_csv_line(lines[2])[13], "refused: size 1,000");
+        assert_eq!(split_csv_line(lines[2])[14], "refused: size 1,000");
         assert!(lines[2].contains("\"refused: size 1,000\""), "{}", lines[2]);
         // The errored row has no attack score; its missing signal is an empty cell.
         assert!(
