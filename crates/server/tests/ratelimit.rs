@@ -275,47 +275,75 @@ async fn limits_off_let_everything_through() {
     }
 }
 
+/// A service on one replica with these limits, the FPT liveness URL, its key, and a request body
+/// that is judged and fails: a live video against another person's photo (303).
+struct FailingCheck {
+    _h: Harness,
+    server: Server,
+    url: String,
+    key: String,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl FailingCheck {
+    async fn start(limits: RateLimitConfig) -> FailingCheck {
+        let h = Harness::with(with_limits(limits)).await;
+        let key = h.tenant("acme").await.fpt_api_key.to_string();
+        let server = start(&h).await;
+        let url = format!("http://{}/vision/ekyc/liveness", server.addr);
+        let video = common::shared("videos/live_talking_720x1280.mp4");
+        let photo = common::shared("faces/obama/1.jpg");
+        let (content_type, body) =
+            common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
+        FailingCheck {
+            _h: h,
+            server,
+            url,
+            key,
+            content_type,
+            body,
+        }
+    }
+
+    /// Posts it from `from`, naming `device` when given: status, FPT code, whether a
+    /// `Retry-After` came with it.
+    async fn send(&self, from: &str, device: Option<&str>) -> (u16, Option<String>, bool) {
+        let mut req = client(from)
+            .post(self.url.clone())
+            .header("api-key", self.key.clone())
+            .header("content-type", self.content_type.clone());
+        if let Some(d) = device {
+            req = req.header("x-faceproof-device", d);
+        }
+        let r = req.body(self.body.clone()).send().await.unwrap();
+        let status = r.status().as_u16();
+        let retry = r.headers().get("retry-after").is_some();
+        let j: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null);
+        (status, j["code"].as_str().map(str::to_owned), retry)
+    }
+}
+
 /// With `count_failed_checks`, a judged check that did not pass is a strike: here one is enough
 /// (a live video against another person's photo: judged, 303, not passed), and the next request
 /// of that client is refused at once while another client's is judged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_checks_count_as_strikes_when_enabled() {
-    let h = Harness::with(with_limits(RateLimitConfig {
+    let f = FailingCheck::start(RateLimitConfig {
         count_failed_checks: true,
         lockout_after_failures: 1,
         lockout_secs: 60,
         ..RateLimitConfig::default()
-    }))
+    })
     .await;
-    let key = h.tenant("acme").await.fpt_api_key.to_string();
-    let s = start(&h).await;
-    let url = format!("http://{}/vision/ekyc/liveness", s.addr);
-    let video = common::shared("videos/live_talking_720x1280.mp4");
-    let photo = common::shared("faces/obama/1.jpg");
-    let (ct, body) = common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
-    let send = |from: &'static str| {
-        let (url, key, ct, body) = (url.clone(), key.clone(), ct.clone(), body.clone());
-        async move {
-            let r = client(from)
-                .post(url)
-                .header("api-key", key)
-                .header("content-type", ct)
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status().as_u16();
-            let j: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null);
-            (status, j)
-        }
-    };
-    let (status, j) = send("127.0.0.41").await;
-    assert_eq!((status, j["code"].as_str()), (200, Some("303")), "{j}");
-    let (status, j) = send("127.0.0.41").await;
-    assert_eq!((status, j["code"].as_str()), (429, Some("429")), "{j}");
-    let (status, j) = send("127.0.0.42").await;
-    assert_eq!((status, j["code"].as_str()), (200, Some("303")), "{j}");
-    let m = metrics(s.addr).await;
+    let judged = (200, Some("303".to_owned()), false);
+    assert_eq!(f.send("127.0.0.41", None).await, judged);
+    assert_eq!(
+        f.send("127.0.0.41", None).await,
+        (429, Some("429".to_owned()), true)
+    );
+    assert_eq!(f.send("127.0.0.42", None).await, judged);
+    let m = metrics(f.server.addr).await;
     assert!(m.contains("faceproof_rate_limited_strikes_total 2"), "{m}");
 }
 
@@ -325,35 +353,13 @@ async fn failed_checks_count_as_strikes_when_enabled() {
 /// device's own address, are still judged.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_checks_lock_out_the_device_not_its_address() {
-    let h = Harness::with(with_limits(RateLimitConfig {
+    let f = FailingCheck::start(RateLimitConfig {
         lockout_after_failures: 2,
         lockout_secs: 60,
         ..RateLimitConfig::default()
-    }))
+    })
     .await;
-    let key = h.tenant("acme").await.fpt_api_key.to_string();
-    let s = start(&h).await;
-    let url = format!("http://{}/vision/ekyc/liveness", s.addr);
-    let video = common::shared("videos/live_talking_720x1280.mp4");
-    let photo = common::shared("faces/obama/1.jpg");
-    let (ct, body) = common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
-    let send = |from: &'static str, device: Option<&'static str>| {
-        let (url, key, ct, body) = (url.clone(), key.clone(), ct.clone(), body.clone());
-        async move {
-            let mut req = client(from)
-                .post(url)
-                .header("api-key", key)
-                .header("content-type", ct);
-            if let Some(d) = device {
-                req = req.header("x-faceproof-device", d);
-            }
-            let r = req.body(body).send().await.unwrap();
-            let status = r.status().as_u16();
-            let retry = r.headers().get("retry-after").is_some();
-            let j: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null);
-            (status, j["code"].as_str().map(str::to_owned), retry)
-        }
-    };
+    let send = |from, device| f.send(from, device);
     const PHONE: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
     const OTHER: &str = "ffeeddccbbaa99887766554433221100";
     let judged = (200, Some("303".to_owned()), false);
@@ -366,7 +372,7 @@ async fn failed_checks_lock_out_the_device_not_its_address() {
     // The address itself is not: another device, and a request naming none, are judged.
     assert_eq!(send("127.0.0.51", Some(OTHER)).await, judged);
     assert_eq!(send("127.0.0.51", None).await, judged);
-    let m = metrics(s.addr).await;
+    let m = metrics(f.server.addr).await;
     assert!(m.contains("faceproof_rate_limited_strikes_total 3"), "{m}");
 }
 

@@ -11,9 +11,9 @@
 //! (sigmoid).
 
 use crate::config::DeepfakeNetConfig;
+use crate::crop_classifier::{crop_resized, softmax_at, square_input_and_classes};
 use crate::detector::Detection;
 use crate::error::Result;
-use crate::minifas::{crop_resized, softmax_at};
 use crate::runtime::Model;
 use image::RgbImage;
 
@@ -29,19 +29,7 @@ pub struct DeepfakeNet {
 impl DeepfakeNet {
     /// Wraps a loaded model, checking its contract against the configuration.
     pub fn new(model: Model, cfg: DeepfakeNetConfig) -> Result<DeepfakeNet> {
-        let (h, w) = model.image_input()?;
-        if h != w {
-            return Err(model.contract(format!("input must be square, is {w}x{h}")));
-        }
-        model.expect_outputs(&[0])?;
-        let classes = model.outputs()[0].shape.iter().skip(1).product::<i64>();
-        if classes < 1 {
-            return Err(model.contract(format!(
-                "output {:?} must be [1, C] (C >= 2 logits) or [1, 1] (one logit of fake)",
-                model.outputs()[0].shape
-            )));
-        }
-        let classes = classes as usize;
+        let (size, classes) = square_input_and_classes(&model, 1)?;
         if classes >= 2 && cfg.fake_index >= classes {
             return Err(model.contract(format!(
                 "deepfake.fake_index {} is not a class of its {classes} outputs",
@@ -50,7 +38,7 @@ impl DeepfakeNet {
         }
         Ok(DeepfakeNet {
             model,
-            size: h,
+            size,
             classes,
             cfg,
         })

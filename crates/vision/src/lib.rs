@@ -26,6 +26,8 @@ pub mod antispoof;
 #[cfg(feature = "models")]
 pub mod config;
 #[cfg(feature = "models")]
+mod crop_classifier;
+#[cfg(feature = "models")]
 pub mod deepfake;
 #[cfg(feature = "models")]
 pub mod detector;
