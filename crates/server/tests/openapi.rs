@@ -154,6 +154,21 @@ async fn every_route_is_described_and_the_document_holds_together() {
             .is_some()
     );
 
+    // The three upload routes the capture SDK posts to declare the device header it sends.
+    for (path, method) in [
+        ("/vision/ekyc/liveness", "post"),
+        ("/v1/silent/video-compare", "post"),
+        ("/openapi/liveness/v3/capture", "post"),
+    ] {
+        let params = paths[path][method]["parameters"].as_array().unwrap();
+        assert!(
+            params
+                .iter()
+                .any(|p| p["name"] == "x-faceproof-device" && p["in"] == "header"),
+            "{path}: {params:?}"
+        );
+    }
+
     // /docs is the interactive page, with no asset from elsewhere.
     let (s, html, _) = h
         .send_raw(Request::get("/docs").body(Body::empty()).unwrap())

@@ -50,14 +50,15 @@ pub struct CaptureForm {
 
 #[utoipa::path(post, path = "/vision/ekyc/liveness", tag = "fpt",
     summary = "Liveness of a selfie video, and face match against an ID photo",
-    params(("v2_format" = Option<String>, Query, description = "`1` or `true`: the flat v2 layout")),
+    params(("v2_format" = Option<String>, Query, description = "`1` or `true`: the flat v2 layout"),
+        ("x-faceproof-device" = Option<String>, Header, description = "The capture SDK's device id (16-128 of A-Z a-z 0-9 - _): a judged check that does not pass is a strike against it, and 5 within 3 minutes lock it out (429 with Retry-After) wherever it connects from (docs/api.md)")),
     request_body(content = FptForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Judged: `code` 200, or the first failing stage's code (301, 303, 410, ...)", body = FptResponse),
         (status = 400, description = "Refused upload (409 and ours), every value N/A", body = FptResponse),
         (status = 401, description = "Unknown key or capture token", body = FptResponse),
         (status = 413, description = "Body or field over its limit", body = FptResponse),
-        (status = 429, description = "Too many checks waiting", body = FptResponse),
+        (status = 429, description = "Too many checks waiting, a rate limit, or the client or device locked out after failed attempts (Retry-After)", body = FptResponse),
         (status = 503, description = "No check slot in time", body = FptResponse),
     ),
     security(("ApiKey" = []), ("CaptureToken" = [])))]
@@ -65,6 +66,7 @@ pub fn fpt_liveness() {}
 
 #[utoipa::path(post, path = "/v1/silent/video-compare", tag = "silent",
     summary = "Silent liveness of a video and its match against a photo (HPKE envelope pair)",
+    params(("x-faceproof-device" = Option<String>, Header, description = "The capture SDK's device id (16-128 of A-Z a-z 0-9 - _): a judged check that does not pass is a strike against it, and 5 within 3 minutes lock it out (429 with Retry-After) wherever it connects from (docs/api.md)")),
     request_body(content = CompareRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Judged (code 1000)", body = SilentResponse),
@@ -72,7 +74,7 @@ pub fn fpt_liveness() {}
         (status = 401, description = "Unknown key or capture token (1401)", body = SilentError),
         (status = 411, description = "No Content-Length (2004)", body = SilentError),
         (status = 413, description = "Body or media over its limit (2004)", body = SilentError),
-        (status = 429, description = "Too many checks waiting (1429)", body = SilentError),
+        (status = 429, description = "Too many checks waiting, a rate limit, or the client or device locked out after failed attempts (1429, Retry-After)", body = SilentError),
         (status = 503, description = "No check slot in time (1503)", body = SilentError),
     ),
     security(("ApiKey" = []), ("CaptureToken" = [])))]
@@ -108,12 +110,13 @@ pub fn advance_signature_id() {}
 
 #[utoipa::path(post, path = "/openapi/liveness/v3/capture", tag = "advance",
     summary = "Upload a far / near capture (capture SDK)",
+    params(("x-faceproof-device" = Option<String>, Header, description = "The capture SDK's device id (16-128 of A-Z a-z 0-9 - _): a judged check that does not pass is a strike against it, and 5 within 3 minutes lock it out (429 with Retry-After) wherever it connects from (docs/api.md)")),
     request_body(content = CaptureForm, content_type = "multipart/form-data"),
     responses((status = 200, description = "`data.livenessId`, `data.signatureId`", body = AdvanceReply),
         (status = 400, description = "PARAMETER_ERROR (also a used or expired signatureId)", body = AdvanceReply),
         (status = 401, description = "IAM_FAILED", body = AdvanceReply),
         (status = 413, description = "PARAMETER_ERROR: body or field over its limit", body = AdvanceReply),
-        (status = 429, description = "TOO_MANY_REQUESTS", body = AdvanceReply)),
+        (status = 429, description = "TOO_MANY_REQUESTS (also a client or device locked out after failed attempts, Retry-After)", body = AdvanceReply)),
     security(("AccessToken" = []), ("CaptureToken" = [])))]
 pub fn advance_capture() {}
 
