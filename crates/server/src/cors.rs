@@ -45,9 +45,10 @@ pub async fn middleware(req: Request, next: Next) -> Response {
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
     );
+    // Retry-After: a page on another origin tells its user how long a 429 (a lockout) lasts.
     h.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("x-request-id"),
+        HeaderValue::from_static("x-request-id, retry-after"),
     );
     resp
 }

@@ -989,6 +989,11 @@ async fn the_sdk_and_demo_are_served_without_traversal() {
     assert!(allowed.contains("x-faceproof-device"));
     let (_, _, headers) = h.send_raw(get("/sdk/faceproof-capture.js", &[])).await;
     assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
+    // A page on another origin reads how long a lockout's 429 lasts.
+    let exposed = headers[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .unwrap();
+    assert!(exposed.contains("retry-after"), "{exposed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -33,12 +33,20 @@ export const TOKEN_HEADER = "x-capture-token";
 /** A refused call: `code` is the SDK's error code, `status` and `body` what the server said. */
 export class ApiError extends Error {
   constructor(
-    readonly code: "token_refused" | "unauthorized" | "upload_failed" | "network",
+    readonly code: "token_refused" | "unauthorized" | "too_many_attempts" | "upload_failed" | "network",
     readonly status: number,
     readonly body: unknown,
+    /** Seconds the server asked to wait (`Retry-After` of a 429), when it said. */
+    readonly retryAfterS?: number,
   ) {
     super(`${code} (HTTP ${status})`);
   }
+}
+
+/** `Retry-After` in seconds (the server sends whole seconds), when present and sane. */
+function retryAfter(res: Response): number | undefined {
+  const s = Number(res.headers.get("retry-after"));
+  return Number.isFinite(s) && s > 0 ? s : undefined;
 }
 
 async function readBody(res: Response): Promise<unknown> {
@@ -128,6 +136,9 @@ export async function upload(
   const res = await call(url, init);
   const body = await readBody(res);
   if (res.status === 401 || res.status === 403) throw new ApiError("unauthorized", res.status, body);
+  // A rate limit, or this device or address locked out after failed attempts: the token was not
+  // used, so the same capture can be sent again after the wait.
+  if (res.status === 429) throw new ApiError("too_many_attempts", 429, body, retryAfter(res));
   if (!res.ok) throw new ApiError("upload_failed", res.status, body);
   return { status: res.status, body };
 }

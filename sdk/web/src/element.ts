@@ -36,6 +36,8 @@ export interface ErrorDetail {
   message: string;
   status?: number;
   response?: unknown;
+  /** `too_many_attempts`: the seconds the server asked to wait (its `Retry-After`). */
+  retry_after_s?: number;
 }
 export interface CompleteDetail {
   flow: CaptureContext["flow"];
@@ -280,7 +282,7 @@ export class FaceproofCapture extends HTMLElement {
         this.fail(e.code, e.message, e.status, e.response);
       } else if (e instanceof ApiError) {
         this.setState("error");
-        this.fail(e.code, e.message, e.status, e.body);
+        this.fail(e.code, e.message, e.status, e.body, e.retryAfterS);
       } else if (e instanceof CameraError) {
         this.setState("error");
         this.fail(e.code, e.message);
@@ -593,9 +595,9 @@ export class FaceproofCapture extends HTMLElement {
     this.dispatch("state", { state, step } satisfies StateDetail);
   }
 
-  private fail(code: string, detail: string, status?: number, response?: unknown): void {
+  private fail(code: string, detail: string, status?: number, response?: unknown, retryAfterS?: number): void {
     this.showHint(code, "error", "error");
-    this.dispatch("error", { code, message: detail, status, response } satisfies ErrorDetail);
+    this.dispatch("error", { code, message: detail, status, response, retry_after_s: retryAfterS } satisfies ErrorDetail);
   }
 
   private showHint(key: string, kind: "ok" | "warn" | "error" | "info", icon?: string): void {

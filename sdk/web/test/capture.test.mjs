@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { SDK, advanceToken, api, browser, camera, mintToken, runDemo, shot, startServer } from "../testlib/harness.mjs";
+import { SDK, SHARED, advanceToken, api, browser, camera, mintToken, runDemo, shot, startServer } from "../testlib/harness.mjs";
 
 let server;
 const timings = {};
@@ -188,6 +188,46 @@ test("a reused capture token is refused, in the browser and on the upload endpoi
   });
   assert.equal(res.status, 401);
   assert.equal((await res.json()).code, "401");
+});
+
+test("a device locked out after failed checks: too_many_attempts with the server's Retry-After, in the user's language, and the token left unspent", async () => {
+  // Five failed checks (a live clip against another person's photo: 303) naming one device, sent
+  // like an integrator's backend would; that device is then locked out wherever it connects from.
+  const device = "0123456789abcdef0123456789abcdef";
+  const upload = (headers) => {
+    const form = new FormData();
+    form.set("video", new Blob([readFileSync(join(SHARED, "data/videos/live_talking_720x1280.mp4"))], { type: "video/mp4" }), "v.mp4");
+    form.set("cmnd", new Blob([readFileSync(join(SHARED, "data/faces/obama/1.jpg"))], { type: "image/jpeg" }), "id.jpg");
+    return fetch(`${server.base}/vision/ekyc/liveness`, { method: "POST", headers, body: form });
+  };
+  for (let i = 0; i < 5; i++) {
+    const res = await upload({ "api-key": server.apiKey, "x-faceproof-device": device });
+    assert.equal(res.status, 200, `failed check ${i}`);
+    assert.equal((await res.json()).code, "303");
+  }
+  const minted = await mintToken(server, { flow: "fpt" });
+  const b = await browser(camera("face"));
+  try {
+    await b.page.addInitScript((id) => localStorage.setItem("faceproof.device", id), device);
+    await b.page.addInitScript(() => {
+      window.__errors = [];
+      document.addEventListener("error", (e) => e.detail && window.__errors.push(e.detail), true);
+    });
+    const r = await runDemo(b.page, server, { flow: "fpt", token: minted.capture_token, lang: "vi" });
+    assert.equal(r.state, "error");
+    assert.equal(r.error, "too_many_attempts");
+    const [detail] = await b.page.evaluate(() => window.__errors);
+    assert.equal(detail.status, 429);
+    assert.ok(detail.retry_after_s > 0 && detail.retry_after_s <= 180, JSON.stringify(detail));
+    const hint = await b.page.locator("faceproof-capture [role=status]").textContent();
+    assert.match(hint, /quá nhiều lần/);
+  } finally {
+    await b.close();
+  }
+  // The 429 came before anything was spent: the same token is judged without the locked device.
+  const res = await upload({ "x-capture-token": minted.capture_token });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).code, "303");
 });
 
 test("silent: clip and photo HPKE-sealed in the browser, Vietnamese catalogue", async () => {
