@@ -278,7 +278,7 @@ async fn limits_off_let_everything_through() {
 /// A service on one replica with these limits, the FPT liveness URL, its key, and a request body
 /// that is judged and fails: a live video against another person's photo (303).
 struct FailingCheck {
-    _h: Harness,
+    h: Harness,
     server: Server,
     url: String,
     key: String,
@@ -297,7 +297,7 @@ impl FailingCheck {
         let (content_type, body) =
             common::multipart(&[("video", "v.mp4", &video), ("cmnd", "id.jpg", &photo)]);
         FailingCheck {
-            _h: h,
+            h,
             server,
             url,
             key,
@@ -374,6 +374,58 @@ async fn failed_checks_lock_out_the_device_not_its_address() {
     assert_eq!(send("127.0.0.51", None).await, judged);
     let m = metrics(f.server.addr).await;
     assert!(m.contains("faceproof_rate_limited_strikes_total 3"), "{m}");
+}
+
+/// Two replicas on one store: a device locked out by its failed checks on one is refused by the
+/// other, which never saw it (the lockout travels through the store as `device:<hash>`), while
+/// the address it came from is still served there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_locked_out_on_one_replica_is_refused_by_the_other() {
+    let limits = RateLimitConfig {
+        lockout_after_failures: 2,
+        lockout_secs: 30,
+        lockout_sync_ms: 100,
+        ..RateLimitConfig::default()
+    };
+    let f = FailingCheck::start(limits.clone()).await;
+    let second = faceproof_server::AppState::new(
+        f.h.state.engine.clone(),
+        f.h.store.clone(),
+        with_limits(limits),
+    );
+    let sync = faceproof_server::lockouts::spawn_lockout_sync(second.clone()).unwrap();
+    let b = serve(second).await;
+    let b_url = format!("http://{}/vision/ekyc/liveness", b.addr);
+    const PHONE: &str = "device-on-two-replicas-0001";
+    for _ in 0..2 {
+        assert_eq!(
+            f.send("127.0.0.61", Some(PHONE)).await,
+            (200, Some("303".to_owned()), false)
+        );
+    }
+    let c = client("127.0.0.62");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let r = post(
+            &c,
+            b_url.clone(),
+            &[("api-key", &f.key), ("x-faceproof-device", PHONE)],
+            "{}",
+        )
+        .await;
+        if r.status == 429 {
+            assert!(matches!(r.retry_after, Some(1..=30)), "{:?}", r.retry_after);
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "device not locked out on the other replica"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let same_address = post(&c, b_url, &[("api-key", &f.key)], "{}").await;
+    assert_ne!(same_address.status, 429, "{}", same_address.body);
+    sync.abort();
 }
 
 /// Two replicas on one store: a client spreading its failed authentications over both (3 on one,
