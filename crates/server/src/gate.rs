@@ -265,7 +265,7 @@ pub async fn guard(
         .filter(|_| limiter.config().count_failed_checks_per_device);
     let admitted = client
         .map_or(Ok(()), |c| limiter.admit_client(c, Instant::now()))
-        .and_then(|()| device.map_or(Ok(()), |d| limiter.admit_device(d, Instant::now())));
+        .and_then(|()| device.map_or(Ok(()), |d| limiter.check_lockout(d, Instant::now())));
     if let Err(why) = admitted {
         state.metrics.rate_limited.count(why);
         return refuse_unread(req, gate.limited(&rid, v2, why)).await;

@@ -435,14 +435,15 @@ impl Limiter {
         if !self.cfg.enabled {
             return Ok(());
         }
-        self.admit_device(client, now)?;
+        self.check_lockout(client, now)?;
         lock(&self.clients)
             .take(&client, now)
             .map_err(|retry_after| Limited::Client { retry_after })
     }
 
-    /// Is this client (here: the device a request names) locked out? Devices have no bucket.
-    pub fn admit_device(&self, client: ClientKey, now: Instant) -> Result<(), Limited> {
+    /// Is this client locked out? The whole admission of a device a request names (devices have
+    /// no bucket), and the first half of an address's.
+    pub fn check_lockout(&self, client: ClientKey, now: Instant) -> Result<(), Limited> {
         if !self.cfg.enabled {
             return Ok(());
         }
@@ -662,11 +663,11 @@ mod tests {
         h.insert(DEVICE_HEADER, "device-one-0123456789".parse().unwrap());
         let d = ClientKey::device_of(&h).unwrap();
         let t0 = Instant::now();
-        assert!(l.admit_device(d, t0).is_ok());
+        assert!(l.check_lockout(d, t0).is_ok());
         assert!(!l.strike(d, t0));
         assert!(l.strike(d, t0 + Duration::from_secs(1)));
         assert!(matches!(
-            l.admit_device(d, t0 + Duration::from_secs(2)),
+            l.check_lockout(d, t0 + Duration::from_secs(2)),
             Err(Limited::Lockout { .. })
         ));
         // The address it came from is not locked by the device's strikes.

@@ -152,11 +152,12 @@ pub struct CaptureConfig {
     /// poster far behind is not a second customer).
     pub second_face_min_relative_area: f64,
     /// Occlusion: smallest lip redness (lips' (r - g) chromaticity minus the forehead's). Lips are
-    /// redder than the skin; a mask, a scarf or a hand over the mouth is not, and masks do not
-    /// cover the forehead. On 37 live clips, 33 shared photos and 50 attack clips the four masked
-    /// captures (two photos, two live clips of one person) measure -0.031 to -0.122 and every bare
-    /// face -0.015 or more: the default is the midpoint of -0.0274 and -0.0153 (chosen leaving
-    /// out any one capture, the same side every time; docs/engine.md).
+    /// redder than the skin; a mask, a scarf or a hand over the mouth is not, and masks do not cover the
+    /// forehead. On 37 live clips and 33 shared photos (as still clips) the four masked captures (two
+    /// photos, two live clips of one person) measure -0.027 to -0.098 and every bare face -0.0153 or
+    /// more: the default is the midpoint of -0.0274 and -0.0153 (each capture left out, the midpoint of
+    /// the rest puts it on its own side; docs/engine.md). Of 50 attack clips, one bare face replayed on a
+    /// colour-shifting screen reads -0.033 and gets the code beside spoof.
     pub min_lip_redness: f64,
 }
 

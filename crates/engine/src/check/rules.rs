@@ -194,7 +194,7 @@ fn relative_sharpness(f: &FaceObs) -> Option<f64> {
 
 /// The occlusion measure of one frame: lips redder than the forehead. The forehead alone, not
 /// the cheeks: a mask covers the cheeks, so against forehead + cheeks a white mask under dark
-/// bangs read as skin-coloured (-0.011, a live clip missed); against the forehead it reads -0.032.
+/// bangs read as skin-coloured (-0.011, a live clip missed); against the forehead it reads -0.031.
 pub(super) fn lip_redness(f: &FaceObs, _: &CaptureConfig) -> Option<f64> {
     Some(super::regions::lip_redness(
         f.colours.lips?,
