@@ -1,7 +1,7 @@
 //! What the face classifiers on an enlarged box crop share (MiniFASNet, an operator's deepfake
 //! detector): the contract check of a square NCHW input with one output of classes, the crop
 //! (the Silent-Face family's: the box enlarged around its centre, kept inside the image) and a
-//! stable softmax.
+//! planar NCHW fill and a stable softmax.
 
 use crate::detector::Detection;
 use crate::error::{Result, VisionError};
@@ -65,6 +65,22 @@ pub(crate) fn crop_resized(
         n as u32,
         FilterType::Triangle,
     ))
+}
+
+/// Writes a resized crop into an NCHW input: plane `c` holds source channel `order[c]` of every
+/// pixel, mapped by `value(c, byte)` (the model's own scaling).
+pub(crate) fn fill_planes(
+    input: &mut [f32],
+    crop: &RgbImage,
+    order: [usize; 3],
+    value: impl Fn(usize, u8) -> f32,
+) {
+    let plane = crop.as_raw().len() / 3;
+    for (i, px) in crop.as_raw().chunks_exact(3).enumerate() {
+        for (c, &src) in order.iter().enumerate() {
+            input[c * plane + i] = value(c, px[src]);
+        }
+    }
 }
 
 /// Softmax probability of index `k` (numerically stable).

@@ -11,7 +11,7 @@
 //! (sigmoid).
 
 use crate::config::DeepfakeNetConfig;
-use crate::crop_classifier::{crop_resized, softmax_at, square_input_and_classes};
+use crate::crop_classifier::{crop_resized, fill_planes, softmax_at, square_input_and_classes};
 use crate::detector::Detection;
 use crate::error::Result;
 use crate::runtime::Model;
@@ -59,12 +59,9 @@ impl DeepfakeNet {
         self.model.run(
             [1, 3, n, n],
             |input| {
-                let plane = n * n;
-                for (i, px) in resized.as_raw().chunks_exact(3).enumerate() {
-                    for (c, &src) in order.iter().enumerate() {
-                        input[c * plane + i] = (f32::from(px[src]) / 255.0 - mean[c]) / std[c];
-                    }
-                }
+                fill_planes(input, &resized, order, |c, v| {
+                    (f32::from(v) / 255.0 - mean[c]) / std[c]
+                })
             },
             |out| {
                 let logits = &out[0][..classes];

@@ -9,7 +9,9 @@
 //! [`crate::AntiSpoof`]'s score).
 
 use crate::config::ChannelOrder;
-use crate::crop_classifier::{crop_resized, enlarged_inside, softmax_at, square_input_and_classes};
+use crate::crop_classifier::{
+    crop_resized, enlarged_inside, fill_planes, softmax_at, square_input_and_classes,
+};
 use crate::detector::Detection;
 use crate::error::Result;
 use crate::geometry::Rect;
@@ -58,14 +60,7 @@ impl MiniFas {
         let classes = self.classes;
         self.model.run(
             [1, 3, n, n],
-            |input| {
-                let plane = n * n;
-                for (i, px) in resized.as_raw().chunks_exact(3).enumerate() {
-                    for (c, &src) in order.iter().enumerate() {
-                        input[c * plane + i] = f32::from(px[src]);
-                    }
-                }
-            },
+            |input| fill_planes(input, &resized, order, |_, v| f32::from(v)),
             |out| softmax_at(&out[0][..classes], 0),
         )
     }
