@@ -5,7 +5,7 @@
 //! pixel grid (moire once resampled by the camera), a colour cast and glare. No depth, no blinks,
 //! no expression, no pulse: exactly the cues a live face has and these lack.
 
-use crate::warp::{Homography, multiply, warp_onto};
+use crate::warp::{Homography, bilinear, multiply, warp_onto};
 use image::{Rgb, RgbImage};
 
 /// The same frame for `seconds` at `fps`: a photo re-encoded as a video (FPT code 413).
@@ -100,6 +100,44 @@ impl XorShift {
         self.0 ^= self.0 << 17;
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// A print bent round a vertical cylinder of radius `radius` (convex towards the camera: the
+/// middle nearest), photographed by a pinhole camera on its axis with focal length `focal`, from
+/// `distance` in front of the print's nearest line; lengths in the photo's pixels. The same
+/// print seen from two distances is a far / near pair of a bent print: its middle comes closer
+/// than its edges, a depth a flat photo lacks, though not a face's. Pixels off the print are grey.
+pub fn curved_print(photo: &RgbImage, radius: f64, distance: f64, focal: f64) -> RgbImage {
+    let (w, h) = photo.dimensions();
+    let (cx, cy) = (f64::from(w) / 2.0, f64::from(h) / 2.0);
+    let mut out = RgbImage::from_pixel(w, h, Rgb([110, 110, 110]));
+    for x in 0..w {
+        // The print's point at angle t round the cylinder lands on column x where
+        // focal * radius * sin(t) = x * (distance + radius * (1 - cos t)); one root in +-1.5 rad.
+        let xo = f64::from(x) + 0.5 - cx;
+        let lands = |t: f64| focal * radius * t.sin() - xo * (distance + radius * (1.0 - t.cos()));
+        let (mut lo, mut hi) = (-1.5f64, 1.5f64);
+        if lands(lo) > 0.0 || lands(hi) < 0.0 {
+            continue;
+        }
+        for _ in 0..50 {
+            let mid = 0.5 * (lo + hi);
+            if lands(mid) < 0.0 { lo = mid } else { hi = mid }
+        }
+        let t = 0.5 * (lo + hi);
+        let depth = distance + radius * (1.0 - t.cos());
+        let sx = radius * t + cx - 0.5;
+        if sx < 0.0 || sx > f64::from(w) - 1.0 {
+            continue;
+        }
+        for y in 0..h {
+            let sy = (f64::from(y) + 0.5 - cy) * depth / focal + cy - 0.5;
+            if sy >= 0.0 && sy <= f64::from(h) - 1.0 {
+                out.put_pixel(x, y, bilinear(photo, sx, sy));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

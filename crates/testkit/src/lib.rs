@@ -4,7 +4,8 @@
 //! - [`video`] reads a real clip into upright RGB frames and writes frames back as H.264, through the
 //!   ffmpeg CLI (an independent decoder from the one under test, on purpose).
 //! - [`attacks`] and [`degrade`] make the synthetic cases the shared data lacks: a still frame
-//!   re-encoded as video, a photo moved by hand as a rigid plane, the same shown on a screen; and
+//!   re-encoded as video, a photo moved by hand as a rigid plane, the same shown on a screen, a print
+//!   bent round a cylinder; and
 //!   captures that are too small, blurred, dark, or whose face leaves the frame.
 //! - [`light`] relights real frames with a screen's colour sequence (the colour challenge's cases).
 //! - [`onnx`] writes tiny synthetic ONNX graphs with known outputs (the operator model slots' cases).

@@ -59,7 +59,7 @@ pub fn warp_onto(src: &RgbImage, h: &Homography, dst: &mut RgbImage) {
     }
 }
 
-fn bilinear(src: &RgbImage, x: f64, y: f64) -> Rgb<u8> {
+pub(crate) fn bilinear(src: &RgbImage, x: f64, y: f64) -> Rgb<u8> {
     let (x0, y0) = (x.floor() as u32, y.floor() as u32);
     let (x1, y1) = (
         (x0 + 1).min(src.width() - 1),
