@@ -7,7 +7,7 @@ use faceproof_engine::check::FarNearRequest;
 use faceproof_engine::signals::perspective::{
     PerspectiveConfig, PerspectiveReport, measure_perspective,
 };
-use faceproof_engine::{Engine, EngineConfig};
+use faceproof_engine::{Engine, EngineConfig, Verdict};
 use faceproof_media::Limits;
 use faceproof_testkit::{attacks, degrade, read_frames, shared_file};
 use faceproof_vision::image::{Rgb, RgbImage, codecs::jpeg::JpegEncoder};
@@ -81,6 +81,24 @@ fn tilt(img: &RgbImage, k: f64) -> RgbImage {
     out
 }
 
+/// The engine's verdict on two stills as JPEGs, taken 2 s apart, without a clip or a challenge.
+fn stills_alone(engine: &Engine, far: &RgbImage, near: &RgbImage, best_frame: bool) -> Verdict {
+    let (far, near) = (jpeg(far), jpeg(near));
+    engine
+        .check_far_near(&FarNearRequest {
+            far: &far,
+            near: &near,
+            far_time_ms: Some(1_000),
+            near_time_ms: Some(3_000),
+            clip: None,
+            encode_best_frame: best_frame,
+            challenge: None,
+            telemetry: None,
+            want_template: false,
+        })
+        .unwrap()
+}
+
 struct Scored {
     name: &'static str,
     report: PerspectiveReport,
@@ -94,20 +112,7 @@ fn score(engine: &Engine, name: &'static str, far: &RgbImage, near: &RgbImage) -
     );
     let report =
         measure_perspective(&points(&f), &points(&n), &PerspectiveConfig::default()).unwrap();
-    let (far_jpeg, near_jpeg) = (jpeg(far), jpeg(near));
-    let verdict = engine
-        .check_far_near(&FarNearRequest {
-            far: &far_jpeg,
-            near: &near_jpeg,
-            far_time_ms: Some(1_000),
-            near_time_ms: Some(3_000),
-            clip: None,
-            encode_best_frame: true,
-            challenge: None,
-            telemetry: None,
-            want_template: false,
-        })
-        .unwrap();
+    let verdict = stills_alone(engine, far, near, true);
     let liveness = verdict.liveness.expect("both stills show a face");
     let best = verdict
         .best_frame
@@ -398,20 +403,7 @@ fn labelled_photos() -> Vec<String> {
 
 /// Far / near with its clip-less verdict: is it accepted (`Verdict::passed`), and its spoof_prob.
 fn accepted(engine: &Engine, far: &RgbImage, near: &RgbImage) -> (bool, f64) {
-    let (far, near) = (jpeg(far), jpeg(near));
-    let v = engine
-        .check_far_near(&FarNearRequest {
-            far: &far,
-            near: &near,
-            far_time_ms: Some(1_000),
-            near_time_ms: Some(3_000),
-            clip: None,
-            encode_best_frame: false,
-            challenge: None,
-            telemetry: None,
-            want_template: false,
-        })
-        .unwrap();
+    let v = stills_alone(engine, far, near, false);
     let spoof = v.liveness.as_ref().map_or(f64::NAN, |l| l.spoof_prob);
     (v.passed(), spoof)
 }
