@@ -5,7 +5,7 @@
 
 use faceproof_engine::{Engine, EngineConfig};
 use faceproof_media::{ImageOptions, Limits};
-use faceproof_testkit::shared_dir;
+use faceproof_testkit::labelled_photos;
 use faceproof_vision::{AnalyzeOptions, EmbedderKind, Embedding, VisionConfig, largest};
 use std::path::PathBuf;
 
@@ -19,38 +19,6 @@ fn engine(embedder: EmbedderKind) -> Engine {
         Limits::default(),
     )
     .expect("models installed (scripts/fetch-models.sh)")
-}
-
-/// (identity, photo): faces/<identity>/* and faces/single/<identity>.*
-fn labelled() -> Vec<(String, PathBuf)> {
-    let root = shared_dir().join("data/faces");
-    let mut out = Vec::new();
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        let folder = dir.file_name().unwrap().to_string_lossy().to_string();
-        if folder == "multi" || folder == "partial" {
-            continue;
-        }
-        let mut photos: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        photos.sort();
-        for p in photos {
-            let who = if folder == "single" {
-                p.file_stem().unwrap().to_string_lossy().to_string()
-            } else {
-                folder.clone()
-            };
-            out.push((who, p));
-        }
-    }
-    out
 }
 
 fn embed(engine: &Engine, path: &PathBuf) -> Embedding {
@@ -77,7 +45,7 @@ fn the_calibrated_threshold_holds_on_the_shared_photos() {
         let target = engine.config().matching.target_far;
         // The threshold is the FAR model's answer for the target, and that model says so.
         assert!(engine.far_model().far_at(t).far <= target, "{kind:?}");
-        let photos = labelled();
+        let photos = labelled_photos();
         assert!(photos.len() >= 29, "{} labelled photos", photos.len());
         let embs: Vec<(String, Embedding)> = photos
             .iter()

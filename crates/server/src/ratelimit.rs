@@ -262,14 +262,11 @@ impl ClientKey {
     /// Reads back what [`client_text`] wrote.
     pub fn parse(text: &str) -> Option<ClientKey> {
         match text.strip_prefix("device:") {
-            Some(hex) if hex.len() == 32 => {
+            Some(text) => {
                 let mut key = [0u8; 16];
-                for (i, b) in key.iter_mut().enumerate() {
-                    *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-                }
+                hex::decode_to_slice(text, &mut key).ok()?;
                 Some(ClientKey::Device(key))
             }
-            Some(_) => None,
             None => text.parse::<IpAddr>().ok().map(ClientKey::of),
         }
     }
@@ -524,10 +521,7 @@ impl Limiter {
 pub fn client_text(client: ClientKey) -> String {
     match client {
         ClientKey::Addr(ip) => ip.to_string(),
-        ClientKey::Device(key) => {
-            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-            format!("device:{hex}")
-        }
+        ClientKey::Device(key) => format!("device:{}", hex::encode(key)),
     }
 }
 

@@ -16,7 +16,7 @@ pub struct RequestId(pub String);
 pub fn new_id() -> String {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).expect("operating system random generator failed");
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    hex::encode(b)
 }
 
 /// A caller's own id is kept when it is short and plain (so it can be correlated with the

@@ -20,5 +20,5 @@ pub mod shared;
 pub mod video;
 mod warp;
 
-pub use shared::{shared_dir, shared_file};
+pub use shared::{labelled_photos, shared_dir, shared_file};
 pub use video::{Clip, read_frames, write_video};

@@ -28,3 +28,46 @@ pub fn shared_file(relative: &str) -> PathBuf {
     );
     path
 }
+
+/// Every labelled single-face photo as (identity, path), sorted: `faces/<identity>/*` and
+/// `faces/single/<identity>.*` (the group photos of `multi/` and the cut-off faces of
+/// `partial/` are not labelled). Panics unless all 29 are there.
+pub fn labelled_photos() -> Vec<(String, PathBuf)> {
+    let faces = shared_dir().join("data/faces");
+    let sorted = |dir: &Path| {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        paths.sort();
+        paths
+    };
+    let mut out = Vec::new();
+    for dir in sorted(&faces).into_iter().filter(|p| p.is_dir()) {
+        let folder = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if folder == "multi" || folder == "partial" {
+            continue;
+        }
+        for photo in sorted(&dir).into_iter().filter(|p| is_image(p)) {
+            let who = if folder == "single" {
+                photo.file_stem().unwrap().to_string_lossy().into_owned()
+            } else {
+                folder.clone()
+            };
+            out.push((who, photo));
+        }
+    }
+    assert!(
+        out.len() >= 29,
+        "expected the 29 labelled photos, found {}",
+        out.len()
+    );
+    out
+}
+
+fn is_image(p: &Path) -> bool {
+    matches!(
+        p.extension().and_then(|e| e.to_str()),
+        Some("jpg" | "jpeg" | "png" | "webp")
+    )
+}

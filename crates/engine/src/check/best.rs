@@ -123,8 +123,8 @@ pub(super) fn analyse(
         }
         out.analysed.push(m.analysed);
     }
-    out.screen_peak = (!screen_peaks.is_empty()).then(|| stats::median(&screen_peaks));
-    out.glare = (!glare.is_empty()).then(|| stats::median(&glare));
+    out.screen_peak = stats::median_or_none(&screen_peaks);
+    out.glare = stats::median_or_none(&glare);
     out.models_ms = started.elapsed().as_secs_f64() * 1e3;
     Ok(out)
 }

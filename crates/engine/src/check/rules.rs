@@ -159,7 +159,7 @@ pub(super) fn measures(frames: &[FrameObs], cfg: &CaptureConfig) -> Option<Captu
     }
     let median = |value: &dyn Fn(&FaceObs) -> Option<f64>| {
         let v: Vec<f64> = faces.iter().filter_map(|f| value(f)).collect();
-        (!v.is_empty()).then(|| stats::median(&v))
+        stats::median_or_none(&v)
     };
     let openness: Vec<f64> = faces.iter().filter_map(|f| f.openness).collect();
     Some(CaptureMeasures {

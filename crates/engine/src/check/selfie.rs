@@ -257,7 +257,7 @@ fn judge(
             None,
         ));
     }
-    let model_fake = (!candidates.fake.is_empty()).then(|| stats::median(&candidates.fake));
+    let model_fake = stats::median_or_none(&candidates.fake);
     let (deepfake_prob, by_model) = cfg.deepfake.prob(df.prob, model_fake);
     let is_deepfake = deepfake_prob >= cfg.deepfake.threshold;
     if is_deepfake {
@@ -353,13 +353,10 @@ fn feature(features: &[Feature], name: &str) -> Option<f64> {
 /// Every feature the fusion models may read.
 fn features(temporal: &Temporal, candidates: &CandidateEvidence) -> Vec<Feature> {
     let mut f = temporal.features();
-    f.push((
-        names::PAD,
-        (!candidates.pad_scores.is_empty()).then(|| stats::median(&candidates.pad_scores)),
-    ));
+    f.push((names::PAD, stats::median_or_none(&candidates.pad_scores)));
     f.push((
         names::PAD_MINIFAS,
-        (!candidates.pad_real.is_empty()).then(|| stats::median(&candidates.pad_real)),
+        stats::median_or_none(&candidates.pad_real),
     ));
     f.push((names::SCREEN_PEAK, candidates.screen_peak.map(log10_floor)));
     f.push((names::GLARE, candidates.glare));

@@ -43,10 +43,6 @@ fn same_hex(a: &str, b: &str) -> bool {
         }) == 0
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub async fn generate_token(
     State(state): State<Shared>,
     Extension(RequestId(rid)): Extension<RequestId>,
@@ -97,7 +93,7 @@ async fn issue(state: &AppState, body: &[u8]) -> Result<AccessToken, Refused> {
             h.update(access_key.as_bytes());
             h.update(secret);
             h.update(timestamp.as_bytes());
-            same_hex(&hex(&h.finalize()), &signature)
+            same_hex(&hex::encode(h.finalize()), &signature)
         })
         .await
         .map_err(|e| match e.is_backend() {

@@ -48,10 +48,14 @@ pub struct CaptureForm {
     client_telemetry: Option<String>,
 }
 
+/// The `x-faceproof-device` header of the three upload routes the capture SDK posts to (the
+/// lockout figures are `[server.rate_limit]`'s defaults).
+const DEVICE_HEADER_DOC: &str = "The capture SDK's device id (16-128 of A-Z a-z 0-9 - _): a judged check that does not pass is a strike against it, and 5 within 3 minutes lock it out (429 with Retry-After) wherever it connects from (docs/api.md)";
+
 #[utoipa::path(post, path = "/vision/ekyc/liveness", tag = "fpt",
     summary = "Liveness of a selfie video, and face match against an ID photo",
     params(("v2_format" = Option<String>, Query, description = "`1` or `true`: the flat v2 layout"),
-        ("x-faceproof-device" = Option<String>, Header, description = "The capture SDK's device id (16-128 of A-Z a-z 0-9 - _): a judged check that does not pass is a strike against it, and 5 within 3 minutes lock it out (429 with Retry-After) wherever it connects from (docs/api.md)")),
+        ("x-faceproof-device" = Option<String>, Header, description = DEVICE_HEADER_DOC)),
     request_body(content = FptForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, description = "Judged: `code` 200, or the first failing stage's code (301, 303, 410, ...)", body = FptResponse),
@@ -66,7 +70,7 @@ pub fn fpt_liveness() {}
 
 #[utoipa::path(post, path = "/v1/silent/video-compare", tag = "silent",
     summary = "Silent liveness of a video and its match against a photo (HPKE envelope pair)",
-    params(("x-faceproof-device" = Option<String>, Header, description = "The capture SDK's device id (16-128 of A-Z a-z 0-9 - _): a judged check that does not pass is a strike against it, and 5 within 3 minutes lock it out (429 with Retry-After) wherever it connects from (docs/api.md)")),
+    params(("x-faceproof-device" = Option<String>, Header, description = DEVICE_HEADER_DOC)),
     request_body(content = CompareRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "Judged (code 1000)", body = SilentResponse),
@@ -110,7 +114,7 @@ pub fn advance_signature_id() {}
 
 #[utoipa::path(post, path = "/openapi/liveness/v3/capture", tag = "advance",
     summary = "Upload a far / near capture (capture SDK)",
-    params(("x-faceproof-device" = Option<String>, Header, description = "The capture SDK's device id (16-128 of A-Z a-z 0-9 - _): a judged check that does not pass is a strike against it, and 5 within 3 minutes lock it out (429 with Retry-After) wherever it connects from (docs/api.md)")),
+    params(("x-faceproof-device" = Option<String>, Header, description = DEVICE_HEADER_DOC)),
     request_body(content = CaptureForm, content_type = "multipart/form-data"),
     responses((status = 200, description = "`data.livenessId`, `data.signatureId`", body = AdvanceReply),
         (status = 400, description = "PARAMETER_ERROR (also a used or expired signatureId)", body = AdvanceReply),

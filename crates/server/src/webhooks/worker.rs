@@ -57,12 +57,6 @@ fn random_unit() -> f64 {
     f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX)
 }
 
-fn random_hex() -> String {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).expect("operating system random generator failed");
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 /// The error text with its sources (reqwest hides the resolver's refusal in the chain).
 fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
@@ -120,7 +114,7 @@ impl Worker {
             store,
             cfg,
             client,
-            owner: format!("worker-{}", random_hex()),
+            owner: format!("worker-{}", crate::request_id::new_id()),
             counters,
         })
     }

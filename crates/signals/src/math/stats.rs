@@ -62,6 +62,11 @@ pub fn median(xs: &[f64]) -> f64 {
     Data::new(xs.to_vec()).median()
 }
 
+/// The median, or `None` for an empty slice (a measure that was never taken).
+pub fn median_or_none(xs: &[f64]) -> Option<f64> {
+    (!xs.is_empty()).then(|| median(xs))
+}
+
 /// Robust standard deviation: [`MAD_TO_SIGMA`] times the median absolute deviation from the median.
 pub fn mad_sigma(xs: &[f64]) -> f64 {
     let m = median(xs);

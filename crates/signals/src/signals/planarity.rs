@@ -194,7 +194,7 @@ pub fn measure_planarity(
         noise_sigma_iod: sigma,
         homography_noise_floor_iod: homography_floor,
         informative_frames: votes.len(),
-        planarity: (!votes.is_empty()).then(|| stats::median(&votes)),
+        planarity: stats::median_or_none(&votes),
         parallax_p90_iod: stats::quantile(&parallax, SUMMARY_QUANTILE),
         excitation_p90_iod: stats::quantile(&excitation, SUMMARY_QUANTILE),
         frames: frame_reports,

@@ -84,39 +84,9 @@ pub fn name(p: &Path) -> String {
     )
 }
 
-/// (identity, photo) for every labelled photo: faces/<identity>/* and faces/single/<identity>.*
+/// (identity, photo) for every labelled photo (see faceproof_testkit::labelled_photos).
 pub fn labelled() -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    let faces = data_dir().join("faces");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&faces)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    for dir in dirs {
-        let folder = dir.file_name().unwrap().to_string_lossy().to_string();
-        match folder.as_str() {
-            "multi" | "partial" => continue,
-            "single" => {
-                for p in images_in("faces/single") {
-                    let who = p.file_stem().unwrap().to_string_lossy().to_string();
-                    out.push((who, p));
-                }
-            }
-            _ => {
-                for p in images_in(&format!("faces/{folder}")) {
-                    out.push((folder.clone(), p));
-                }
-            }
-        }
-    }
-    assert!(
-        out.len() >= 29,
-        "expected the labelled photos, found {}",
-        out.len()
-    );
-    out
+    faceproof_testkit::labelled_photos()
 }
 
 /// Cosines of every pair of labelled photos, with a `a ~ b` label each.
